@@ -1,0 +1,198 @@
+"""The accelerator plug-in contract.
+
+Every accelerator family (systolic NPU, LUT core, PIM, wafer mesh, GPU) subclasses
+:class:`Accelerator`. A model:
+
+* declares its ``kind`` (the YAML ``kind:`` value) and a frozen, validated
+  ``spec_type`` (a pydantic model, extra keys forbidden, units in field names);
+* lists its execution ``units`` (which op kinds each runs) and its ``memories``
+  (bandwidth resources the engine contends for);
+* returns an :class:`OpCost` for an op: stall-free compute cycles on one unit,
+  bytes to and from backing memory, and action counts per component;
+* lists its :class:`Component` table: count, area and energy per action, so
+  energy = sum(counts x energy per action) and area = sum(component areas);
+* gives a roofline lower bound on an op's cycles.
+
+Constructors only store their spec (scikit-learn style); everything else is
+derived on demand, so models pickle cheaply for sweeps.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import ClassVar, Mapping
+
+from pydantic import BaseModel
+
+from workloads.op import Op, OpKind
+
+
+class SpecBase(BaseModel):
+    """Base of every accelerator spec: frozen, strict about unknown keys."""
+
+    model_config = {"frozen": True, "extra": "forbid", "validate_default": True}
+
+
+@dataclass(frozen=True)
+class Component:
+    """One kind of hardware block: how many, how big, what each action costs."""
+
+    name: str
+    count: int
+    area_um2_each: float
+    energy_pj_per_action: Mapping[str, float]
+    leakage_w_each: float = 0.0
+    category: str = "compute"  # compute | sram | dram | network | other
+
+    def __post_init__(self) -> None:
+        if self.count < 0 or self.area_um2_each < 0 or self.leakage_w_each < 0:
+            raise ValueError(f"component {self.name!r}: count, area and leakage must be >= 0")
+        for action, energy in self.energy_pj_per_action.items():
+            if energy < 0:
+                raise ValueError(f"component {self.name!r}: energy of {action!r} is negative ({energy})")
+
+    @property
+    def area_mm2(self) -> float:
+        return self.count * self.area_um2_each * 1e-6
+
+    @property
+    def leakage_w(self) -> float:
+        return self.count * self.leakage_w_each
+
+
+@dataclass(frozen=True)
+class Unit:
+    """An execution resource: ``count`` identical instances that run ``op_kinds``."""
+
+    name: str
+    op_kinds: frozenset[OpKind]
+    count: int = 1
+
+
+@dataclass(frozen=True)
+class Memory:
+    """A bandwidth resource: ``channels`` parallel channels of ``bytes_per_cycle`` each."""
+
+    name: str
+    bytes_per_cycle: float
+    channels: int = 1
+    latency_cycles: int = 0
+    capacity_bytes: int = 0  # 0 = not checked
+
+
+@dataclass(frozen=True)
+class OpCost:
+    """What one op costs on one unit, before contention.
+
+    ``compute_cycles`` is stall-free; ``steps`` is how many pipelined tiles the op
+    is executed in (each step loads its share of ``read_bytes`` and then computes
+    its share of ``compute_cycles``, double-buffered). ``actions`` maps
+    ``"component.action"`` to a count.
+    """
+
+    unit: str
+    compute_cycles: int
+    read_bytes: int = 0
+    write_bytes: int = 0
+    steps: int = 1
+    actions: tuple[tuple[str, int], ...] = ()
+    memory: str = "dram"
+
+    def __post_init__(self) -> None:
+        if self.compute_cycles < 0 or self.read_bytes < 0 or self.write_bytes < 0:
+            raise ValueError(f"cost on {self.unit!r}: cycles and bytes must be >= 0")
+        if self.steps < 1:
+            raise ValueError(f"cost on {self.unit!r}: steps must be >= 1")
+
+    @property
+    def action_counts(self) -> dict[str, int]:
+        return dict(self.actions)
+
+
+@dataclass(frozen=True)
+class Energy:
+    """Energy of a set of actions, by component, in picojoules."""
+
+    by_component_pj: Mapping[str, float] = field(default_factory=dict)
+
+    @property
+    def total_pj(self) -> float:
+        return float(sum(self.by_component_pj.values()))
+
+
+class Accelerator(ABC):
+    """Base class of every accelerator model. See the module docstring."""
+
+    kind: ClassVar[str]
+    spec_type: ClassVar[type[SpecBase]]
+
+    def __init__(self, spec: SpecBase) -> None:
+        self.spec = spec
+
+    # -- description ------------------------------------------------------------
+    @property
+    def clock_hz(self) -> float:
+        return float(self.spec.clock_hz)
+
+    @abstractmethod
+    def units(self) -> tuple[Unit, ...]: ...
+
+    @abstractmethod
+    def memories(self) -> tuple[Memory, ...]: ...
+
+    @abstractmethod
+    def components(self) -> tuple[Component, ...]: ...
+
+    def peak_macs_per_cycle(self) -> int:
+        """MACs the whole system can retire per cycle (for utilisation); 0 if not meaningful."""
+        return 0
+
+    @classmethod
+    def kernel_twins(cls) -> tuple[tuple[str, object, object, tuple], ...]:
+        """(name, jitted kernel, pure-Python twin, example argument tuples) per cycle kernel."""
+        return ()
+
+    def notes(self) -> tuple[str, ...]:
+        """What this model does not capture, shown in every report that uses it."""
+        return ()
+
+    # -- costs ----------------------------------------------------------------
+    def supports(self, op: Op) -> bool:
+        return any(op.kind in unit.op_kinds for unit in self.units())
+
+    @abstractmethod
+    def op_cost(self, op: Op, mapping: Mapping | None = None) -> OpCost: ...
+
+    @abstractmethod
+    def roofline_cycles(self, op: Op) -> int:
+        """A lower bound on the op's cycles on this system (all units, all bandwidth)."""
+
+    # -- accounting -------------------------------------------------------------
+    def component_table(self) -> dict[str, Component]:
+        return {c.name: c for c in self.components()}
+
+    def energy(self, actions: Mapping[str, int]) -> Energy:
+        """Dynamic energy of ``actions`` ("component.action" -> count): counts x table."""
+        table = self.component_table()
+        by_component: dict[str, float] = {}
+        for key, count in actions.items():
+            name, _, action = key.rpartition(".")
+            component = table.get(name)
+            if component is None or action not in component.energy_pj_per_action:
+                raise KeyError(f"{self.kind}: no energy entry for action {key!r}")
+            energy = count * component.energy_pj_per_action[action]
+            by_component[name] = by_component.get(name, 0.0) + energy
+        return Energy(by_component)
+
+    def area_mm2(self) -> dict[str, float]:
+        return {c.name: c.area_mm2 for c in self.components()}
+
+    def leakage_w(self) -> float:
+        return sum(c.leakage_w for c in self.components())
+
+    def category_of(self, component: str) -> str:
+        return self.component_table()[component].category
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.spec!r})"

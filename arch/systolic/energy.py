@@ -1,0 +1,47 @@
+"""The systolic NPU's component table: PEs, scratchpads, vector lanes and DRAM.
+
+Energies and areas come from the shared technology library at the spec's node
+(:mod:`arch.tech`), so every number traces to a cited source there. Scratchpad
+accesses are counted in PE words (SCALE-Sim's counting); one word access costs
+the SRAM's per-access energy scaled by word bits / access width. DRAM energy is
+the host path of an HBM stack (cell to interposer, FGDRAM as tabulated by
+AttAcc) per bit moved; the DRAM dies' area is not part of the NPU's area.
+"""
+
+from __future__ import annotations
+
+from arch.contract import Component
+from arch.systolic.spec import SystolicSpec
+from arch.tech import TechLibrary
+
+SRAM_ACCESS_BITS = 64  # access width the SRAM fit is evaluated at
+SRAM_BANKS = 16        # banks per scratchpad (assumption; sets the fitted per-bank size)
+
+
+def systolic_components(spec: SystolicSpec, lib: TechLibrary | None = None) -> tuple[Component, ...]:
+    lib = lib or TechLibrary(node_nm=spec.tech_node_nm)
+    mac = f"mac.{spec.pe_dtype}"
+    return (
+        Component("pe", spec.pes_per_core * spec.cores, lib.area_um2(mac),
+                  {"mac": lib.energy_pj(mac, "mac")}, lib.leakage_w(mac), "compute"),
+        _sram("ifmap_sram", spec.ifmap_sram_bytes, spec, lib, ("read",)),
+        _sram("filter_sram", spec.filter_sram_bytes, spec, lib, ("read",)),
+        _sram("ofmap_sram", spec.ofmap_sram_bytes, spec, lib, ("write", "read")),
+        Component("vector", spec.vector_lanes * spec.cores, lib.area_um2(f"fma.{_vector_dtype(spec)}"),
+                  {"lane_op": lib.energy_pj(f"fma.{_vector_dtype(spec)}", "fma")},
+                  lib.leakage_w(f"fma.{_vector_dtype(spec)}"), "compute"),
+        Component("dram", 1, 0.0, {"read_bit": lib.dram_path_pj_per_bit("host"),
+                                   "write_bit": lib.dram_path_pj_per_bit("host")}, 0.0, "dram"),
+    )
+
+
+def _sram(name: str, capacity_bytes: int, spec: SystolicSpec, lib: TechLibrary, actions) -> Component:
+    cost = lib.sram(capacity_bytes, SRAM_ACCESS_BITS, banks=SRAM_BANKS)
+    word_fraction = spec.pe_bits / SRAM_ACCESS_BITS
+    energy = {"read": cost.read_pj * word_fraction, "write": cost.write_pj * word_fraction}
+    return Component(name, spec.cores, cost.area_um2, {a: energy[a] for a in actions},
+                     cost.leakage_w, "sram")
+
+
+def _vector_dtype(spec: SystolicSpec) -> str:
+    return "fp16" if spec.pe_dtype in ("int8", "fp8") else spec.pe_dtype

@@ -1,0 +1,96 @@
+"""Writing an experiment's results to disk (DESIGN.md, "Results on disk").
+
+``write_all`` writes ``results.json``, ``summary.csv``, ``ops.csv``,
+``timeline.json`` (Chrome trace-event format, opens in Perfetto) and
+``report.md`` into one folder. Output is deterministic: the same result gives
+byte-identical files (keys sorted, floats printed with ``repr``, no timestamps).
+This is the ``standard`` writer registered under the ``xpusim.writers`` entry
+point, which is how the CLI finds it.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+from reports.markdown import render_markdown
+from simulator.results import ExperimentResult
+
+SUMMARY_COLUMNS = (
+    "system", "kind", "cycles", "seconds", "tokens_per_s", "energy_j", "energy_per_token_j",
+    "average_power_w", "area_mm2", "utilisation",
+)
+OPS_COLUMNS = (
+    "system", "name", "kind", "unit", "start_cycle", "end_cycle", "compute_cycles", "stall_cycles",
+    "total_cycles", "macs", "flops", "read_bytes", "write_bytes", "energy_pj", "bound",
+)
+
+
+def write_all(result: ExperimentResult, out_dir: str | Path) -> list[Path]:
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    return [
+        write_json(result, out / "results.json"),
+        write_summary_csv(result, out / "summary.csv"),
+        write_ops_csv(result, out / "ops.csv"),
+        write_timeline(result, out / "timeline.json"),
+        write_markdown(result, out / "report.md"),
+    ]
+
+
+def write_json(result: ExperimentResult, path: Path) -> Path:
+    path.write_text(json.dumps(result.to_dict(), indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    return path
+
+
+def write_summary_csv(result: ExperimentResult, path: Path) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(SUMMARY_COLUMNS)
+        for system in result.systems:
+            row = system.to_dict()
+            writer.writerow([system.name] + [row[c] for c in SUMMARY_COLUMNS[1:]])
+    return path
+
+
+def write_ops_csv(result: ExperimentResult, path: Path) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(OPS_COLUMNS)
+        for system in result.systems:
+            for op in system.ops:
+                row = op.to_dict()
+                writer.writerow([system.name] + [row[c] for c in OPS_COLUMNS[1:]])
+    return path
+
+
+def timeline_events(result: ExperimentResult) -> list[dict]:
+    """Chrome trace events: one process per system, one thread per unit, times in us."""
+    events = []
+    for pid, system in enumerate(result.systems, start=1):
+        events.append({"ph": "M", "name": "process_name", "pid": pid, "tid": 0,
+                       "args": {"name": f"{system.name} ({system.kind}), one layer"}})
+        units = sorted({e.unit for e in result.timelines.get(system.name, ())})
+        tids = {unit: i for i, unit in enumerate(units, start=1)}
+        for unit, tid in tids.items():
+            events.append({"ph": "M", "name": "thread_name", "pid": pid, "tid": tid, "args": {"name": unit}})
+        us_per_cycle = 1e6 / system.clock_hz
+        for e in result.timelines.get(system.name, ()):
+            events.append({
+                "ph": "X", "name": e.task, "pid": pid, "tid": tids[e.unit],
+                "ts": e.start * us_per_cycle, "dur": (e.end - e.start) * us_per_cycle,
+                "args": {"compute_cycles": e.compute_cycles, "stall_cycles": e.stall_cycles},
+            })
+    return events
+
+
+def write_timeline(result: ExperimentResult, path: Path) -> Path:
+    trace = {"traceEvents": timeline_events(result), "displayTimeUnit": "ns"}
+    path.write_text(json.dumps(trace, sort_keys=True) + "\n", encoding="utf-8")
+    return path
+
+
+def write_markdown(result: ExperimentResult, path: Path) -> Path:
+    path.write_text(render_markdown(result), encoding="utf-8")
+    return path

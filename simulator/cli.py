@@ -1,0 +1,129 @@
+"""The ``xpusim`` command line: ``run``, ``validate``, ``list``.
+
+Only this module prints or exits. Input errors become a short message naming the
+key and exit code 2; a system that fails to simulate is reported while the other
+systems' results are still written, with exit code 1. Result writers are found
+through the ``xpusim.writers`` entry point group, so the simulator does not import
+the reports package (DESIGN.md import direction) and users can add writers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from importlib import metadata
+from pathlib import Path
+from typing import Callable, Sequence
+
+from rich.console import Console
+
+from arch import registry
+from simulator.errors import InputError, Problem
+from simulator.experiment import load_experiment
+from simulator.run import run_experiment, version
+from workloads.yamlio import YamlError
+
+EXIT_OK, EXIT_FAILED_SYSTEMS, EXIT_BAD_INPUT = 0, 1, 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    console = Console(stderr=True, highlight=False)
+    try:
+        return args.handler(args, console)
+    except (InputError, YamlError, registry.UnknownNameError) as err:
+        console.print(f"[bold red]error:[/] {_plain(err)}", markup=True, soft_wrap=True)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        console.print("interrupted")
+        return 130
+
+
+def _plain(err: Exception) -> str:
+    text = str(err)
+    return text.replace("[", "\\[")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="xpusim", description="Simulate LLM inference on accelerator designs.")
+    parser.add_argument("--version", action="version", version=f"xpusim {version()}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="run an experiment file and write results")
+    run.add_argument("file", type=Path)
+    run.add_argument("--out", type=Path, default=Path("results"), help="output folder (default: results)")
+    run.set_defaults(handler=cmd_run)
+    validate = sub.add_parser("validate", help="check experiment files without running them")
+    validate.add_argument("files", type=Path, nargs="+")
+    validate.set_defaults(handler=cmd_validate)
+    listing = sub.add_parser("list", help="list accelerator kinds, presets and models")
+    listing.add_argument("what", nargs="?", choices=["kinds", "presets", "models", "all"], default="all")
+    listing.set_defaults(handler=cmd_list)
+    return parser
+
+
+def cmd_run(args: argparse.Namespace, console: Console) -> int:
+    experiment = load_experiment(args.file)
+    with console.status(f"running {experiment.name}") as status:
+        result = run_experiment(experiment, on_system=lambda name: status.update(f"simulating {name}"))
+    out_dir = args.out / experiment.name
+    written = [path for writer in _writers() for path in writer(result, out_dir)]
+    for system in result.systems:
+        console.print(f"{system.name}: {system.cycles} cycles, {system.seconds * 1e3:.4g} ms, "
+                      f"{system.energy_j * 1e3:.4g} mJ, {system.area_mm2:.4g} mm²")
+    console.print(f"wrote {len(written)} files to {out_dir}")
+    for failure in result.failures:
+        console.print(f"[bold red]error:[/] system {failure.system!r} could not be run: {_plain_text(failure.message)}")
+    return EXIT_FAILED_SYSTEMS if result.failures else EXIT_OK
+
+
+def _plain_text(text: str) -> str:
+    return text.replace("[", "\\[")
+
+
+def cmd_validate(args: argparse.Namespace, console: Console) -> int:
+    status = EXIT_OK
+    for path in args.files:
+        try:
+            experiment = load_experiment(path)
+        except InputError as err:
+            console.print(f"[bold red]invalid:[/] {_plain(err)}")
+            status = EXIT_BAD_INPUT
+            continue
+        console.print(f"ok: {path} ({experiment.name}, {len(experiment.systems)} systems)")
+    return status
+
+
+def cmd_list(args: argparse.Namespace, console: Console) -> int:
+    out = Console(highlight=False)
+    sections: dict[str, Callable[[], list[str]]] = {
+        "kinds": registry.kinds, "presets": _presets_with_kind, "models": _models,
+    }
+    chosen = sections if args.what == "all" else {args.what: sections[args.what]}
+    for title, items in chosen.items():
+        out.print(f"{title}:")
+        for item in items():
+            out.print(f"  {item}")
+    return EXIT_OK
+
+
+def _presets_with_kind() -> list[str]:
+    return [f"{name} ({registry.preset_spec(name)['kind']})" for name in registry.presets()]
+
+
+def _models() -> list[str]:
+    from workloads.models import list_models
+
+    return list_models()
+
+
+def _writers() -> list[Callable]:
+    entries = sorted(metadata.entry_points(group="xpusim.writers"), key=lambda e: e.name)
+    if not entries:
+        raise InputError("xpusim", [Problem("", "no result writers are registered: install the package with "
+                                              "`pip install -e .` so its entry points exist")])
+    return [entry.load() for entry in entries]
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,118 @@
+"""The discrete-event engine: runs a :class:`~mappers.schedule.Schedule` in SimPy.
+
+Each task waits for its predecessors, then for its unit instance, which it holds
+until its last output is written. Inside, the op runs as ``steps`` pipelined
+tiles with double buffering: a loader moves each tile's input bytes over the
+memory (a shared SimPy resource, so concurrent tasks contend for it), the unit
+computes a tile as soon as its inputs are in and a buffer is free, and each
+tile's output is written back over the same memory. Events are per tile and per
+transfer, never per cycle. Time is integer cycles of the system clock.
+
+Determinism: processes are created in schedule order and SimPy resolves
+simultaneous events in the order they were scheduled, so equal inputs give
+equal timelines. Faithfulness limits, stated: a task does not start loading
+before its unit is free (no prefetch across ops); memory latency is paid once per
+transfer and overlaps nothing else of that transfer; a transfer holds the whole
+memory bandwidth for its duration, so contention is resolved tile by tile.
+"""
+
+from __future__ import annotations
+
+import math
+
+import simpy
+
+from arch.contract import Memory
+from mappers.schedule import Schedule, Task
+from simulator.results import TimelineEvent
+
+
+def split_evenly(total: int, parts: int) -> list[int]:
+    """``total`` split into ``parts`` integers that differ by at most one (larger first)."""
+    base, extra = divmod(total, parts)
+    return [base + (1 if i < extra else 0) for i in range(parts)]
+
+
+def transfer_cycles(nbytes: int, memory: Memory) -> int:
+    if nbytes <= 0:
+        return 0
+    return math.ceil(nbytes / (memory.bytes_per_cycle * memory.channels))
+
+
+class Engine:
+    """Builds the SimPy resources of a schedule and runs it to completion."""
+
+    def __init__(self, schedule: Schedule, buffers: int = 2) -> None:
+        self.schedule = schedule
+        self.buffers = buffers
+        self.env = simpy.Environment()
+        self.units = {
+            f"{u.name}[{i}]": simpy.Resource(self.env, capacity=1)
+            for u in schedule.units for i in range(u.count)
+        }
+        self.memories = {m.name: (m, simpy.Resource(self.env, capacity=1)) for m in schedule.memories}
+        self.done = {t.name: self.env.event() for t in schedule.tasks}
+        self.events: list[TimelineEvent] = []
+
+    def run(self) -> tuple[TimelineEvent, ...]:
+        processes = [self.env.process(self._task(t)) for t in self.schedule.tasks]
+        self.env.run()
+        failed = [p for p in processes if not p.ok]
+        if failed:
+            raise RuntimeError(f"{len(failed)} task(s) failed in the engine")
+        missing = [t.name for t in self.schedule.tasks if not self.done[t.name].triggered]
+        if missing:
+            raise RuntimeError(f"tasks never ran (dependency on a missing task?): {missing[:5]}")
+        return tuple(sorted(self.events, key=lambda e: (e.start, e.task)))
+
+    def _task(self, task: Task):
+        if task.deps:
+            yield self.env.all_of([self.done[d] for d in task.deps])
+        with self.units[task.unit_instance].request() as claim:
+            yield claim
+            start = self.env.now
+            memory_cycles = yield from self._pipeline(task)
+            self.events.append(TimelineEvent(task.name, task.unit_instance, start, self.env.now,
+                                             task.cost.compute_cycles, memory_cycles))
+        self.done[task.name].succeed()
+
+    def _pipeline(self, task: Task):
+        cost = task.cost
+        memory, channel = self.memories[cost.memory] if cost.memory in self.memories else (None, None)
+        reads = split_evenly(cost.read_bytes, cost.steps)
+        computes = split_evenly(cost.compute_cycles, cost.steps)
+        writes = split_evenly(cost.write_bytes, cost.steps)
+        slots = simpy.Container(self.env, capacity=self.buffers, init=self.buffers)
+        loaded = simpy.Store(self.env)
+        moved = [0]
+        self.env.process(self._loader(reads, memory, channel, slots, loaded, moved))
+        writers = []
+        for compute, write in zip(computes, writes):
+            yield loaded.get()
+            yield self.env.timeout(compute)
+            yield slots.put(1)
+            writers.append(self.env.process(self._transfer(write, memory, channel, moved)))
+        if writers:
+            yield self.env.all_of(writers)
+        return moved[0]
+
+    def _loader(self, reads, memory, channel, slots, loaded, moved):
+        for nbytes in reads:
+            yield slots.get(1)
+            yield from self._transfer(nbytes, memory, channel, moved)
+            yield loaded.put(nbytes)
+
+    def _transfer(self, nbytes, memory, channel, moved):
+        if memory is None or nbytes <= 0:
+            return
+        cycles = transfer_cycles(nbytes, memory)
+        with channel.request() as claim:
+            yield claim
+            yield self.env.timeout(cycles)
+        moved[0] += cycles
+        if memory.latency_cycles:
+            yield self.env.timeout(memory.latency_cycles)
+
+
+def simulate(schedule: Schedule) -> tuple[TimelineEvent, ...]:
+    return Engine(schedule).run()

@@ -1,0 +1,125 @@
+"""Input errors with the dotted path of the bad key, the bad value and what was expected.
+
+:class:`InputError` holds every problem found in one input (an experiment file,
+a preset) so users fix them all at once. :func:`from_validation_error` turns a
+pydantic error into these problems, adding "did you mean" for unknown keys.
+"""
+
+from __future__ import annotations
+
+import difflib
+import types
+import typing
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+from pydantic import BaseModel, ValidationError
+
+
+@dataclass(frozen=True)
+class Problem:
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}" if self.path else self.message
+
+
+class InputError(ValueError):
+    """One or more problems in a user's input."""
+
+    def __init__(self, source: str, problems: Sequence[Problem]) -> None:
+        self.source = source
+        self.problems = tuple(problems)
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        lines = [f"{self.source}: {len(self.problems)} problem(s):"]
+        lines += [f"  - {p}" for p in self.problems]
+        return "\n".join(lines)
+
+
+def dotted(loc: Sequence[Any], prefix: str = "") -> str:
+    parts = [prefix] if prefix else []
+    for part in loc:
+        if isinstance(part, int):
+            parts[-1:] = [f"{parts[-1]}[{part}]"] if parts else [f"[{part}]"]
+        else:
+            parts.append(str(part))
+    return ".".join(parts)
+
+
+def from_validation_error(err: ValidationError, model: type[BaseModel], prefix: str = "",
+                          rename: dict[tuple, str] | None = None) -> list[Problem]:
+    """Problems from a pydantic error. ``rename`` maps a loc prefix to a path text."""
+    problems = []
+    for item in err.errors():
+        loc = tuple(p for p in item["loc"] if not _is_union_tag(p))
+        path = _renamed(loc, prefix, rename or {})
+        problems.append(Problem(path, _message(item, loc, model)))
+    return problems
+
+
+def suggest(name: str, known: Sequence[str]) -> str:
+    close = difflib.get_close_matches(str(name), list(known), n=3, cutoff=0.5)
+    return f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+
+
+def _renamed(loc: tuple, prefix: str, rename: dict[tuple, str]) -> str:
+    for head, text in sorted(rename.items(), key=lambda kv: -len(kv[0])):
+        if loc[: len(head)] == head:
+            return dotted(loc[len(head):], text)
+    return dotted(loc, prefix)
+
+
+def _message(item: dict, loc: tuple, model: type[BaseModel]) -> str:
+    kind = item["type"]
+    value = item.get("input")
+    if kind == "extra_forbidden":
+        known = fields_at(model, loc[:-1])
+        return f"unknown key{suggest(str(loc[-1]), known)}" + (f" (expected one of: {', '.join(known)})" if known else "")
+    if kind == "missing":
+        return "required key is missing"
+    message = item["msg"].removeprefix("Value error, ")
+    return f"{message} (got {_short(value)})"
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _is_union_tag(part: Any) -> bool:
+    # pydantic puts the union member's name in loc ("str", "dict[str,any]", "function-after[...]").
+    return isinstance(part, str) and ("[" in part or part in {"str", "int", "float", "bool", "list", "dict"})
+
+
+def fields_at(model: type[BaseModel], loc: Sequence[Any]) -> list[str]:
+    """Field names of the sub-model found by walking ``loc`` from ``model``."""
+    current: Any = model
+    for part in loc:
+        if isinstance(part, int):
+            current = _unwrap(current, sequence=True)
+            continue
+        current = _unwrap(current)
+        if not (isinstance(current, type) and issubclass(current, BaseModel)):
+            return []
+        field = current.model_fields.get(part)
+        if field is None:
+            return []
+        current = field.annotation
+    current = _unwrap(current)
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return list(current.model_fields)
+    return []
+
+
+def _unwrap(annotation: Any, sequence: bool = False) -> Any:
+    origin = typing.get_origin(annotation)
+    args = typing.get_args(annotation)
+    if origin in (typing.Union, types.UnionType):
+        models = [a for a in args if a is not type(None)]
+        return _unwrap(models[0], sequence) if len(models) == 1 else annotation
+    if sequence and origin in (list, tuple):
+        return args[0]
+    return annotation

@@ -1,0 +1,167 @@
+"""Loading and validating experiment files into a resolved :class:`Experiment`.
+
+Pass one validates the file against :mod:`simulator.schema`; pass two resolves
+each system's ``arch`` (a preset name, a YAML path or an inline mapping), applies
+its ``set:`` overrides by dotted path and validates the result against that
+kind's spec, and checks cross-field rules. All problems of both passes are
+collected into one :class:`~simulator.errors.InputError`.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping
+
+from pydantic import ValidationError
+
+from arch import registry
+from arch.contract import SpecBase
+from simulator.errors import InputError, Problem, from_validation_error, suggest
+from simulator.schema import ExperimentSpec
+from workloads.yamlio import YamlError, load_yaml, load_yaml_file
+
+
+@dataclass(frozen=True)
+class ResolvedSystem:
+    name: str
+    spec: SpecBase
+
+    @property
+    def kind(self) -> str:
+        return self.spec.kind
+
+
+@dataclass(frozen=True)
+class Experiment:
+    spec: ExperimentSpec
+    systems: tuple[ResolvedSystem, ...]
+    source: str = "<experiment>"
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    def resolved(self) -> dict[str, Any]:
+        """The experiment with every default filled in and every system spec expanded."""
+        data = self.spec.model_dump(mode="json", exclude_none=True)
+        for entry, system in zip(data["systems"], self.systems):
+            entry["resolved_arch"] = system.spec.model_dump(mode="json")
+        return data
+
+
+def load_experiment(path: str | Path) -> Experiment:
+    try:
+        data = load_yaml_file(path)
+    except YamlError as err:
+        raise InputError(str(path), [Problem("", str(err).removeprefix(f"{path}: "))]) from None
+    return parse_experiment(data, source=str(path), base_dir=Path(path).parent)
+
+
+def parse_text(text: str, source: str = "<string>") -> Experiment:
+    try:
+        data = load_yaml(text, source)
+    except YamlError as err:
+        raise InputError(source, [Problem("", str(err).removeprefix(f"{source}: "))]) from None
+    return parse_experiment(data, source)
+
+
+def parse_experiment(data: Any, source: str = "<experiment>", base_dir: Path | None = None) -> Experiment:
+    if not isinstance(data, Mapping):
+        raise InputError(source, [Problem("", f"the file must be a mapping of keys, got {type(data).__name__}")])
+    try:
+        spec = ExperimentSpec.model_validate(data)
+    except ValidationError as err:
+        raise InputError(source, from_validation_error(err, ExperimentSpec, rename=_system_names(data))) from None
+    problems: list[Problem] = []
+    systems = tuple(_resolve_all(spec, problems, base_dir or Path.cwd()))
+    problems += _cross_field(spec)
+    if problems:
+        raise InputError(source, problems)
+    return Experiment(spec, systems, source)
+
+
+def _system_names(data: Mapping) -> dict[tuple, str]:
+    """Error paths say ``systems.npu`` rather than ``systems[0]`` where the name is known."""
+    systems = data.get("systems")
+    rename = {}
+    if isinstance(systems, list):
+        for i, entry in enumerate(systems):
+            if isinstance(entry, Mapping) and isinstance(entry.get("name"), str):
+                rename[("systems", i)] = f"systems.{entry['name']}"
+    return rename
+
+
+def _resolve_all(spec: ExperimentSpec, problems: list[Problem], base_dir: Path):
+    for entry in spec.systems:
+        system = resolve_system(entry.name, entry.arch, entry.set, problems, base_dir)
+        if system is not None:
+            yield system
+
+
+def resolve_system(name: str, arch: str | Mapping, overrides: Mapping[str, Any],
+                   problems: list[Problem], base_dir: Path) -> ResolvedSystem | None:
+    path = f"systems.{name}"
+    raw = _arch_mapping(arch, f"{path}.arch", problems, base_dir)
+    if raw is None:
+        return None
+    for key, value in overrides.items():
+        set_dotted(raw, key, value)
+    kind = raw.get("kind")
+    if kind not in registry.KINDS:
+        problems.append(Problem(f"{path}.arch.kind", registry.unknown_message("accelerator kind", kind, registry.kinds())))
+        return None
+    spec_type = registry.model_class(kind).spec_type
+    try:
+        return ResolvedSystem(name, spec_type.model_validate(raw))
+    except ValidationError as err:
+        rename = {tuple(k.split(".")): f"{path}.set.{k}" for k in overrides}
+        problems += from_validation_error(err, spec_type, prefix=f"{path}.arch", rename=rename)
+        return None
+
+
+def _arch_mapping(arch: str | Mapping, path: str, problems: list[Problem], base_dir: Path) -> dict | None:
+    if isinstance(arch, Mapping):
+        if "kind" not in arch:
+            problems.append(Problem(f"{path}.kind", f"an inline arch needs 'kind' (one of: {', '.join(registry.kinds())})"))
+            return None
+        return copy.deepcopy(dict(arch))
+    if arch.endswith((".yaml", ".yml")):
+        try:
+            return dict(load_yaml_file(_relative(arch, base_dir)))
+        except (YamlError, TypeError, ValueError) as err:
+            problems.append(Problem(path, str(err)))
+            return None
+    try:
+        return registry.preset_spec(arch)
+    except registry.UnknownNameError as err:
+        problems.append(Problem(path, str(err)))
+        return None
+
+
+def _relative(path: str, base_dir: Path) -> Path:
+    candidate = Path(path)
+    return candidate if candidate.is_absolute() or candidate.exists() else base_dir / candidate
+
+
+def set_dotted(data: dict, dotted_key: str, value: Any) -> None:
+    """Set ``a.b.c`` in nested mappings, creating levels that are missing."""
+    *parents, last = dotted_key.split(".")
+    node = data
+    for part in parents:
+        if not isinstance(node.get(part), dict):
+            node[part] = {}
+        node = node[part]
+    node[last] = value
+
+
+def _cross_field(spec: ExperimentSpec) -> list[Problem]:
+    problems = []
+    names = [s.name for s in spec.systems]
+    for name in sorted({n for n in names if names.count(n) > 1}):
+        problems.append(Problem("systems", f"system name {name!r} is used more than once"))
+    baseline = spec.report.baseline
+    if baseline is not None and baseline not in names:
+        problems.append(Problem("report.baseline", f"{baseline!r} is not a system{suggest(baseline, names)} (systems: {', '.join(names)})"))
+    return problems

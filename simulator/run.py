@@ -1,0 +1,95 @@
+"""Running an experiment: build the workload, map and simulate it on each system.
+
+For each system: the workload's one-layer graph is mapped (:mod:`mappers`),
+simulated in the SimPy engine, and scaled by the workload's ``repeat`` (identical
+layers back to back; the tail of one layer does not overlap the next). Energy is
+the model's action counts times its component table, plus leakage times time;
+area is the sum of the component areas. A system that fails is recorded as a
+:class:`~simulator.results.Failure` and the other systems' results are kept.
+"""
+
+from __future__ import annotations
+
+from importlib import metadata
+from typing import Callable
+
+from arch import registry
+from arch.contract import Accelerator, OpCost
+from mappers.schedule import Schedule, map_workload
+from simulator.engine import simulate, transfer_cycles
+from simulator.experiment import Experiment, ResolvedSystem
+from simulator.results import ENERGY_CATEGORIES, TimelineEvent, ExperimentResult, Failure, OpResult, SystemResult
+from simulator.workload_spec import build_workload
+from workloads.graph import Workload
+
+
+def version() -> str:
+    try:
+        return metadata.version("xpusim")
+    except metadata.PackageNotFoundError:
+        return "0+unknown"
+
+
+def run_experiment(experiment: Experiment, on_system: Callable[[str], None] | None = None) -> ExperimentResult:
+    workload = build_workload(experiment.spec.workload)
+    results, failures, timelines = [], [], {}
+    for system in experiment.systems:
+        if on_system:
+            on_system(system.name)
+        try:
+            result, timeline = run_system(workload, system)
+        except (ValueError, KeyError) as err:
+            failures.append(Failure(system.name, str(err).strip("'\"")))
+            continue
+        results.append(result)
+        timelines[system.name] = timeline
+    return ExperimentResult(
+        name=experiment.name, version=version(), seed=experiment.spec.seed,
+        experiment=experiment.resolved(), systems=tuple(results),
+        baseline=experiment.spec.report.baseline, failures=tuple(failures), timelines=timelines,
+    )
+
+
+def run_system(workload: Workload, system: ResolvedSystem) -> tuple[SystemResult, tuple[TimelineEvent, ...]]:
+    accel = registry.model_class(system.kind)(system.spec)
+    schedule = map_workload(workload, accel)
+    timeline = simulate(schedule)
+    return summarise(system.name, accel, workload, schedule, timeline), timeline
+
+
+def summarise(name: str, accel: Accelerator, workload: Workload, schedule: Schedule,
+              timeline: tuple[TimelineEvent, ...]) -> SystemResult:
+    repeat = workload.repeat
+    layer_cycles = max(e.end for e in timeline)
+    cycles = layer_cycles * repeat
+    by_component: dict[str, float] = {}
+    by_category = dict.fromkeys(ENERGY_CATEGORIES, 0.0)
+    events = {e.task: e for e in timeline}
+    ops = []
+    for task in schedule.tasks:
+        energy = accel.energy(task.cost.action_counts)
+        for component, pj in energy.by_component_pj.items():
+            by_component[component] = by_component.get(component, 0.0) + pj * repeat
+            by_category[accel.category_of(component)] += pj * repeat
+        ops.append(_op_result(task.op, task.cost, events[task.name], energy.total_pj, schedule))
+    static_pj = accel.leakage_w() * cycles / accel.clock_hz * 1e12
+    by_category["static"] = static_pj
+    return SystemResult(
+        name=name, kind=accel.kind, clock_hz=accel.clock_hz, cycles=cycles,
+        layer_cycles=layer_cycles, repeat=repeat, energy_pj_by_component=by_component,
+        energy_pj_by_category=by_category, area_mm2_by_component=accel.area_mm2(),
+        tokens=workload.tokens_per_step, macs=sum(op.macs for op in workload.ops) * repeat,
+        peak_macs_per_cycle=accel.peak_macs_per_cycle(), ops=tuple(ops), notes=accel.notes(),
+    )
+
+
+def _op_result(op, cost: OpCost, event: TimelineEvent, energy_pj: float, schedule: Schedule) -> OpResult:
+    memory = next((m for m in schedule.memories if m.name == cost.memory), None)
+    memory_bound_cycles = transfer_cycles(cost.read_bytes + cost.write_bytes, memory) if memory else 0
+    return OpResult(
+        name=op.name, kind=op.kind.value, unit=event.unit, start_cycle=event.start,
+        end_cycle=event.end, compute_cycles=cost.compute_cycles, stall_cycles=event.stall_cycles,
+        memory_cycles=event.memory_cycles, macs=op.macs, flops=op.flops,
+        read_bytes=cost.read_bytes, write_bytes=cost.write_bytes, energy_pj=energy_pj,
+        bound="memory" if memory_bound_cycles > cost.compute_cycles else "compute",
+    )

@@ -1,0 +1,44 @@
+"""Shared fixtures: small experiment texts and a CLI runner that captures output."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from simulator.cli import main
+
+SMALL_EXPERIMENT = textwrap.dedent("""\
+    name: small
+    seed: 0
+    workload:
+      ops:
+        - {name: a, M: 64, N: 64, K: 64}
+        - {name: b, M: 64, N: 32, K: 64}
+    systems:
+      - name: small
+        arch: scalesim-default
+      - name: big
+        arch: scalesim-default
+        set: {rows: 64, cols: 64}
+    report:
+      baseline: small
+    """)
+
+
+@pytest.fixture
+def write(tmp_path):
+    def _write(text: str, name: str = "exp.yaml"):
+        path = tmp_path / name
+        path.write_text(textwrap.dedent(text), encoding="utf-8")
+        return path
+    return _write
+
+
+@pytest.fixture
+def cli(capsys):
+    def _run(*args: str):
+        code = main([str(a) for a in args])
+        out, err = capsys.readouterr()
+        return code, out, err
+    return _run

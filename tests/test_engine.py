@@ -1,0 +1,103 @@
+"""Exact timelines of small hand-checked schedules in the SimPy engine."""
+
+from arch.contract import Memory, OpCost, Unit
+from mappers.schedule import Schedule, Task
+from simulator.engine import simulate, split_evenly
+from workloads.op import Op, OpKind
+
+ALL = frozenset(OpKind)
+
+
+def task(name, unit="pe", instance=0, cycles=10, read=0, write=0, steps=1, deps=()):
+    op = Op(name, OpKind.GEMM, 1, 1, 1)
+    cost = OpCost(unit=unit, compute_cycles=cycles, read_bytes=read, write_bytes=write, steps=steps)
+    return Task(name, op, unit, instance, cost, tuple(deps))
+
+
+def schedule(tasks, units=(Unit("pe", ALL),), memories=(Memory("dram", bytes_per_cycle=10),)):
+    return Schedule(tuple(tasks), tuple(units), tuple(memories), clock_hz=1e9)
+
+
+def log(events):
+    return [(e.task, e.unit, e.start, e.end) for e in events]
+
+
+def test_two_ops_compete_for_one_unit_run_in_order():
+    events = simulate(schedule([task("a", cycles=10), task("b", cycles=5)]))
+    assert log(events) == [("a", "pe[0]", 0, 10), ("b", "pe[0]", 10, 15)]
+
+
+def test_two_units_overlap():
+    units = (Unit("pe", ALL), Unit("vec", ALL))
+    events = simulate(schedule([task("a", cycles=10), task("b", unit="vec", cycles=4)], units=units))
+    assert log(events) == [("a", "pe[0]", 0, 10), ("b", "vec[0]", 0, 4)]
+
+
+def test_two_instances_of_one_unit_overlap():
+    units = (Unit("pe", ALL, count=2),)
+    events = simulate(schedule([task("a", cycles=10), task("b", instance=1, cycles=7)], units=units))
+    assert log(events) == [("a", "pe[0]", 0, 10), ("b", "pe[1]", 0, 7)]
+
+
+def test_dependency_chain_waits_even_on_a_free_unit():
+    units = (Unit("pe", ALL), Unit("vec", ALL))
+    tasks = [task("a", cycles=10), task("b", unit="vec", cycles=3, deps=["a"]),
+             task("c", cycles=2, deps=["b"])]
+    assert log(simulate(schedule(tasks, units=units))) == [
+        ("a", "pe[0]", 0, 10), ("b", "vec[0]", 10, 13), ("c", "pe[0]", 13, 15)]
+
+
+def test_load_then_compute_then_write_single_step():
+    # 100 bytes at 10 B/cycle = 10 cycles load, 5 compute, 50 bytes = 5 cycles write.
+    events = simulate(schedule([task("a", cycles=5, read=100, write=50)]))
+    assert log(events) == [("a", "pe[0]", 0, 20)]
+    assert events[0].stall_cycles == 15 and events[0].memory_cycles == 15
+
+
+def test_double_buffering_overlaps_loads_with_compute():
+    # 4 tiles: load 10 each, compute 10 each. Loads of tile i+1 overlap compute of i:
+    # load 0..10, compute 10..20, 20..30, 30..40, 40..50.
+    events = simulate(schedule([task("a", cycles=40, read=400, steps=4)]))
+    assert log(events) == [("a", "pe[0]", 0, 50)]
+    assert events[0].stall_cycles == 10
+
+
+def test_shared_bandwidth_is_contended_not_divided():
+    # Two independent tasks on two units each load 100 bytes (10 cycles alone).
+    # One memory: the second transfer waits for the first.
+    units = (Unit("pe", ALL, count=2),)
+    tasks = [task("a", cycles=1, read=100), task("b", instance=1, cycles=1, read=100)]
+    assert log(simulate(schedule(tasks, units=units))) == [("a", "pe[0]", 0, 11), ("b", "pe[1]", 0, 21)]
+
+
+def test_two_memories_do_not_contend():
+    units = (Unit("pe", ALL, count=2),)
+    memories = (Memory("dram", bytes_per_cycle=10), Memory("hbm", bytes_per_cycle=10))
+    b = task("b", instance=1, cycles=1, read=100)
+    b = Task(b.name, b.op, b.unit, 1, OpCost("pe", 1, read_bytes=100, memory="hbm"), ())
+    tasks = [task("a", cycles=1, read=100), b]
+    assert log(simulate(schedule(tasks, units=units, memories=memories))) == [
+        ("a", "pe[0]", 0, 11), ("b", "pe[1]", 0, 11)]
+
+
+def test_memory_channels_multiply_bandwidth():
+    memories = (Memory("dram", bytes_per_cycle=10, channels=4),)
+    events = simulate(schedule([task("a", cycles=1, read=400)], memories=memories))
+    assert log(events) == [("a", "pe[0]", 0, 11)]
+
+
+def test_latency_is_paid_per_transfer():
+    memories = (Memory("dram", bytes_per_cycle=10, latency_cycles=7),)
+    events = simulate(schedule([task("a", cycles=1, read=100)], memories=memories))
+    assert log(events) == [("a", "pe[0]", 0, 18)]
+
+
+def test_same_schedule_same_timeline():
+    units = (Unit("pe", ALL, count=2),)
+    tasks = [task(f"t{i}", instance=i % 2, cycles=3 + i, read=50 * i, steps=1 + i % 3) for i in range(12)]
+    assert simulate(schedule(tasks, units=units)) == simulate(schedule(tasks, units=units))
+
+
+def test_split_evenly_keeps_the_total():
+    assert split_evenly(10, 4) == [3, 3, 2, 2]
+    assert sum(split_evenly(12345, 64)) == 12345

@@ -1,0 +1,121 @@
+"""Bad experiment files give one clear message naming the key, never a traceback."""
+
+import pytest
+
+from simulator.errors import InputError
+from simulator.experiment import parse_text
+from tests.conftest import SMALL_EXPERIMENT
+
+
+def problems(text):
+    with pytest.raises(InputError) as info:
+        parse_text(text)
+    return [str(p) for p in info.value.problems]
+
+
+def with_line(old, new):
+    assert old in SMALL_EXPERIMENT
+    return SMALL_EXPERIMENT.replace(old, new)
+
+
+def test_the_small_experiment_is_valid():
+    experiment = parse_text(SMALL_EXPERIMENT)
+    assert [s.name for s in experiment.systems] == ["small", "big"]
+    assert experiment.systems[1].spec.rows == 64
+
+
+def test_malformed_yaml_names_the_line():
+    [message] = problems("name: x\nworkload: [unclosed\n")
+    assert "malformed YAML" in message and "line" in message
+
+
+def test_duplicate_key_is_an_error_with_both_lines():
+    [message] = problems("name: x\nname: y\n")
+    assert "duplicate key 'name' at line 2" in message and "first defined at line 1" in message
+
+
+def test_unknown_key_suggests_the_close_one():
+    [message] = problems(with_line("seed: 0", "sead: 0"))
+    assert message.startswith("sead: unknown key; did you mean 'seed'?")
+
+
+def test_unknown_nested_key_has_dotted_path_and_suggestion():
+    [message] = problems(with_line("baseline: small", "basline: small"))
+    assert message.startswith("report.basline: unknown key; did you mean 'baseline'?")
+
+
+def test_unknown_preset_suggests():
+    [message] = problems(with_line("arch: scalesim-default\n      - name: big", "arch: scalesim-defualt\n      - name: big"))
+    assert message.startswith("systems.small.arch: unknown preset 'scalesim-defualt'; did you mean 'scalesim-default'?")
+
+
+def test_unknown_kind_suggests():
+    text = with_line("arch: scalesim-default\n      - name: big", "arch: {kind: systolc, rows: 4}\n      - name: big")
+    [message] = problems(text)
+    assert "systems.small.arch.kind: unknown accelerator kind 'systolc'; did you mean 'systolic'?" in message
+
+
+def test_wrong_type_names_key_and_value():
+    [message] = problems(with_line("seed: 0", "seed: zero"))
+    assert message.startswith("seed:") and "'zero'" in message and "integer" in message
+
+
+@pytest.mark.parametrize("value", ["0", "-3"])
+def test_non_positive_dimension_is_rejected(value):
+    [message] = problems(with_line("M: 64, N: 64", f"M: {value}, N: 64"))
+    assert message.startswith("workload.ops[0].M:") and "greater than 0" in message
+
+
+def test_bad_override_names_the_set_key():
+    [message] = problems(with_line("set: {rows: 64, cols: 64}", "set: {rows: 0, cols: 64}"))
+    assert message.startswith("systems.big.set.rows:") and "greater than 0" in message
+
+
+def test_unknown_override_key_suggests():
+    [message] = problems(with_line("set: {rows: 64, cols: 64}", "set: {rowz: 64}"))
+    assert message.startswith("systems.big.set.rowz: unknown key; did you mean 'rows'?")
+
+
+def test_unknown_dataflow_lists_the_choices():
+    [message] = problems(with_line("set: {rows: 64, cols: 64}", "set: {dataflow: rs}"))
+    assert message.startswith("systems.big.set.dataflow:") and "'ws', 'os' or 'is'" in message
+
+
+def test_empty_systems_list():
+    text = SMALL_EXPERIMENT[: SMALL_EXPERIMENT.index("systems:")] + "systems: []\n"
+    [message] = problems(text)
+    assert message.startswith("systems:") and "at least 1" in message
+
+
+def test_duplicate_system_names_and_bad_baseline_are_all_reported():
+    text = with_line("name: big", "name: small").replace("baseline: small", "baseline: smal")
+    found = problems(text)
+    assert "systems: system name 'small' is used more than once" in found
+    assert any(p.startswith("report.baseline:") for p in found)
+
+
+def test_model_and_ops_together_is_an_error():
+    [message] = problems(with_line("workload:\n", "workload:\n  model: llama2-7b\n"))
+    assert message.startswith("workload:") and "exactly one of 'model'" in message
+
+
+def test_several_problems_are_collected_at_once():
+    text = with_line("seed: 0", "sead: 0").replace("M: 64, N: 64", "M: -1, N: 64")
+    assert len(problems(text)) == 2
+
+
+# -- the same through the CLI: message and exit code, no traceback ------------
+
+def test_cli_missing_file(cli, tmp_path):
+    code, out, err = cli("run", tmp_path / "nope.yaml")
+    assert code == 2 and "file not found" in err and "Traceback" not in err + out
+
+
+def test_cli_bad_file_prints_the_problem(cli, write):
+    code, out, err = cli("validate", write(with_line("seed: 0", "sead: 0")))
+    assert code == 2 and "did you mean 'seed'?" in err and "Traceback" not in err + out
+
+
+def test_cli_validate_ok(cli, write):
+    code, out, err = cli("validate", write(SMALL_EXPERIMENT))
+    assert code == 0 and "ok:" in err
