@@ -94,3 +94,18 @@ def write_timeline(result: ExperimentResult, path: Path) -> Path:
 def write_markdown(result: ExperimentResult, path: Path) -> Path:
     path.write_text(render_markdown(result), encoding="utf-8")
     return path
+
+
+def write_sweep(rows: list[dict], out_dir: str | Path) -> list[Path]:
+    """``sweep.csv`` (one row per point and system) and the same rows as ``sweep.json``."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    columns: list[str] = []
+    for row in rows:
+        columns += [key for key in row if key not in columns]
+    with (out / "sweep.csv").open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns)
+        writer.writeheader()
+        writer.writerows(rows)
+    (out / "sweep.json").write_text(json.dumps(rows, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    return [out / "sweep.csv", out / "sweep.json"]

@@ -1,4 +1,4 @@
-"""The ``xpusim`` command line: ``run``, ``validate``, ``list``.
+"""The ``xpusim`` command line: ``run``, ``sweep``, ``validate``, ``list``.
 
 Only this module prints or exits. Input errors become a short message naming the
 key and exit code 2; a system that fails to simulate is reported while the other
@@ -10,17 +10,20 @@ the reports package (DESIGN.md import direction) and users can add writers.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from importlib import metadata
 from pathlib import Path
 from typing import Callable, Sequence
 
 from rich.console import Console
+from rich.progress import Progress
 
 from arch import registry
 from simulator.errors import InputError, Problem
 from simulator.experiment import load_experiment
 from simulator.run import run_experiment, version
+from simulator.sweep import load_sweep, run_points, sweep_rows
 from workloads.yamlio import YamlError
 
 EXIT_OK, EXIT_FAILED_SYSTEMS, EXIT_BAD_INPUT = 0, 1, 2
@@ -53,6 +56,11 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("file", type=Path)
     run.add_argument("--out", type=Path, default=Path("results"), help="output folder (default: results)")
     run.set_defaults(handler=cmd_run)
+    sweep = sub.add_parser("sweep", help="run every point of an experiment's sweep.grid")
+    sweep.add_argument("file", type=Path)
+    sweep.add_argument("--out", type=Path, default=Path("results"), help="output folder (default: results)")
+    sweep.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="local worker processes")
+    sweep.set_defaults(handler=cmd_sweep)
     validate = sub.add_parser("validate", help="check experiment files without running them")
     validate.add_argument("files", type=Path, nargs="+")
     validate.set_defaults(handler=cmd_validate)
@@ -64,6 +72,9 @@ def _parser() -> argparse.ArgumentParser:
 
 def cmd_run(args: argparse.Namespace, console: Console) -> int:
     experiment = load_experiment(args.file)
+    if experiment.spec.sweep is not None:
+        console.print("note: this file has a sweep: block; `xpusim run` runs its base point only, "
+                      "`xpusim sweep` runs the grid")
     with console.status(f"running {experiment.name}") as status:
         result = run_experiment(experiment, on_system=lambda name: status.update(f"simulating {name}"))
     out_dir = args.out / experiment.name
@@ -75,6 +86,19 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
     for failure in result.failures:
         console.print(f"[bold red]error:[/] system {failure.system!r} could not be run: {_plain_text(failure.message)}")
     return EXIT_FAILED_SYSTEMS if result.failures else EXIT_OK
+
+
+def cmd_sweep(args: argparse.Namespace, console: Console) -> int:
+    raw, points = load_sweep(args.file)
+    with Progress(console=console, transient=True) as progress:
+        bar = progress.add_task(f"sweeping {len(points)} points", total=len(points))
+        results = run_points(points, max(1, args.workers), lambda n: progress.update(bar, completed=n))
+    rows = sweep_rows(points, results)
+    out_dir = args.out / raw["name"]
+    written = [path for writer in _writers("xpusim.sweep_writers") for path in writer(rows, out_dir)]
+    failed = sum(1 for row in rows if "error" in row)
+    console.print(f"{len(points)} points, {len(rows)} rows ({failed} failed); wrote {', '.join(map(str, written))}")
+    return EXIT_FAILED_SYSTEMS if failed else EXIT_OK
 
 
 def _plain_text(text: str) -> str:
@@ -117,8 +141,8 @@ def _models() -> list[str]:
     return list_models()
 
 
-def _writers() -> list[Callable]:
-    entries = sorted(metadata.entry_points(group="xpusim.writers"), key=lambda e: e.name)
+def _writers(group: str = "xpusim.writers") -> list[Callable]:
+    entries = sorted(metadata.entry_points(group=group), key=lambda e: e.name)
     if not entries:
         raise InputError("xpusim", [Problem("", "no result writers are registered: install the package with "
                                               "`pip install -e .` so its entry points exist")])

@@ -12,6 +12,8 @@ SMALL_EXPERIMENT = textwrap.dedent("""\
     name: small
     seed: 0
     workload:
+      act_bits: 8
+      weight_bits: 8
       ops:
         - {name: a, M: 64, N: 64, K: 64}
         - {name: b, M: 64, N: 32, K: 64}

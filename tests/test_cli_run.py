@@ -43,8 +43,7 @@ def test_same_file_twice_gives_byte_identical_results(cli, write, tmp_path):
 
 
 def test_a_failing_system_keeps_the_others(cli, write, tmp_path):
-    text = SMALL_EXPERIMENT.replace("set: {rows: 64, cols: 64}", "set: {pe_dtype: int8}").replace(
-        "ops:\n", "act_bits: 16\n  ops:\n")
+    text = SMALL_EXPERIMENT.replace("act_bits: 8", "act_bits: 16")
     text = text.replace("arch: scalesim-default\n      - name: big", "arch: tpuv4-like\n      - name: big")
     code, out, err = cli("run", write(text), "--out", tmp_path / "out")
     assert code == 1
@@ -63,3 +62,30 @@ def test_list_shows_kinds_presets_and_models(cli):
 def test_quickstart_validates(cli):
     code, out, err = cli("validate", ROOT / "experiments" / "quickstart.yaml")
     assert code == 0, err
+
+
+def test_sweep_runs_every_point_in_grid_order(cli, write, tmp_path):
+    text = SMALL_EXPERIMENT + "sweep:\n  grid: {systems.big.arch.rows: [8, 16], workload.batch: [1, 2]}\n"
+    code, out, err = cli("sweep", write(text), "--out", tmp_path / "out", "--workers", "1")
+    assert code == 0, err
+    rows = list(csv.DictReader((tmp_path / "out/small/sweep.csv").open()))
+    assert [(r["point"], r["systems.big.arch.rows"], r["workload.batch"], r["system"]) for r in rows] == [
+        ("0", "8", "1", "small"), ("0", "8", "1", "big"), ("1", "8", "2", "small"), ("1", "8", "2", "big"),
+        ("2", "16", "1", "small"), ("2", "16", "1", "big"), ("3", "16", "2", "small"), ("3", "16", "2", "big")]
+    # Fewer rows on the same 64-column array means more row folds: never faster.
+    big = {r["systems.big.arch.rows"]: int(r["cycles"]) for r in rows if r["system"] == "big"}
+    assert big["8"] >= big["16"]
+
+
+def test_sweep_with_two_workers_equals_one_worker(cli, write, tmp_path):
+    text = SMALL_EXPERIMENT + "sweep:\n  grid: {systems.big.arch.cols: [8, 16, 32]}\n"
+    path = write(text)
+    cli("sweep", path, "--out", tmp_path / "one", "--workers", "1")
+    cli("sweep", path, "--out", tmp_path / "two", "--workers", "2")
+    assert (tmp_path / "one/small/sweep.csv").read_bytes() == (tmp_path / "two/small/sweep.csv").read_bytes()
+
+
+def test_sweep_bad_key_suggests_the_system(cli, write, tmp_path):
+    text = SMALL_EXPERIMENT + "sweep:\n  grid: {systems.bgi.arch.rows: [8]}\n"
+    code, out, err = cli("sweep", write(text), "--out", tmp_path / "out")
+    assert code == 2 and "did you mean 'big'?" in err
