@@ -2,7 +2,7 @@
 
 A kind is registered by one line in ``KINDS`` (the YAML ``kind:`` value mapped to
 ``"module:Class"``, imported on first use). Presets are the YAML files under
-``arch/<family>/presets/``; a preset's name is its file stem and its content is a
+``arch/<family>/presets/`` of each registered family; a preset's name is its file stem and its content is a
 spec mapping with a ``kind:`` key. Lookups of unknown kinds or presets raise
 :class:`UnknownNameError` with "did you mean" suggestions.
 """
@@ -55,7 +55,9 @@ def model_class(kind: str) -> type[Accelerator]:
 
 @lru_cache(maxsize=None)
 def _preset_paths() -> dict[str, Path]:
-    paths = sorted(_ARCH_ROOT.glob("*/presets/*.yaml"))
+    """Preset files of the registered families: ``arch/<family>/presets/*.yaml``."""
+    families = sorted({target.split(":")[0].split(".")[1] for target in KINDS.values()})
+    paths = sorted(p for family in families for p in (_ARCH_ROOT / family / "presets").glob("*.yaml"))
     return {p.stem: p for p in paths}
 
 

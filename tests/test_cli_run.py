@@ -44,7 +44,7 @@ def test_same_file_twice_gives_byte_identical_results(cli, write, tmp_path):
 
 def test_a_failing_system_keeps_the_others(cli, write, tmp_path):
     text = SMALL_EXPERIMENT.replace("act_bits: 8", "act_bits: 16")
-    text = text.replace("arch: scalesim-default\n      - name: big", "arch: tpuv4-like\n      - name: big")
+    text = text.replace("arch: scalesim-default\n  - name: big", "arch: tpuv4-like\n  - name: big")
     code, out, err = cli("run", write(text), "--out", tmp_path / "out")
     assert code == 1
     assert "system 'big' could not be run" in err and "pe_dtype" in err

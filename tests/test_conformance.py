@@ -22,12 +22,13 @@ from workloads.op import Op, OpKind, Operand
 
 PRESETS = registry.presets()
 
+BITS8 = {"a_bits": 8, "b_bits": 8, "out_bits": 8}  # every datapath in the library takes 8-bit operands
 SAMPLE_OPS = (
-    Op("gemv", OpKind.GEMM, 1, 4096, 4096),
-    Op("odd", OpKind.GEMM, 77, 300, 129),
-    Op("attn", OpKind.GEMM, 4, 130, 128, count=64, b_operand=Operand.KV),
-    Op("softmax", OpKind.SOFTMAX, 32, 1024),
-    Op("residual", OpKind.ADD, 8, 4096),
+    Op("gemv", OpKind.GEMM, 1, 4096, 4096, **BITS8),
+    Op("odd", OpKind.GEMM, 77, 300, 129, **BITS8),
+    Op("attn", OpKind.GEMM, 4, 130, 128, count=64, b_operand=Operand.KV, **BITS8),
+    Op("softmax", OpKind.SOFTMAX, 32, 1024, **BITS8),
+    Op("residual", OpKind.ADD, 8, 4096, **BITS8),
 )
 
 

@@ -45,12 +45,12 @@ def test_unknown_nested_key_has_dotted_path_and_suggestion():
 
 
 def test_unknown_preset_suggests():
-    [message] = problems(with_line("arch: scalesim-default\n      - name: big", "arch: scalesim-defualt\n      - name: big"))
+    [message] = problems(with_line("arch: scalesim-default\n  - name: big", "arch: scalesim-defualt\n  - name: big"))
     assert message.startswith("systems.small.arch: unknown preset 'scalesim-defualt'; did you mean 'scalesim-default'?")
 
 
 def test_unknown_kind_suggests():
-    text = with_line("arch: scalesim-default\n      - name: big", "arch: {kind: systolc, rows: 4}\n      - name: big")
+    text = with_line("arch: scalesim-default\n  - name: big", "arch: {kind: systolc, rows: 4}\n  - name: big")
     [message] = problems(text)
     assert "systems.small.arch.kind: unknown accelerator kind 'systolc'; did you mean 'systolic'?" in message
 

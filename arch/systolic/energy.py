@@ -3,23 +3,33 @@
 Energies and areas come from the shared technology library at the spec's node
 (:mod:`arch.tech`), so every number traces to a cited source there. Scratchpad
 accesses are counted in PE words (SCALE-Sim's counting); one word access costs
-the SRAM's per-access energy scaled by word bits / access width. DRAM energy is
+the SRAM's per-access energy scaled by word bits / access width. A scratchpad
+larger than the SRAM fit's range is built from identical macros of at most 1 MiB
+(banks of 32 KiB): an access pays one macro's energy, area and leakage scale with
+the macro count. DRAM energy is
 the host path of an HBM stack (cell to interposer, FGDRAM as tabulated by
 AttAcc) per bit moved; the DRAM dies' area is not part of the NPU's area.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from arch.contract import Component
 from arch.systolic.spec import SystolicSpec
-from arch.tech import TechLibrary
 
-SRAM_ACCESS_BITS = 64  # access width the SRAM fit is evaluated at
-SRAM_BANKS = 16        # banks per scratchpad (assumption; sets the fitted per-bank size)
+if TYPE_CHECKING:  # imported on use, so cycle and traffic models load without it
+    from arch.tech import TechLibrary
+
+SRAM_ACCESS_BITS = 64          # access width the SRAM fit is evaluated at
+SRAM_MACRO_MAX_BYTES = 1 << 20  # largest macro inside the SRAM fit's range (arch/tech/sram.yaml)
+SRAM_BANK_BYTES = 32 << 10      # bank size within a macro (assumption, inside the fit's range)
 
 
 def systolic_components(spec: SystolicSpec, lib: TechLibrary | None = None) -> tuple[Component, ...]:
-    lib = lib or TechLibrary(node_nm=spec.tech_node_nm)
+    if lib is None:
+        from arch.tech import TechLibrary
+        lib = TechLibrary(node_nm=spec.tech_node_nm)
     mac = f"mac.{spec.pe_dtype}"
     return (
         Component("pe", spec.pes_per_core * spec.cores, lib.area_um2(mac),
@@ -36,10 +46,14 @@ def systolic_components(spec: SystolicSpec, lib: TechLibrary | None = None) -> t
 
 
 def _sram(name: str, capacity_bytes: int, spec: SystolicSpec, lib: TechLibrary, actions) -> Component:
-    cost = lib.sram(capacity_bytes, SRAM_ACCESS_BITS, banks=SRAM_BANKS)
+    """A scratchpad built from identical macros of at most 1 MiB; an access touches one macro."""
+    macro_bytes = min(capacity_bytes, SRAM_MACRO_MAX_BYTES)
+    macros = -(-capacity_bytes // macro_bytes)
+    banks = max(1, min(32, macro_bytes // SRAM_BANK_BYTES))
+    cost = lib.sram(macro_bytes, SRAM_ACCESS_BITS, banks=banks)
     word_fraction = spec.pe_bits / SRAM_ACCESS_BITS
     energy = {"read": cost.read_pj * word_fraction, "write": cost.write_pj * word_fraction}
-    return Component(name, spec.cores, cost.area_um2, {a: energy[a] for a in actions},
+    return Component(name, spec.cores * macros, cost.area_um2, {a: energy[a] for a in actions},
                      cost.leakage_w, "sram")
 
 
