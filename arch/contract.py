@@ -21,11 +21,34 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import ClassVar, Mapping
+from functools import lru_cache
+from typing import Any, ClassVar, Mapping
 
 from pydantic import BaseModel
 
+from arch.tech import TechLibrary
+
 from workloads.op import Op, OpKind
+
+
+@dataclass(frozen=True)
+class TechSettings:
+    """An experiment's ``tech:`` block: overrides and the extrapolation switch."""
+
+    overrides: tuple[tuple[str, Any], ...] = ()
+    allow_extrapolation: bool = False
+
+    @classmethod
+    def from_mapping(cls, overrides: Mapping[str, Any], allow_extrapolation: bool = False) -> "TechSettings":
+        return cls(tuple(sorted(overrides.items())), allow_extrapolation)
+
+    def library(self, node_nm: int) -> TechLibrary:
+        return _library(node_nm, self)
+
+
+@lru_cache(maxsize=256)
+def _library(node_nm: int, settings: TechSettings) -> TechLibrary:
+    return TechLibrary(node_nm, dict(settings.overrides), settings.allow_extrapolation)
 
 
 class SpecBase(BaseModel):
@@ -127,8 +150,13 @@ class Accelerator(ABC):
     kind: ClassVar[str]
     spec_type: ClassVar[type[SpecBase]]
 
-    def __init__(self, spec: SpecBase) -> None:
+    def __init__(self, spec: SpecBase, tech: TechSettings | None = None) -> None:
         self.spec = spec
+        self.tech = tech or TechSettings()
+
+    def tech_library(self) -> TechLibrary:
+        """The technology library at this system's node with the experiment's overrides."""
+        return self.tech.library(getattr(self.spec, "tech_node_nm", 45))
 
     # -- description ------------------------------------------------------------
     @property

@@ -10,6 +10,7 @@ collected into one :class:`~simulator.errors.InputError`.
 from __future__ import annotations
 
 import copy
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
@@ -17,7 +18,8 @@ from typing import Any, Mapping
 from pydantic import ValidationError
 
 from arch import registry
-from arch.contract import SpecBase
+from arch.contract import SpecBase, TechSettings
+from arch.tech.errors import TechError
 from simulator.errors import InputError, Problem, from_validation_error, suggest
 from simulator.schema import ExperimentSpec
 from workloads.yamlio import YamlError, load_yaml, load_yaml_file
@@ -27,6 +29,7 @@ from workloads.yamlio import YamlError, load_yaml, load_yaml_file
 class ResolvedSystem:
     name: str
     spec: SpecBase
+    tech: TechSettings = TechSettings()
 
     @property
     def kind(self) -> str:
@@ -75,11 +78,21 @@ def parse_experiment(data: Any, source: str = "<experiment>", base_dir: Path | N
     except ValidationError as err:
         raise InputError(source, from_validation_error(err, ExperimentSpec, rename=_system_names(data))) from None
     problems: list[Problem] = []
-    systems = tuple(_resolve_all(spec, problems, base_dir or Path.cwd()))
+    tech = _tech_settings(spec, problems)
+    systems = tuple(dataclasses.replace(s, tech=tech) for s in _resolve_all(spec, problems, base_dir or Path.cwd()))
     problems += _cross_field(spec)
     if problems:
         raise InputError(source, problems)
     return Experiment(spec, systems, source)
+
+
+def _tech_settings(spec: ExperimentSpec, problems: list[Problem]) -> TechSettings:
+    settings = TechSettings.from_mapping(spec.tech.overrides, spec.tech.allow_extrapolation)
+    try:
+        settings.library(45)
+    except TechError as err:
+        problems.append(Problem("tech.overrides", str(err)))
+    return settings
 
 
 def _system_names(data: Mapping) -> dict[tuple, str]:

@@ -51,7 +51,7 @@ def run_experiment(experiment: Experiment, on_system: Callable[[str], None] | No
 
 
 def run_system(workload: Workload, system: ResolvedSystem) -> tuple[SystemResult, tuple[TimelineEvent, ...]]:
-    accel = registry.model_class(system.kind)(system.spec)
+    accel = registry.model_class(system.kind)(system.spec, system.tech)
     schedule = map_workload(workload, accel)
     timeline = simulate(schedule)
     return summarise(system.name, accel, workload, schedule, timeline), timeline

@@ -66,6 +66,13 @@ class SweepSpec(Strict):
     grid: dict[str, list[Any]] = Field(min_length=1)
 
 
+class TechBlock(Strict):
+    """Technology overrides for every system (the node is per system: ``tech_node_nm``)."""
+
+    overrides: dict[str, Any] = Field(default_factory=dict)
+    allow_extrapolation: bool = False
+
+
 class ExperimentSpec(Strict):
     name: str = Field(pattern=NAME_PATTERN)
     seed: int = 0
@@ -73,3 +80,4 @@ class ExperimentSpec(Strict):
     systems: list[SystemEntry] = Field(min_length=1)
     report: ReportSpec = Field(default_factory=ReportSpec)
     sweep: SweepSpec | None = None
+    tech: TechBlock = Field(default_factory=TechBlock)

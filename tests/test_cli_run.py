@@ -4,6 +4,8 @@ import csv
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import SMALL_EXPERIMENT
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -89,3 +91,18 @@ def test_sweep_bad_key_suggests_the_system(cli, write, tmp_path):
     text = SMALL_EXPERIMENT + "sweep:\n  grid: {systems.bgi.arch.rows: [8]}\n"
     code, out, err = cli("sweep", write(text), "--out", tmp_path / "out")
     assert code == 2 and "did you mean 'big'?" in err
+
+
+def test_tech_override_changes_energy_and_shows_in_results(cli, write, tmp_path):
+    cli("run", write(SMALL_EXPERIMENT, "a.yaml"), "--out", tmp_path / "base")
+    text = SMALL_EXPERIMENT + "tech:\n  overrides: {mac.int8.mac_pj: 3.0}\n"
+    code, out, err = cli("run", write(text, "b.yaml"), "--out", tmp_path / "over")
+    assert code == 0, err
+    base = json.loads((tmp_path / "base/small/results.json").read_text())
+    over = json.loads((tmp_path / "over/small/results.json").read_text())
+    assert over["experiment"]["tech"]["overrides"] == {"mac.int8.mac_pj": 3.0}
+    pe_base = base["systems"]["small"]["energy_by_component_j"]["pe"]
+    pe_over = over["systems"]["small"]["energy_by_component_j"]["pe"]
+    macs = base["systems"]["small"]["macs"]
+    assert pe_over == pytest.approx(macs * 3.0e-12)
+    assert pe_over > pe_base

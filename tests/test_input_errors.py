@@ -119,3 +119,25 @@ def test_cli_bad_file_prints_the_problem(cli, write):
 def test_cli_validate_ok(cli, write):
     code, out, err = cli("validate", write(SMALL_EXPERIMENT))
     assert code == 0 and "ok:" in err
+
+
+# -- the tech: block ------------------------------------------------------------
+
+def test_tech_override_for_an_unknown_component_suggests():
+    [message] = problems(SMALL_EXPERIMENT + "tech:\n  overrides: {mac.fp61.mac_pj: 0.1}\n")
+    assert message.startswith("tech.overrides:") and "mac.fp16" in message
+
+
+def test_negative_tech_energy_is_rejected():
+    [message] = problems(SMALL_EXPERIMENT + "tech:\n  overrides: {mac.int8.mac_pj: -1}\n")
+    assert message.startswith("tech.overrides:") and "-1" in message
+
+
+def test_unknown_tech_key_suggests():
+    [message] = problems(SMALL_EXPERIMENT + "tech:\n  overides: {}\n")
+    assert message.startswith("tech.overides: unknown key; did you mean 'overrides'?")
+
+
+def test_unknown_node_lists_the_nodes():
+    [message] = problems(with_line("set: {rows: 64, cols: 64}", "set: {tech_node_nm: 3}"))
+    assert message.startswith("systems.big.set.tech_node_nm:") and "45, 28, 16, 7 or 5" in message
