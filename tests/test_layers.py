@@ -98,7 +98,8 @@ def test_prefill_flops_count_every_prompt_token():
 
 def test_decode_weight_bytes_equal_layer_parameters():
     config = load_model("llama2-7b")
-    w = build_decoder_layer(config, "decode", batch=1, seq_len=16, weight_bits=4)
+    w = build_decoder_layer(config, "decode", batch=1, seq_len=16, weight_bits=4,
+                            weight_group_size=None)  # scales: test_workload_quant.py
     weight_ops = [op for op in w.ops if op.kind is OpKind.GEMM and op.b_operand is Operand.WEIGHT]
     matrix_params = config.layer_parameter_count() - 2 * config.hidden_size  # minus norm gains
     assert sum(op.b_bytes for op in weight_ops) == matrix_params // 2
@@ -222,3 +223,12 @@ def test_gemm_list_reports_every_bad_entry_by_index_and_key():
 def test_gemm_list_must_be_a_non_empty_list(ops):
     with pytest.raises(ValueError, match="ops: expected a non-empty list"):
         build_gemm_list(ops)
+
+
+def test_vector_op_reads_its_whole_input_tensor():
+    from workloads.op import Op, OpKind
+
+    softmax = Op("s", OpKind.SOFTMAX, 32, 1025, count=4, a_bits=16, out_bits=16)
+    assert softmax.a_bytes == 4 * 32 * 1025 * 2 == softmax.out_bytes
+    add = Op("r", OpKind.ADD, 8, 4096, a_bits=16, b_bits=16, out_bits=16)
+    assert add.min_bytes == 3 * 8 * 4096 * 2

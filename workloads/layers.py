@@ -31,20 +31,24 @@ What is modelled, and how faithfully:
 - MoE: tokens spread uniformly over the experts. ``batch x k`` routed token slots
   occupy ``min(num_experts, slots)`` experts with ``ceil(slots / active)`` tokens
   each; the expert GEMMs have ``count`` = active experts, so decode at small batch
-  reads only the chosen experts' weights. Tensor parallelism is not modelled.
+  reads only the chosen experts' weights.
+- Weight quantisation scales (:mod:`workloads.quant`) and tensor parallelism
+  (:mod:`workloads.parallel`) are described in their modules.
 """
 
 from __future__ import annotations
 
 import difflib
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from workloads.graph import Workload
 from workloads.models import SMALL_PARAM_BITS, ModelConfig, Position
 from workloads.op import Op, OpKind, Operand, Phase
+from workloads.parallel import allreduce, insert_after, shard_config
+from workloads.quant import DEFAULT_GROUP_SIZE, DEFAULT_SCALE_BITS, WeightQuant
 
 Edges = list[tuple[str, str]]
 
@@ -60,6 +64,7 @@ class _Step:
     weight_bits: float
     act_bits: float
     kv_bits: float
+    quant: WeightQuant = WeightQuant()
 
     @property
     def query_len(self) -> int:
@@ -77,10 +82,12 @@ class _Step:
              operand: Operand = Operand.WEIGHT, bias: bool = False) -> Op:
         b_bits = {Operand.WEIGHT: self.weight_bits, Operand.KV: self.kv_bits,
                   Operand.ACTIVATION: self.act_bits}[operand]
-        bias_bytes = _bytes(count * n, SMALL_PARAM_BITS) if bias else 0
+        extra = _bytes(count * n, SMALL_PARAM_BITS) if bias else 0
+        if operand is Operand.WEIGHT:
+            extra += self.quant.scale_bytes(k, n, count)
         return Op(name, OpKind.GEMM, m=m, n=n, k=k, count=count, a_bits=self.act_bits,
                   b_bits=b_bits, out_bits=self.act_bits, b_operand=operand,
-                  phase=self.phase, extra_bytes=bias_bytes)
+                  phase=self.phase, extra_bytes=extra)
 
     def vector(self, name: str, kind: OpKind, m: int, n: int, *, count: int = 1,
                extra_bytes: int = 0) -> Op:
@@ -99,10 +106,9 @@ def _bytes(elements: int, bits: float) -> int:
 
 
 # -- attention ----------------------------------------------------------------------
-def _attention(step: _Step) -> tuple[list[Op], Edges]:
+def _attention(step: _Step, core: "AttentionCore | None" = None) -> tuple[list[Op], Edges]:
+    """Norm, Q/K/V projections, RoPE, the attention ``core``, output projection, residual."""
     cfg, t = step.config, step.tokens
-    operand = Operand.KV if step.phase is Phase.DECODE else Operand.ACTIVATION
-    count, m = step.batch * cfg.num_kv_heads, cfg.query_groups * step.query_len
     ops = [
         step.norm("attn_norm"),
         step.gemm("q_proj", t, cfg.hidden_size, cfg.q_size, bias=cfg.qkv_bias),
@@ -116,17 +122,38 @@ def _attention(step: _Step) -> tuple[list[Op], Edges]:
         ops.append(step.vector("rope", OpKind.ROPE, t, rotated))
         edges += [("q_proj", "rope"), ("k_proj", "rope")]
         qk_sources = ["rope"]
-    ops += [
-        step.gemm("attn_score", m, cfg.head_dim, step.kv_len, count=count, operand=operand),
-        step.vector("softmax", OpKind.SOFTMAX, m, step.kv_len, count=count),
-        step.gemm("attn_context", m, step.kv_len, cfg.head_dim, count=count, operand=operand),
+    core_ops, core_edges = (core or _uniform_core)(step, qk_sources)
+    ops += core_ops + [
         step.gemm("o_proj", t, cfg.q_size, cfg.hidden_size, bias=cfg.out_bias),
         step.vector("attn_residual", OpKind.ADD, t, cfg.hidden_size),
     ]
-    edges += [(src, "attn_score") for src in qk_sources]
-    edges += [("attn_score", "softmax"), ("softmax", "attn_context"), ("v_proj", "attn_context"),
-              ("attn_context", "o_proj"), ("o_proj", "attn_residual")]
+    return ops, edges + core_edges + [("o_proj", "attn_residual")]
+
+
+def attention_core(step: _Step, prefix: str, qk_sources: list[str], requests: int,
+                   query_len: int, kv_len: int, operand: Operand) -> tuple[list[Op], Edges]:
+    """Score, softmax and context of ``requests`` alike requests, fed by the projections.
+
+    One batched GEMM per KV group: ``count`` = requests x kv_heads, ``m`` = query
+    heads per group x ``query_len``, over ``kv_len`` positions. Ends in ``o_proj``.
+    """
+    cfg = step.config
+    count, m = requests * cfg.num_kv_heads, cfg.query_groups * query_len
+    score, softmax, context = f"{prefix}attn_score", f"{prefix}softmax", f"{prefix}attn_context"
+    ops = [step.gemm(score, m, cfg.head_dim, kv_len, count=count, operand=operand),
+           step.vector(softmax, OpKind.SOFTMAX, m, kv_len, count=count),
+           step.gemm(context, m, kv_len, cfg.head_dim, count=count, operand=operand)]
+    edges = [(src, score) for src in qk_sources]
+    edges += [(score, softmax), (softmax, context), ("v_proj", context), (context, "o_proj")]
     return ops, edges
+
+
+def _uniform_core(step: _Step, qk_sources: list[str]) -> tuple[list[Op], Edges]:
+    operand = Operand.KV if step.phase is Phase.DECODE else Operand.ACTIVATION
+    return attention_core(step, "", qk_sources, step.batch, step.query_len, step.kv_len, operand)
+
+
+AttentionCore = Callable[[_Step, list[str]], tuple[list[Op], Edges]]
 
 
 # -- feed-forward -------------------------------------------------------------------
@@ -187,24 +214,28 @@ def _ffn(step: _Step) -> tuple[list[Op], Edges, str]:
 # -- public builders ------------------------------------------------------------------
 def build_decoder_layer(config: ModelConfig, phase: str | Phase, batch: int, seq_len: int,
                         weight_bits: float = 16, act_bits: float = 16,
-                        kv_bits: float = 16) -> Workload:
+                        kv_bits: float = 16, *, weight_group_size: int | None = DEFAULT_GROUP_SIZE,
+                        scale_bits: float = DEFAULT_SCALE_BITS, tp: int = 1) -> Workload:
     """One decoder layer of a prefill or decode step; ``repeat`` = ``num_layers``.
 
     ``seq_len`` is the prompt length (prefill) or the number of tokens already in
-    the KV cache (decode, which then attends over ``seq_len + 1``).
+    the KV cache (decode, which then attends over ``seq_len + 1``). Below 16
+    ``weight_bits``, each weight GEMM's ``extra_bytes`` holds its quantisation
+    scales (see :mod:`workloads.quant`). With ``tp > 1`` the ops are those of one
+    of ``tp`` tensor-parallel devices, with all-reduces (see :mod:`workloads.parallel`).
     """
-    step = _Step(config, _parse_phase(phase), _positive_int("batch", batch),
-                 _positive_int("seq_len", seq_len), _bits("weight_bits", weight_bits),
-                 _bits("act_bits", act_bits), _bits("kv_bits", kv_bits))
-    attn_ops, edges = _attention(step)
-    ffn_ops, ffn_edges, ffn_last = _ffn(step)
-    tail = step.vector("ffn_residual", OpKind.ADD, step.tokens, config.hidden_size)
-    edges += ffn_edges + [(ffn_last, "ffn_residual"), ("attn_residual", "ffn_residual")]
-    if not config.parallel_residual:
-        edges.append(("attn_residual", "ffn_norm"))
+    tp = _positive_int("tp", tp)
+    quant = WeightQuant(_bits("weight_bits", weight_bits), weight_group_size, scale_bits)
+    step = _Step(shard_config(config, tp), _parse_phase(phase), _positive_int("batch", batch),
+                 _positive_int("seq_len", seq_len), weight_bits,
+                 _bits("act_bits", act_bits), _bits("kv_bits", kv_bits), quant)
+    ops, edges = _layer_ops(step)
+    if tp > 1:
+        ops, edges = _with_allreduces(step, ops, edges, tp)
+    suffix = f"-tp{tp}" if tp > 1 else ""
     return Workload(
-        name=f"{config.name}-{step.phase.value}-b{batch}-s{seq_len}",
-        ops=tuple(attn_ops + [step.norm("ffn_norm")] + ffn_ops + [tail]),
+        name=f"{config.name}-{step.phase.value}-b{batch}-s{seq_len}{suffix}",
+        ops=tuple(ops),
         edges=tuple(edges),
         repeat=config.num_layers,
         phase=step.phase.value,
@@ -212,8 +243,27 @@ def build_decoder_layer(config: ModelConfig, phase: str | Phase, batch: int, seq
         tokens_per_step=step.tokens,
         meta=(("model", config.name), ("seq_len", seq_len), ("query_len", step.query_len),
               ("kv_len", step.kv_len), ("weight_bits", weight_bits),
-              ("act_bits", act_bits), ("kv_bits", kv_bits)),
+              ("act_bits", act_bits), ("kv_bits", kv_bits),
+              ("weight_group_size", weight_group_size), ("scale_bits", scale_bits), ("tp", tp)),
     )
+
+
+def _layer_ops(step: _Step, core: AttentionCore | None = None) -> tuple[list[Op], Edges]:
+    attn_ops, edges = _attention(step, core)
+    ffn_ops, ffn_edges, ffn_last = _ffn(step)
+    tail = step.vector("ffn_residual", OpKind.ADD, step.tokens, step.config.hidden_size)
+    edges += ffn_edges + [(ffn_last, "ffn_residual"), ("attn_residual", "ffn_residual")]
+    if not step.config.parallel_residual:
+        edges.append(("attn_residual", "ffn_norm"))
+    return attn_ops + [step.norm("ffn_norm")] + ffn_ops + [tail], edges
+
+
+def _with_allreduces(step: _Step, ops: list[Op], edges: Edges, tp: int) -> tuple[list[Op], Edges]:
+    ffn_last = "moe_combine" if step.config.is_moe else "ffn_down"
+    for after, name in (("o_proj", "attn_allreduce"), (ffn_last, "ffn_allreduce")):
+        op = allreduce(name, step.tokens, step.config.hidden_size, step.act_bits, tp, step.phase)
+        ops, edges = insert_after(ops, edges, after, op)
+    return ops, edges
 
 
 _GEMM_KEYS = ("name", "kind", "M", "N", "K", "count", "bits", "a_bits", "b_bits", "out_bits",

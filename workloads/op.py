@@ -29,10 +29,16 @@ class OpKind(str, Enum):
     ADD = "add"
     MUL = "mul"
     ROPE = "rope"
+    ALLREDUCE = "allreduce"
 
     @property
     def is_matmul(self) -> bool:
         return self is OpKind.GEMM
+
+    @property
+    def is_collective(self) -> bool:
+        """Moves data between devices instead of computing (no FLOPs counted)."""
+        return self is OpKind.ALLREDUCE
 
 
 class Operand(str, Enum):
@@ -81,9 +87,10 @@ class Op:
     phase: Phase = Phase.ANY
     layer: int = -1
     extra_bytes: int = field(default=0)  # e.g. group-wise quantisation scales
+    devices: int = 1  # devices a collective spans (tensor-parallel degree); 1 otherwise
 
     def __post_init__(self) -> None:
-        for dim in ("m", "n", "k", "count"):
+        for dim in ("m", "n", "k", "count", "devices"):
             value = getattr(self, dim)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"op {self.name!r}: {dim} must be a positive integer, got {value!r}")
@@ -111,13 +118,16 @@ class Op:
     def flops(self) -> int:
         if self.kind.is_matmul:
             return 2 * self.macs
-        return self.elements * VECTOR_FLOPS_PER_ELEMENT[self.kind]
+        return self.elements * VECTOR_FLOPS_PER_ELEMENT.get(self.kind, 0)
 
     # -- bytes ----------------------------------------------------------------
     @property
     def a_bytes(self) -> int:
-        """Bytes of the A operand (activations), all instances."""
-        return _bytes(self.count * self.m * self.k, self.a_bits)
+        """Bytes of the A operand (activations), all instances: m x k for a GEMM,
+        the m x n input tensor of an element-wise or reduction op."""
+        if self.kind.is_matmul:
+            return _bytes(self.count * self.m * self.k, self.a_bits)
+        return _bytes(self.elements, self.a_bits)
 
     @property
     def b_bytes(self) -> int:
@@ -131,6 +141,15 @@ class Op:
     @property
     def out_bytes(self) -> int:
         return _bytes(self.elements, self.out_bits)
+
+    @property
+    def comm_bytes(self) -> int:
+        """Bytes a collective reduces per device (its tensor); 0 for compute ops.
+
+        A ring all-reduce over ``devices`` sends and receives ``2 (devices - 1) /
+        devices`` times this per device; the link model applies that factor.
+        """
+        return _bytes(self.elements, self.a_bits) if self.kind.is_collective else 0
 
     @property
     def min_bytes(self) -> int:
@@ -147,6 +166,7 @@ class Op:
             "count": self.count, "a_bits": self.a_bits, "b_bits": self.b_bits,
             "out_bits": self.out_bits, "b_operand": self.b_operand.value,
             "phase": self.phase.value, "layer": self.layer, "extra_bytes": self.extra_bytes,
+            **({"devices": self.devices} if self.devices != 1 else {}),
         }
 
     @classmethod

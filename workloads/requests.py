@@ -1,0 +1,189 @@
+"""Request streams for serving: Poisson arrivals with length distributions, or a CSV.
+
+A :class:`RequestStream` holds, per request, its arrival time in seconds and its
+prompt and output lengths in tokens, as numpy arrays sorted by arrival (ties keep
+file order). It comes from :func:`poisson_requests` (seeded) or
+:func:`read_request_csv`.
+
+Arrivals are a Poisson process: inter-arrival gaps are standard exponential draws
+divided by ``rate_per_s``. Arrivals, prompt lengths and output lengths each draw
+from their own child of ``numpy.random.SeedSequence(seed)``, so for one seed the
+same requests arrive in the same order at every rate, only compressed in time, and
+a longer trace starts with the shorter one's requests.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+LENGTH_KINDS = ("fixed", "uniform", "lognormal")
+
+
+@dataclass(frozen=True)
+class LengthDist:
+    """A distribution of token counts; samples are whole numbers >= 1.
+
+    ``fixed``: always ``tokens``. ``uniform``: integers in ``[low, high]``.
+    ``lognormal``: ``round(exp(N(mu, sigma)))``, clipped to ``[low, high]``
+    (``high = 0``: no upper clip); the median is ``exp(mu)``.
+    """
+
+    kind: str = "fixed"
+    tokens: int = 0
+    low: int = 1
+    high: int = 0
+    mu: float = 0.0
+    sigma: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.kind not in LENGTH_KINDS:
+            raise ValueError(f"length kind must be one of {', '.join(LENGTH_KINDS)}, got {self.kind!r}")
+        if self.kind == "fixed" and self.tokens < 1:
+            raise ValueError(f"fixed length must be >= 1 token, got {self.tokens}")
+        if self.low < 1:
+            raise ValueError(f"length low must be >= 1 token, got {self.low}")
+        if self.kind == "uniform" and self.high < self.low:
+            raise ValueError(f"uniform length needs low <= high, got [{self.low}, {self.high}]")
+        if self.kind == "lognormal" and (self.sigma < 0 or not math.isfinite(self.mu)):
+            raise ValueError(f"lognormal length needs finite mu and sigma >= 0, "
+                             f"got mu={self.mu}, sigma={self.sigma}")
+
+    @classmethod
+    def fixed(cls, tokens: int) -> "LengthDist":
+        return cls("fixed", tokens=tokens)
+
+    @classmethod
+    def uniform(cls, low: int, high: int) -> "LengthDist":
+        return cls("uniform", low=low, high=high)
+
+    @classmethod
+    def lognormal(cls, median_tokens: float, sigma: float, low: int = 1, high: int = 0) -> "LengthDist":
+        return cls("lognormal", low=low, high=high, mu=math.log(median_tokens), sigma=sigma)
+
+    def sample(self, rng: np.random.Generator, count: int) -> np.ndarray:
+        if self.kind == "fixed":
+            return np.full(count, self.tokens, dtype=np.int64)
+        if self.kind == "uniform":
+            return rng.integers(self.low, self.high, size=count, endpoint=True, dtype=np.int64)
+        values = np.rint(np.exp(rng.normal(self.mu, self.sigma, size=count)))
+        return np.clip(values, self.low, self.high or np.inf).astype(np.int64)
+
+
+@dataclass(frozen=True, eq=False)
+class RequestStream:
+    """Requests sorted by arrival: ``arrival_s`` (float), token counts (int64)."""
+
+    arrival_s: np.ndarray
+    prompt_tokens: np.ndarray
+    output_tokens: np.ndarray
+
+    def __post_init__(self) -> None:
+        sizes = {len(self.arrival_s), len(self.prompt_tokens), len(self.output_tokens)}
+        if len(sizes) != 1:
+            raise ValueError("arrival_s, prompt_tokens and output_tokens must have equal lengths")
+        if len(self.arrival_s) and (np.any(self.prompt_tokens < 1) or np.any(self.output_tokens < 1)):
+            raise ValueError("every request needs at least 1 prompt token and 1 output token")
+        if np.any(np.diff(self.arrival_s) < 0):
+            raise ValueError("requests must be sorted by arrival_s")
+
+    def __len__(self) -> int:
+        return len(self.arrival_s)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, RequestStream) and all(
+            np.array_equal(getattr(self, f), getattr(other, f))
+            for f in ("arrival_s", "prompt_tokens", "output_tokens"))
+
+    @classmethod
+    def from_rows(cls, rows: list[tuple[float, int, int]]) -> "RequestStream":
+        """From ``(arrival_s, prompt_tokens, output_tokens)`` rows in any order."""
+        table = np.array(rows, dtype=np.float64).reshape(-1, 3)
+        order = np.argsort(table[:, 0], kind="stable")
+        table = table[order]
+        return cls(table[:, 0].copy(), table[:, 1].astype(np.int64), table[:, 2].astype(np.int64))
+
+
+def poisson_requests(rate_per_s: float, prompt: LengthDist, output: LengthDist, seed: int = 0,
+                     *, count: int | None = None, duration_s: float | None = None) -> RequestStream:
+    """``count`` requests, or all arriving within ``duration_s``, at ``rate_per_s`` on average."""
+    if not rate_per_s > 0:
+        raise ValueError(f"rate_per_s must be > 0, got {rate_per_s!r}")
+    if (count is None) == (duration_s is None):
+        raise ValueError("give exactly one of count or duration_s")
+    arrivals_rng, prompt_rng, output_rng = (
+        np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(3))
+    if count is not None:
+        if count < 0:
+            raise ValueError(f"count must be >= 0, got {count}")
+        arrival_s = np.cumsum(arrivals_rng.standard_exponential(count)) / rate_per_s
+    else:
+        arrival_s = _arrivals_within(arrivals_rng, rate_per_s, duration_s)
+    n = len(arrival_s)
+    return RequestStream(arrival_s, prompt.sample(prompt_rng, n), output.sample(output_rng, n))
+
+
+def _arrivals_within(rng: np.random.Generator, rate_per_s: float, duration_s: float) -> np.ndarray:
+    if not duration_s >= 0:
+        raise ValueError(f"duration_s must be >= 0, got {duration_s!r}")
+    expected = rate_per_s * duration_s
+    gaps = rng.standard_exponential(int(expected + 10 * math.sqrt(expected) + 16))
+    arrival_s = np.cumsum(gaps) / rate_per_s
+    while arrival_s[-1] <= duration_s:  # rare: draw more from the same stream
+        more = np.cumsum(rng.standard_exponential(len(gaps))) / rate_per_s + arrival_s[-1]
+        arrival_s = np.concatenate([arrival_s, more])
+    return arrival_s[arrival_s <= duration_s]
+
+
+# -- CSV --------------------------------------------------------------------------------
+CSV_COLUMNS = ("arrival_s", "prompt_tokens", "output_tokens")
+
+
+def read_request_csv(path: str | Path) -> RequestStream:
+    """A CSV of ``arrival_s, prompt_tokens, output_tokens`` rows (header optional).
+
+    Blank lines and lines starting with ``#`` are skipped. Every malformed row is
+    reported, by line number, in one error.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"request trace not found: {path}")
+    rows, errors = [], []
+    with path.open(newline="", encoding="utf-8") as handle:
+        for line, fields in enumerate(csv.reader(handle), start=1):
+            cells = [cell.strip() for cell in fields]
+            if not any(cells) or cells[0].startswith("#") or (line == 1 and _is_header(cells)):
+                continue
+            row, error = _parse_row(cells)
+            if error:
+                errors.append(f"line {line}: {error}")
+            else:
+                rows.append(row)
+    if errors:
+        raise ValueError(f"{path}: malformed request trace:\n  " + "\n  ".join(errors[:20]))
+    return RequestStream.from_rows(rows)
+
+
+def _is_header(cells: list[str]) -> bool:
+    return tuple(cells) == CSV_COLUMNS
+
+
+def _parse_row(cells: list[str]) -> tuple[tuple[float, int, int] | None, str]:
+    if len(cells) != 3:
+        return None, f"expected 3 values ({', '.join(CSV_COLUMNS)}), got {len(cells)}"
+    try:
+        arrival = float(cells[0])
+    except ValueError:
+        return None, f"arrival_s must be a number, got {cells[0]!r}"
+    if not (math.isfinite(arrival) and arrival >= 0):
+        return None, f"arrival_s must be a finite number >= 0, got {cells[0]!r}"
+    tokens = []
+    for name, cell in zip(CSV_COLUMNS[1:], cells[1:]):
+        if not cell.lstrip("+").isdigit() or int(cell) < 1:
+            return None, f"{name} must be an integer >= 1, got {cell!r}"
+        tokens.append(int(cell))
+    return (arrival, tokens[0], tokens[1]), ""
