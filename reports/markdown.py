@@ -12,7 +12,7 @@ def render_markdown(result: ExperimentResult) -> str:
     parts = [f"# {result.name}\n", _header(result), _summary(result.systems)]
     if result.baseline and any(s.name == result.baseline for s in result.systems):
         parts.append(_ratios(result))
-    parts += [_energy(result.systems), _area(result.systems), _top_ops(result.systems),
+    parts += [_energy(result.systems), _efficiency(result.systems), _area(result.systems), _top_ops(result.systems),
               _notes(result.systems), _failures(result)]
     return "\n".join(p for p in parts if p)
 
@@ -56,6 +56,11 @@ def _energy(systems: tuple[SystemResult, ...]) -> str:
     rows = [[s.name] + [_g(s.energy_pj_by_category.get(c, 0.0) * 1e-9) for c in ENERGY_CATEGORIES]
             for s in systems]
     return "## Energy by category (mJ)\n\n" + _table(["system", *ENERGY_CATEGORIES], rows)
+
+
+def _efficiency(systems: tuple[SystemResult, ...]) -> str:
+    rows = [[s.name, _g(s.achieved_tops), _g(s.tops_per_w), _g(s.tops_per_mm2)] for s in systems]
+    return "## Delivered efficiency\n\n" + _table(["system", "TOPS", "TOPS/W", "TOPS/mm²"], rows)
 
 
 def _area(systems: tuple[SystemResult, ...]) -> str:

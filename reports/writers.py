@@ -19,7 +19,7 @@ from simulator.results import ExperimentResult
 
 SUMMARY_COLUMNS = (
     "system", "kind", "cycles", "seconds", "tokens_per_s", "energy_j", "energy_per_token_j",
-    "average_power_w", "area_mm2", "utilisation",
+    "average_power_w", "area_mm2", "utilisation", "tops_per_w", "tops_per_mm2",
 )
 OPS_COLUMNS = (
     "system", "name", "kind", "unit", "start_cycle", "end_cycle", "compute_cycles", "stall_cycles",

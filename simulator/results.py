@@ -48,6 +48,7 @@ class OpResult:
     write_bytes: int
     energy_pj: float
     bound: str  # compute | memory | network
+    energy_pj_by_category: Mapping[str, float] = field(default_factory=dict)
 
     @property
     def total_cycles(self) -> int:
@@ -61,6 +62,7 @@ class OpResult:
             "total_cycles": self.total_cycles, "memory_cycles": self.memory_cycles,
             "macs": self.macs, "flops": self.flops, "read_bytes": self.read_bytes,
             "write_bytes": self.write_bytes, "energy_pj": self.energy_pj, "bound": self.bound,
+            "energy_breakdown_pj": dict(self.energy_pj_by_category),
         }
 
 
@@ -108,6 +110,20 @@ class SystemResult:
         return self.energy_j / self.seconds if self.seconds > 0 else 0.0
 
     @property
+    def achieved_tops(self) -> float:
+        """Tera-operations per second actually delivered (2 operations per MAC)."""
+        return 2 * self.macs / self.seconds * 1e-12 if self.seconds > 0 else 0.0
+
+    @property
+    def tops_per_w(self) -> float:
+        """Delivered operations per joule, in TOPS/W (dynamic and static energy)."""
+        return 2 * self.macs / self.energy_j * 1e-12 if self.energy_j > 0 else 0.0
+
+    @property
+    def tops_per_mm2(self) -> float:
+        return self.achieved_tops / self.area_mm2 if self.area_mm2 > 0 else 0.0
+
+    @property
     def utilisation(self) -> float:
         capacity = self.cycles * self.peak_macs_per_cycle
         return self.macs / capacity if capacity else 0.0
@@ -118,6 +134,8 @@ class SystemResult:
             "cycles": self.cycles, "layer_cycles": self.layer_cycles, "repeat": self.repeat,
             "seconds": self.seconds, "tokens": self.tokens, "tokens_per_s": self.tokens_per_s,
             "utilisation": self.utilisation, "macs": self.macs,
+            "achieved_tops": self.achieved_tops, "tops_per_w": self.tops_per_w,
+            "tops_per_mm2": self.tops_per_mm2,
             "energy_j": self.energy_j, "energy_per_token_j": self.energy_per_token_j,
             "average_power_w": self.average_power_w,
             "energy_breakdown_j": {k: v * 1e-12 for k, v in self.energy_pj_by_category.items()},

@@ -68,10 +68,13 @@ def summarise(name: str, accel: Accelerator, workload: Workload, schedule: Sched
     ops = []
     for task in schedule.tasks:
         energy = accel.energy(task.cost.action_counts)
+        op_categories = dict.fromkeys(ENERGY_CATEGORIES[:-1], 0.0)
         for component, pj in energy.by_component_pj.items():
             by_component[component] = by_component.get(component, 0.0) + pj * repeat
-            by_category[accel.category_of(component)] += pj * repeat
-        ops.append(_op_result(task.op, task.cost, events[task.name], energy.total_pj, schedule))
+            op_categories[accel.category_of(component)] += pj
+        for category, pj in op_categories.items():
+            by_category[category] += pj * repeat
+        ops.append(_op_result(task.op, task.cost, events[task.name], energy.total_pj, schedule, op_categories))
     static_pj = accel.leakage_w() * cycles / accel.clock_hz * 1e12
     by_category["static"] = static_pj
     return SystemResult(
@@ -83,7 +86,8 @@ def summarise(name: str, accel: Accelerator, workload: Workload, schedule: Sched
     )
 
 
-def _op_result(op, cost: OpCost, event: TimelineEvent, energy_pj: float, schedule: Schedule) -> OpResult:
+def _op_result(op, cost: OpCost, event: TimelineEvent, energy_pj: float, schedule: Schedule,
+               energy_by_category: dict[str, float]) -> OpResult:
     memory = next((m for m in schedule.memories if m.name == cost.memory), None)
     memory_bound_cycles = transfer_cycles(cost.read_bytes + cost.write_bytes, memory) if memory else 0
     return OpResult(
@@ -92,4 +96,5 @@ def _op_result(op, cost: OpCost, event: TimelineEvent, energy_pj: float, schedul
         memory_cycles=event.memory_cycles, macs=op.macs, flops=op.flops,
         read_bytes=cost.read_bytes, write_bytes=cost.write_bytes, energy_pj=energy_pj,
         bound="memory" if memory_bound_cycles > cost.compute_cycles else "compute",
+        energy_pj_by_category=energy_by_category,
     )

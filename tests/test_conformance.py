@@ -139,3 +139,17 @@ def test_roofline_is_a_real_bound_for_a_big_gemm():
     op = Op("big", OpKind.GEMM, 2048, 4096, 4096)
     ideal = math.ceil(op.macs / (128 * 128 * 4))
     assert accel.roofline_cycles(op) == ideal
+
+
+@pytest.mark.parametrize("preset", PRESETS)
+def test_a_smaller_node_lowers_energy_and_area(preset):
+    accel = model(preset)
+    if "tech_node_nm" not in type(accel.spec).model_fields:
+        pytest.skip("this kind has no technology node")
+    old = registry.build({**accel.spec.model_dump(), "tech_node_nm": 45})
+    new = registry.build({**accel.spec.model_dump(), "tech_node_nm": 7})
+    op = supported(accel)[0]
+    counts = old.op_cost(op).action_counts
+    assert new.energy(counts).total_pj < old.energy(counts).total_pj
+    assert sum(new.area_mm2().values()) < sum(old.area_mm2().values())
+    assert new.leakage_w() < old.leakage_w()
