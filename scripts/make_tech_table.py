@@ -197,10 +197,45 @@ def sram_section(lib45: TechLibrary, lib7: TechLibrary) -> str:
               samples)])
 
 
+SYSTOLIC_PROSE = """\
+## How the systolic NPU uses the library
+
+`arch/systolic/energy.py` builds the systolic NPU's component table from the
+library at the spec's `tech_node_nm`; `accel.energy(counts)` is then
+`sum(count x energy per action)` per component and `accel.area_mm2()` is
+`count x area` per component.
+
+| NPU component | count | library component | action: energy per action |
+|---|---|---|---|
+| `pe` | PEs per core x cores | `mac.<pe_dtype>` | `mac`: the MAC's energy |
+| `ifmap_sram`, `filter_sram` | macros per scratchpad x cores | `lib.sram(macro, {access_bits}, banks)` | `read`: read energy x word bits / {access_bits} |
+| `ofmap_sram` | macros per scratchpad x cores | same | `write`, `read`: as above |
+| `vector` | vector lanes x cores | `fma.<dtype>` (`fp16` for int8/fp8 PEs) | `lane_op`: the FMA's energy |
+| `dram` | 1 | HBM `host` path | `read_bit`, `write_bit`: the path's pJ per bit (area 0: off die) |
+
+Scratchpad accesses are counted in PE words, as SCALE-Sim counts them. The macro
+rule: a scratchpad larger than {macro_kib} KiB (the top of the SRAM fit's range)
+is built from identical macros of at most {macro_kib} KiB, each in banks of
+{bank_kib} KiB (at most 32 banks, at least one); an access pays one macro's
+energy, and area and leakage scale with the number of macros. No scratchpad
+therefore exceeds the fit's largest capacity; one below its smallest capacity
+raises the library's range error (or warns, with extrapolation allowed).
+`benchmarks/energy_area_sanity.py` prints each systolic preset's area by
+component, peak TOPS, TOPS/W at full utilisation and TOPS/mm^2, and compares
+them with published TPUv1, TPUv4 and TPU7x figures."""
+
+
+def systolic_section() -> str:
+    from arch.systolic import energy
+    return SYSTOLIC_PROSE.format(access_bits=energy.SRAM_ACCESS_BITS,
+                                 macro_kib=energy.SRAM_MACRO_MAX_BYTES // 1024,
+                                 bank_kib=energy.SRAM_BANK_BYTES // 1024)
+
+
 def render() -> str:
     lib45, lib7 = TechLibrary(45), TechLibrary(7)
     parts = [INTRO.strip(), scaling_section(), component_section(lib45, lib7),
-             sram_section(lib45, lib7), OVERRIDE_PROSE.strip()]
+             sram_section(lib45, lib7), systolic_section(), OVERRIDE_PROSE.strip()]
     return "\n\n".join(parts) + "\n"
 
 
