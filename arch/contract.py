@@ -67,6 +67,7 @@ class Component:
     energy_pj_per_action: Mapping[str, float]
     leakage_w_each: float = 0.0
     category: str = "compute"  # compute | sram | dram | network | other
+    warnings: tuple[str, ...] = ()  # e.g. a value extrapolated outside its fitted range
 
     def __post_init__(self) -> None:
         if self.count < 0 or self.area_um2_each < 0 or self.leakage_w_each < 0:
@@ -184,6 +185,10 @@ class Accelerator(ABC):
     def notes(self) -> tuple[str, ...]:
         """What this model does not capture, shown in every report that uses it."""
         return ()
+
+    def warnings(self) -> tuple[str, ...]:
+        """Warnings of this system's component table (extrapolated values), for the results."""
+        return tuple(w for c in self.components() for w in c.warnings)
 
     # -- costs ----------------------------------------------------------------
     def supports(self, op: Op) -> bool:

@@ -1,9 +1,12 @@
 """Placing a workload on a system: ops become tasks bound to unit instances.
 
-The default mapper asks the accelerator for each op's cost (identical op shapes
-are costed once and reused) and binds each task to the instance of its unit that
-an earliest-finish list scheduler, run on the stall-free costs in topological
-order, expects to be free first. The SimPy engine then simulates the schedule with
+The default mapper splits each matrix op across the instances of its unit
+(:mod:`mappers.split`; a part's task is named ``"<op>#<i>"``, an unsplit op's
+task keeps the op's name), asks the accelerator for each part's cost (identical
+shapes are costed once and reused) and binds each task to the instance of its
+unit that an earliest-finish list scheduler, run on the stall-free costs in
+topological order, expects to be free first. A task depends on every part of
+each of its op's predecessors. The SimPy engine then simulates the schedule with
 real contention; this estimate only chooses the instance.
 """
 
@@ -16,6 +19,7 @@ from typing import Mapping
 import networkx as nx
 
 from arch.contract import Accelerator, Memory, OpCost, Unit
+from mappers.split import best_split
 from workloads.graph import Workload
 from workloads.op import Op
 
@@ -49,22 +53,65 @@ class UnsupportedOpError(ValueError):
 
 
 def map_workload(workload: Workload, accel: Accelerator, mapping: Mapping | None = None) -> Schedule:
-    costs = cost_ops(workload.ops, accel, mapping)
+    """Tasks for every op (a matrix op split across its unit's instances), bound to instances.
+
+    ``mapping`` keys read here: ``split_cores`` (int: the most instances one
+    matrix op is split across; default all of its unit's instances, 1 = never
+    split) and ``split_dim`` ("n", "m" or "count"; default chosen per op by
+    :func:`mappers.split.best_split`). The whole mapping is passed on to
+    ``accel.op_cost``.
+    """
     units = {unit.name: unit for unit in accel.units()}
+    parts = _split_workload(workload, accel, mapping or {})
+    costs = cost_ops(tuple(op for op_parts in parts.values() for op in op_parts), accel, mapping)
     free_at = {name: [0] * unit.count for name, unit in units.items()}
     finish: dict[str, int] = {}
     tasks = []
     for name in nx.lexicographical_topological_sort(workload.graph, key=_order_key(workload)):
-        op = workload.op(name)
-        cost = costs[name]
-        deps = tuple(workload.predecessors(name))
+        deps = tuple(part.name for d in workload.predecessors(name) for part in parts[d])
         ready = max((finish[d] for d in deps), default=0)
-        slots = free_at[cost.unit]
-        instance = min(range(len(slots)), key=lambda i: (max(slots[i], ready), i))
-        finish[name] = max(slots[instance], ready) + cost.compute_cycles
-        slots[instance] = finish[name]
-        tasks.append(Task(name, op, cost.unit, instance, cost, deps))
+        for op in parts[name]:
+            cost = costs[op.name]
+            slots = free_at[cost.unit]
+            instance = min(range(len(slots)), key=lambda i: (max(slots[i], ready), i))
+            finish[op.name] = max(slots[instance], ready) + cost.compute_cycles
+            slots[instance] = finish[op.name]
+            tasks.append(Task(op.name, op, cost.unit, instance, cost, deps))
     return Schedule(tuple(tasks), tuple(units.values()), accel.memories(), accel.clock_hz)
+
+
+def _split_workload(workload: Workload, accel: Accelerator, mapping: Mapping) -> dict[str, tuple[Op, ...]]:
+    """Each op's parts: matrix ops split across their unit's instances, others whole."""
+    instances = {kind: unit.count for unit in reversed(accel.units()) for kind in unit.op_kinds}
+    limit = int(mapping.get("split_cores", 0)) or None
+    dims = (mapping["split_dim"],) if mapping.get("split_dim") else None
+    cost_of = _shape_cached(accel, mapping)
+    parts = {}
+    for op in workload.ops:
+        cores = min(instances.get(op.kind, 1), limit or instances.get(op.kind, 1))
+        if op.kind.is_matmul and cores > 1:
+            bytes_per_cycle = _bytes_per_cycle(accel, cost_of(op).memory)
+            parts[op.name] = best_split(op, cores, cost_of, bytes_per_cycle, dims)
+        else:
+            parts[op.name] = (op,)
+    return parts
+
+
+def _shape_cached(accel: Accelerator, mapping: Mapping):
+    """``accel.op_cost`` memoised on the op's shape (its name and layer ignored)."""
+    by_shape: dict[Op, OpCost] = {}
+
+    def cost_of(op: Op) -> OpCost:
+        shape = dataclasses.replace(op, name="", layer=-1)
+        if shape not in by_shape:
+            by_shape[shape] = accel.op_cost(op, mapping)
+        return by_shape[shape]
+    return cost_of
+
+
+def _bytes_per_cycle(accel: Accelerator, memory_name: str) -> float:
+    memory = next((m for m in accel.memories() if m.name == memory_name), None)
+    return memory.bytes_per_cycle * memory.channels if memory else float("inf")
 
 
 def cost_ops(ops: tuple[Op, ...], accel: Accelerator, mapping: Mapping | None) -> dict[str, OpCost]:

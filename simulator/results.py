@@ -84,6 +84,7 @@ class SystemResult:
     peak_macs_per_cycle: int
     ops: tuple[OpResult, ...]
     notes: tuple[str, ...] = ()
+    serving: Mapping[str, Any] | None = None
 
     @property
     def seconds(self) -> float:
@@ -144,6 +145,7 @@ class SystemResult:
             "area_breakdown_mm2": dict(sorted(self.area_mm2_by_component.items())),
             "notes": list(self.notes),
             "ops": [op.to_dict() for op in self.ops],
+            **({"serving": dict(self.serving)} if self.serving is not None else {}),
         }
 
 

@@ -11,6 +11,7 @@ area is the sum of the component areas. A system that fails is recorded as a
 from __future__ import annotations
 
 from importlib import metadata
+from pathlib import Path
 from typing import Callable
 
 from arch import registry
@@ -19,7 +20,8 @@ from mappers.schedule import Schedule, map_workload
 from simulator.engine import simulate, transfer_cycles
 from simulator.experiment import Experiment, ResolvedSystem
 from simulator.results import ENERGY_CATEGORIES, TimelineEvent, ExperimentResult, Failure, OpResult, SystemResult
-from simulator.workload_spec import build_workload
+from simulator.serving_run import request_stream, run_serving_system
+from simulator.workload_spec import build_workload, model_config
 from workloads.graph import Workload
 
 
@@ -31,13 +33,13 @@ def version() -> str:
 
 
 def run_experiment(experiment: Experiment, on_system: Callable[[str], None] | None = None) -> ExperimentResult:
-    workload = build_workload(experiment.spec.workload)
+    run_one = _runner(experiment)
     results, failures, timelines = [], [], {}
     for system in experiment.systems:
         if on_system:
             on_system(system.name)
         try:
-            result, timeline = run_system(workload, system)
+            result, timeline = run_one(system)
         except (ValueError, KeyError) as err:
             failures.append(Failure(system.name, str(err).strip("'\"")))
             continue
@@ -48,6 +50,17 @@ def run_experiment(experiment: Experiment, on_system: Callable[[str], None] | No
         experiment=experiment.resolved(), systems=tuple(results),
         baseline=experiment.spec.report.baseline, failures=tuple(failures), timelines=timelines,
     )
+
+
+def _runner(experiment: Experiment) -> Callable[[ResolvedSystem], tuple[SystemResult, tuple]]:
+    """How each system is run: one workload step, or a serving trace."""
+    spec = experiment.spec.workload
+    if spec.phase != "serving":
+        workload = build_workload(spec)
+        return lambda system: run_system(workload, system)
+    config = model_config(spec)
+    requests = request_stream(spec.serving, experiment.spec.seed, Path(experiment.source).parent)
+    return lambda system: (run_serving_system(spec, config, requests, system, run_system), ())
 
 
 def run_system(workload: Workload, system: ResolvedSystem) -> tuple[SystemResult, tuple[TimelineEvent, ...]]:
@@ -82,7 +95,8 @@ def summarise(name: str, accel: Accelerator, workload: Workload, schedule: Sched
         layer_cycles=layer_cycles, repeat=repeat, energy_pj_by_component=by_component,
         energy_pj_by_category=by_category, area_mm2_by_component=accel.area_mm2(),
         tokens=workload.tokens_per_step, macs=sum(op.macs for op in workload.ops) * repeat,
-        peak_macs_per_cycle=accel.peak_macs_per_cycle(), ops=tuple(ops), notes=accel.notes(),
+        peak_macs_per_cycle=accel.peak_macs_per_cycle(), ops=tuple(ops),
+        notes=accel.notes() + accel.warnings(),
     )
 
 

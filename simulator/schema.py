@@ -33,15 +33,54 @@ class GemmOpSpec(Strict):
     count: PositiveInt = 1
 
 
+class LengthSpec(Strict):
+    """A token-length distribution: fixed ``tokens``, uniform [low, high], or
+    lognormal around ``median_tokens`` with ``sigma`` (clipped to [low, high])."""
+
+    kind: Literal["fixed", "uniform", "lognormal"] = "fixed"
+    tokens: PositiveInt | None = None
+    low: PositiveInt = 1
+    high: int = Field(0, ge=0)
+    median_tokens: float | None = Field(None, gt=0)
+    sigma: float = Field(0.0, ge=0)
+
+
+class ServingSpec(Strict):
+    """A request stream (Poisson at ``rate_per_s``, or a CSV trace) and the batching limits."""
+
+    rate_per_s: float | None = Field(None, gt=0)
+    duration_s: float | None = Field(None, gt=0)
+    count: PositiveInt | None = None
+    prompt: LengthSpec = Field(default_factory=lambda: LengthSpec(tokens=512))
+    output: LengthSpec = Field(default_factory=lambda: LengthSpec(tokens=128))
+    csv: str | None = None
+    max_batch: PositiveInt = 256
+    kv_capacity_tokens: PositiveInt = 1 << 20
+    max_tokens_per_iter: PositiveInt | None = None
+    kv_bucket_tokens: PositiveInt = 64
+
+    @model_validator(mode="after")
+    def _one_source(self) -> "ServingSpec":
+        if (self.csv is None) == (self.rate_per_s is None):
+            raise ValueError("give exactly one of 'rate_per_s' (Poisson arrivals) or 'csv' (a request trace)")
+        if self.rate_per_s is not None and (self.duration_s is None) == (self.count is None):
+            raise ValueError("with 'rate_per_s', give exactly one of 'duration_s' or 'count'")
+        return self
+
+
 class WorkloadSpec(Strict):
     model: str | dict[str, Any] | None = None
     ops: list[GemmOpSpec] | None = None
-    phase: Literal["prefill", "decode"] = "decode"
+    phase: Literal["prefill", "decode", "serving"] = "decode"
     batch: PositiveInt = 1
     seq_len: PositiveInt = 1024
     weight_bits: float = Bits
     act_bits: float = Bits
     kv_bits: float = Bits
+    weight_group_size: int | None = Field(128, ge=0)
+    scale_bits: float = Bits
+    tp: PositiveInt = 1
+    serving: ServingSpec | None = None
 
     @model_validator(mode="after")
     def _model_or_ops(self) -> "WorkloadSpec":
@@ -49,6 +88,10 @@ class WorkloadSpec(Strict):
             raise ValueError("give exactly one of 'model' (a preset, config.json path or inline fields) or 'ops'")
         if self.ops is not None and not self.ops:
             raise ValueError("'ops' must list at least one op")
+        if (self.phase == "serving") != (self.serving is not None):
+            raise ValueError("phase 'serving' needs a 'serving:' block, and a 'serving:' block needs phase 'serving'")
+        if self.phase == "serving" and self.model is None:
+            raise ValueError("phase 'serving' needs a 'model'")
         return self
 
 

@@ -106,3 +106,21 @@ def test_tech_override_changes_energy_and_shows_in_results(cli, write, tmp_path)
     macs = base["systems"]["small"]["macs"]
     assert pe_over == pytest.approx(macs * 3.0e-12)
     assert pe_over > pe_base
+
+
+def test_sram_outside_the_fit_is_a_clear_error_naming_the_field(cli, write, tmp_path):
+    text = SMALL_EXPERIMENT.replace("set: {rows: 64, cols: 64}", "set: {ifmap_sram_bytes: 2048}")
+    code, out, err = cli("run", write(text), "--out", tmp_path / "out")
+    assert code == 1 and "ifmap_sram_bytes = 2048" in err and "allow_extrapolation" in err
+
+
+def test_sram_extrapolation_is_recorded_in_the_results(cli, write, tmp_path):
+    text = SMALL_EXPERIMENT.replace("set: {rows: 64, cols: 64}", "set: {ifmap_sram_bytes: 2048}")
+    text += "tech:\n  allow_extrapolation: true\n"
+    code, out, err = cli("run", write(text), "--out", tmp_path / "out")
+    assert code == 0, err
+    results = json.loads((tmp_path / "out/small/results.json").read_text())
+    notes = results["systems"]["big"]["notes"]
+    assert any(n.startswith("ifmap_sram:") for n in notes)
+    assert not any(n.startswith("ifmap_sram:") for n in results["systems"]["small"]["notes"])
+    assert "ifmap_sram:" in (tmp_path / "out/small/report.md").read_text()

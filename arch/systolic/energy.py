@@ -13,13 +13,10 @@ AttAcc) per bit moved; the DRAM dies' area is not part of the NPU's area.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from arch.contract import Component
 from arch.systolic.spec import SystolicSpec
-
-if TYPE_CHECKING:  # imported on use, so cycle and traffic models load without it
-    from arch.tech import TechLibrary
+from arch.tech import TechLibrary
+from arch.tech.errors import SramRangeError
 
 SRAM_ACCESS_BITS = 64          # access width the SRAM fit is evaluated at
 SRAM_MACRO_MAX_BYTES = 1 << 20  # largest macro inside the SRAM fit's range (arch/tech/sram.yaml)
@@ -27,9 +24,7 @@ SRAM_BANK_BYTES = 32 << 10      # bank size within a macro (assumption, inside t
 
 
 def systolic_components(spec: SystolicSpec, lib: TechLibrary | None = None) -> tuple[Component, ...]:
-    if lib is None:
-        from arch.tech import TechLibrary
-        lib = TechLibrary(node_nm=spec.tech_node_nm)
+    lib = lib or TechLibrary(node_nm=spec.tech_node_nm)
     mac = f"mac.{spec.pe_dtype}"
     return (
         Component("pe", spec.pes_per_core * spec.cores, lib.area_um2(mac),
@@ -50,11 +45,14 @@ def _sram(name: str, capacity_bytes: int, spec: SystolicSpec, lib: TechLibrary, 
     macro_bytes = min(capacity_bytes, SRAM_MACRO_MAX_BYTES)
     macros = -(-capacity_bytes // macro_bytes)
     banks = max(1, min(32, macro_bytes // SRAM_BANK_BYTES))
-    cost = lib.sram(macro_bytes, SRAM_ACCESS_BITS, banks=banks)
+    try:
+        cost = lib.sram(macro_bytes, SRAM_ACCESS_BITS, banks=banks)
+    except SramRangeError as err:
+        raise SramRangeError(f"{name}_bytes = {capacity_bytes}: {err}") from None
     word_fraction = spec.pe_bits / SRAM_ACCESS_BITS
     energy = {"read": cost.read_pj * word_fraction, "write": cost.write_pj * word_fraction}
     return Component(name, spec.cores * macros, cost.area_um2, {a: energy[a] for a in actions},
-                     cost.leakage_w, "sram")
+                     cost.leakage_w, "sram", warnings=tuple(f"{name}: {w.message}" for w in cost.warnings))
 
 
 def _vector_dtype(spec: SystolicSpec) -> str:

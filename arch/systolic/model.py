@@ -6,11 +6,14 @@ Faithfulness, stated:
   (:mod:`arch.systolic.kernel`, checked against a golden table), for the array's
   rows, columns and dataflow. A GEMM instance with ``count > 1`` (attention per
   head) runs its instances one after another on one array.
-* Each GEMM runs on one core; independent ops run on different cores at once.
-  Splitting one GEMM across cores is not modelled yet.
-* DRAM traffic is the compulsory traffic: each operand read once and each output
-  written once. SRAM capacity does not yet cause re-fetches; stalls come only from
-  DRAM bandwidth (contended in the engine) and per-transfer latency.
+* DRAM traffic follows from the scratchpad capacities (:mod:`arch.systolic.tiling`):
+  the least-traffic tiling that fits the double-buffered IFMAP / FILTER / OFMAP
+  halves, with an operand re-read once per tile of the other outer loop when it
+  cannot stay resident. Its tile count (times ``count``, capped) is the number
+  of pipelined steps the engine overlaps loads and compute over. Stalls come
+  from DRAM bandwidth (contended in the engine) and per-transfer latency.
+* Each op's cost is for one core; a GEMM split across cores is costed part by
+  part (the mapper makes the parts), each part reading its own operands.
 * Vector ops (softmax, norms, activations, adds, RoPE) take
   ``ceil(elements x ops per element / lanes)`` cycles on the vector unit and read
   and write their operands from DRAM.
@@ -28,6 +31,7 @@ from arch.contract import Accelerator, Component, Memory, OpCost, Unit
 from arch.systolic.energy import systolic_components
 from arch.systolic.kernel import DATAFLOW_CODE, gemm_kernel, gemm_kernel_py
 from arch.systolic.spec import SystolicSpec
+from arch.systolic.tiling import TilePlan, plan_gemm
 from workloads.op import VECTOR_FLOPS_PER_ELEMENT, Op, OpKind
 
 MAX_STEPS_PER_OP = 64  # pipelined tiles the engine simulates per op (contention granularity)
@@ -52,7 +56,7 @@ class SystolicArray(Accelerator):
                        self.spec.dram_capacity_bytes),)
 
     def components(self) -> tuple[Component, ...]:
-        return systolic_components(self.spec)
+        return systolic_components(self.spec, self.tech_library())
 
     def peak_macs_per_cycle(self) -> int:
         return self.spec.pes_per_core * self.spec.cores
@@ -65,8 +69,9 @@ class SystolicArray(Accelerator):
 
     def notes(self) -> tuple[str, ...]:
         return (
-            "DRAM traffic is compulsory traffic only; SRAM capacity does not yet cause re-fetches.",
-            "Each GEMM runs on a single core (no splitting of one op across cores).",
+            "DRAM traffic: least-traffic SRAM tiling per op (k innermost, no partial-sum spills); "
+            "no reuse of an op's output in SRAM by the next op.",
+            "A GEMM split across cores reads its shared operand once per core (no multicast).",
             "No prefetch across ops: an op starts loading when its unit is free.",
         )
 
@@ -95,17 +100,26 @@ def _gemm_cost(spec: SystolicSpec, op: Op) -> OpCost:
     cycles, row_folds, col_folds, ifmap, filt, ofmap = _gemm_counts(
         op.m, op.n, op.k, spec.rows, spec.cols, DATAFLOW_CODE[spec.dataflow])
     count = op.count
+    plan = gemm_tile_plan(spec, op)
+    read_bytes = op.a_bytes * plan.input_reads + op.b_bytes * plan.weight_reads
     actions = (
         ("pe.mac", op.macs),
         ("ifmap_sram.read", ifmap * count),
         ("filter_sram.read", filt * count),
         ("ofmap_sram.write", ofmap * count),
-        ("dram.read_bit", 8 * (op.a_bytes + op.b_bytes)),
+        ("dram.read_bit", 8 * read_bytes),
         ("dram.write_bit", 8 * op.out_bytes),
     )
-    return OpCost(unit="array", compute_cycles=cycles * count, read_bytes=op.a_bytes + op.b_bytes,
-                  write_bytes=op.out_bytes, steps=min(row_folds * col_folds * count, MAX_STEPS_PER_OP),
+    return OpCost(unit="array", compute_cycles=cycles * count, read_bytes=read_bytes,
+                  write_bytes=op.out_bytes, steps=min(plan.tiles * count, MAX_STEPS_PER_OP),
                   actions=actions)
+
+
+def gemm_tile_plan(spec: SystolicSpec, op: Op) -> TilePlan:
+    """The SRAM tiling of one instance of a GEMM op on one core of ``spec``."""
+    return plan_gemm(op.m, op.n, op.k, op.a_bits, op.b_bits, op.out_bits, spec.ifmap_sram_bytes,
+                     spec.filter_sram_bytes, spec.ofmap_sram_bytes, spec.dataflow,
+                     max(1, MAX_STEPS_PER_OP // op.count))
 
 
 @lru_cache(maxsize=65536)

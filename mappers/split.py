@@ -1,0 +1,85 @@
+"""Splitting one matrix op across the instances of a unit (multi-core GEMMs).
+
+A GEMM is cut into ``parts`` sub-ops that run on different instances at once,
+along one dimension:
+
+* ``"count"``: batched instances (``count > 1``, e.g. attention heads) are dealt
+  out whole -- the only dimension offered for batched ops;
+* ``"n"``: the output features (each part reads all of the input and its own
+  slice of the weights) -- the default;
+* ``"m"``: the tokens (each part reads all of the weights), for when ``n`` is
+  small.
+
+:func:`best_split` picks the number of parts (1 up to the instances) and, for an
+unbatched op, ``n`` or ``m`` by an estimate: the slowest part's stall-free
+compute cycles or all parts' bytes over the shared memory's bandwidth,
+whichever is larger; ties go to fewer parts, then to ``n``. So a compute-bound
+GEMM is spread over the cores, and a memory-bound one stays whole unless a split
+lowers the estimate (a split adds traffic: each part reads the shared operand).
+The engine then simulates the contention; the estimate only chooses.
+
+Parts are as even as integers allow (larger first) and never empty, so a small
+op gets fewer parts than asked for. A part is an :class:`Op` named
+``"<op>#<i>"``. The operand every part needs is read by each part separately:
+no multicast, on-chip sharing or core-to-core network between cores is modelled.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Callable
+
+from arch.contract import OpCost
+from workloads.op import Op
+
+SPLIT_DIMS = ("count", "n", "m")
+
+
+def split_dims(op: Op) -> tuple[str, ...]:
+    """The dimensions :func:`best_split` may cut ``op`` along, preferred first."""
+    return ("count",) if op.count > 1 else ("n", "m")
+
+
+def best_split(op: Op, instances: int, cost_of: Callable[[Op], OpCost], bytes_per_cycle: float,
+               dims: tuple[str, ...] | None = None) -> tuple[Op, ...]:
+    """The split of ``op`` over at most ``instances`` parts with the lowest estimate (module docstring)."""
+    candidates = [(op,)] + [split_op(op, parts, dim) for dim in dims or split_dims(op)
+                            for parts in range(2, instances + 1)]
+    return min(candidates, key=lambda parts: (_estimate_cycles(parts, cost_of, bytes_per_cycle), len(parts)))
+
+
+def _estimate_cycles(parts: tuple[Op, ...], cost_of, bytes_per_cycle: float) -> float:
+    costs = [cost_of(part) for part in parts]
+    moved_bytes = sum(c.read_bytes + c.write_bytes for c in costs)
+    return max(max(c.compute_cycles for c in costs), moved_bytes / bytes_per_cycle)
+
+
+def split_op(op: Op, parts: int, dim: str) -> tuple[Op, ...]:
+    """``op`` cut into at most ``parts`` sub-ops along ``dim``.
+
+    See the module docstring for how many parts a dimension allows.
+
+    One part returns the op itself, unrenamed.
+    """
+    if dim not in SPLIT_DIMS:
+        raise ValueError(f"split dimension must be one of {SPLIT_DIMS}, got {dim!r}")
+    total = getattr(op, dim)
+    sizes = _even_sizes(total, parts)
+    if len(sizes) == 1:
+        return (op,)
+    extras = _extra_bytes(op.extra_bytes, sizes, total) if dim != "m" else [op.extra_bytes] * len(sizes)
+    return tuple(dataclasses.replace(op, name=f"{op.name}#{i}", extra_bytes=extra, **{dim: size})
+                 for i, (size, extra) in enumerate(zip(sizes, extras)))
+
+
+def _extra_bytes(extra_bytes: int, sizes: list[int], total: int) -> list[int]:
+    """Weight-side extra bytes (e.g. quantisation scales) in proportion to each part's slice."""
+    shares = [extra_bytes * size // total for size in sizes]
+    shares[0] += extra_bytes - sum(shares)
+    return shares
+
+
+def _even_sizes(total: int, parts: int) -> list[int]:
+    parts = max(1, min(parts, total))
+    base, extra = divmod(total, parts)
+    return [base + (1 if i < extra else 0) for i in range(parts)]
