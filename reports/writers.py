@@ -45,23 +45,21 @@ def write_json(result: ExperimentResult, path: Path) -> Path:
 
 
 def write_summary_csv(result: ExperimentResult, path: Path) -> Path:
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(SUMMARY_COLUMNS)
-        for system in result.systems:
-            row = system.to_dict()
-            writer.writerow([system.name] + [row[c] for c in SUMMARY_COLUMNS[1:]])
-    return path
+    rows = ([system.name] + [system.to_dict()[c] for c in SUMMARY_COLUMNS[1:]] for system in result.systems)
+    return _write_csv(path, SUMMARY_COLUMNS, rows)
 
 
 def write_ops_csv(result: ExperimentResult, path: Path) -> Path:
+    rows = ([system.name] + [op.to_dict()[c] for c in OPS_COLUMNS[1:]]
+            for system in result.systems for op in system.ops)
+    return _write_csv(path, OPS_COLUMNS, rows)
+
+
+def _write_csv(path: Path, columns: tuple[str, ...], rows) -> Path:
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(OPS_COLUMNS)
-        for system in result.systems:
-            for op in system.ops:
-                row = op.to_dict()
-                writer.writerow([system.name] + [row[c] for c in OPS_COLUMNS[1:]])
+        writer.writerow(columns)
+        writer.writerows(rows)
     return path
 
 
