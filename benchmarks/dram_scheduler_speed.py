@@ -1,0 +1,82 @@
+"""Speed of the DRAM command scheduler: commands scheduled per wall-clock second.
+
+Usage: ``python benchmarks/dram_scheduler_speed.py [--preset hbm2-neupims]
+[--requests 3000000] [--twin-requests 20000]``
+
+For a streaming workload (sequential bursts read, backlogged at cycle 0) and a
+random one (uniformly random reads over the whole device), it prints the
+commands the scheduler issued, the simulated fraction of peak bandwidth, and
+commands per second (wall clock, best of three runs, compilation excluded) of
+
+* the Numba kernel on requests already grouped by channel ("kernel");
+* :func:`arch.dram.schedule` as a whole, grouping and result included ("schedule");
+* the pure-Python twin, on the first ``--twin-requests`` requests of the same
+  workload (it steps every cycle, so it is far slower).
+
+The kernel's target is at least 5 million commands per second.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from arch.dram import Engine, RequestBatch, load_preset, random_stream, schedule, sequential_stream  # noqa: E402
+from arch.dram.grouping import group_requests  # noqa: E402
+from arch.dram.scheduler import run_kernel  # noqa: E402
+
+TARGET_COMMANDS_PER_S = 5e6
+
+
+def head(batch: RequestBatch, n: int) -> RequestBatch:
+    return RequestBatch(*(getattr(batch, name)[:n] for name in RequestBatch.__dataclass_fields__))
+
+
+def best_seconds(run, repeats: int) -> float:
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        run()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--preset", default="hbm2-neupims")
+    parser.add_argument("--requests", type=int, default=3_000_000)
+    parser.add_argument("--twin-requests", type=int, default=20_000)
+    args = parser.parse_args(argv)
+
+    spec = load_preset(args.preset)
+    burst = spec.organisation.burst_bytes
+    workloads = {
+        "streaming": sequential_stream(spec, args.requests * burst),
+        "random": random_stream(spec, args.requests, seed=0),
+    }
+    schedule(spec, sequential_stream(spec, 64 * burst))  # compile (or load the cache) outside the timing
+    print(f"preset {spec.name}: {spec.organisation.scheduled_channels} channels, "
+          f"peak {spec.organisation.peak_bandwidth_bytes_per_s / 1e9:.1f} GB/s")
+    print(f"{'workload':<10} {'requests':>9} {'commands':>9} {'% peak':>7} "
+          f"{'kernel cmd/s':>13} {'schedule cmd/s':>15} {'twin cmd/s':>11}")
+    for name, batch in workloads.items():
+        result = schedule(spec, batch)
+        grouped = group_requests(spec, batch)
+        kernel_s = best_seconds(lambda: run_kernel(spec, grouped, False), repeats=3)
+        schedule_s = best_seconds(lambda: schedule(spec, batch), repeats=3)
+        twin_batch = head(batch, args.twin_requests)
+        twin_commands = schedule(spec, twin_batch).commands
+        twin_s = best_seconds(lambda: schedule(spec, twin_batch, engine=Engine.TWIN), repeats=1)
+        kernel_rate = result.commands / kernel_s
+        print(f"{name:<10} {len(batch):>9} {result.commands:>9} {100 * result.fraction_of_peak:>6.1f}% "
+              f"{kernel_rate / 1e6:>11.2f} M {result.commands / schedule_s / 1e6:>13.2f} M "
+              f"{twin_commands / twin_s / 1e3:>9.1f} k"
+              f"{'' if kernel_rate >= TARGET_COMMANDS_PER_S else '  (kernel below the 5 M/s target)'}")
+
+
+if __name__ == "__main__":
+    main()
