@@ -17,7 +17,7 @@ def render_markdown(result: ExperimentResult) -> str:
     return "\n".join(p for p in parts if p)
 
 
-def _table(header: list[str], rows: list[list[str]]) -> str:
+def markdown_table(header: list[str], rows: list[list[str]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
     return "\n".join(lines) + "\n"
@@ -28,6 +28,8 @@ def _g(value: float) -> str:
 
 
 def _header(result: ExperimentResult) -> str:
+    if "merged_from" in result.experiment:
+        return f"xpusim {result.version}. Systems of the runs {', '.join(result.experiment['merged_from'])}.\n"
     workload = result.experiment.get("workload", {})
     what = workload.get("model") or f"{len(workload.get('ops', []))} explicit ops"
     return (f"xpusim {result.version}, seed {result.seed}. Workload: {what}, "
@@ -41,7 +43,7 @@ def _summary(systems: tuple[SystemResult, ...]) -> str:
             for s in systems]
     header = ["system", "kind", "cycles", "time (ms)", "tokens/s", "energy (mJ)", "mJ/token",
               "power (W)", "area (mm²)", "MAC utilisation"]
-    return "## Summary\n\n" + _table(header, rows)
+    return "## Summary\n\n" + markdown_table(header, rows)
 
 
 def _ratios(result: ExperimentResult) -> str:
@@ -49,25 +51,25 @@ def _ratios(result: ExperimentResult) -> str:
     rows = [[s.name, _g(base.seconds / s.seconds), _g(base.energy_j / s.energy_j if s.energy_j else 0.0),
              _g(s.area_mm2 / base.area_mm2 if base.area_mm2 else 0.0)] for s in result.systems]
     return (f"## Relative to {base.name}\n\n"
-            + _table(["system", "speed-up", "energy efficiency", "area ratio"], rows))
+            + markdown_table(["system", "speed-up", "energy efficiency", "area ratio"], rows))
 
 
 def _energy(systems: tuple[SystemResult, ...]) -> str:
     rows = [[s.name] + [_g(s.energy_pj_by_category.get(c, 0.0) * 1e-9) for c in ENERGY_CATEGORIES]
             for s in systems]
-    return "## Energy by category (mJ)\n\n" + _table(["system", *ENERGY_CATEGORIES], rows)
+    return "## Energy by category (mJ)\n\n" + markdown_table(["system", *ENERGY_CATEGORIES], rows)
 
 
 def _efficiency(systems: tuple[SystemResult, ...]) -> str:
     rows = [[s.name, _g(s.achieved_tops), _g(s.tops_per_w), _g(s.tops_per_mm2)] for s in systems]
-    return "## Delivered efficiency\n\n" + _table(["system", "TOPS", "TOPS/W", "TOPS/mm²"], rows)
+    return "## Delivered efficiency\n\n" + markdown_table(["system", "TOPS", "TOPS/W", "TOPS/mm²"], rows)
 
 
 def _area(systems: tuple[SystemResult, ...]) -> str:
     out = ["## Area by component (mm²)\n"]
     for s in systems:
         rows = [[name, _g(mm2)] for name, mm2 in sorted(s.area_mm2_by_component.items())]
-        out.append(f"**{s.name}** (total {_g(s.area_mm2)} mm²)\n\n" + _table(["component", "mm²"], rows))
+        out.append(f"**{s.name}** (total {_g(s.area_mm2)} mm²)\n\n" + markdown_table(["component", "mm²"], rows))
     return "\n".join(out)
 
 
@@ -77,7 +79,7 @@ def _top_ops(systems: tuple[SystemResult, ...], count: int = 5) -> str:
         ops = sorted(s.ops, key=lambda o: (-o.total_cycles, o.name))[:count]
         rows = [[o.name, o.unit, str(o.compute_cycles), str(o.stall_cycles), str(o.total_cycles), o.bound]
                 for o in ops]
-        out.append(f"**{s.name}**\n\n" + _table(["op", "unit", "compute", "stall", "total", "bound"], rows))
+        out.append(f"**{s.name}**\n\n" + markdown_table(["op", "unit", "compute", "stall", "total", "bound"], rows))
     return "\n".join(out)
 
 

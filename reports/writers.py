@@ -1,8 +1,10 @@
 """Writing an experiment's results to disk (DESIGN.md, "Results on disk").
 
 ``write_all`` writes ``results.json``, ``summary.csv``, ``ops.csv``,
-``timeline.json`` (Chrome trace-event format, opens in Perfetto) and
-``report.md`` into one folder. Output is deterministic: the same result gives
+``timeline.json`` (Chrome trace-event format, opens in Perfetto), ``report.md``,
+``report.html`` (self-contained, figures embedded) and ``figures/*.png`` into one
+folder; a sweep gets ``sweep.csv``, ``sweep.json``, its own ``report.md`` /
+``report.html`` and ``figures/pareto.png``. Output is deterministic: the same result gives
 byte-identical files (keys sorted, floats printed with ``repr``, no timestamps).
 This is the ``standard`` writer registered under the ``xpusim.writers`` entry
 point, which is how the CLI finds it.
@@ -14,7 +16,10 @@ import csv
 import json
 from pathlib import Path
 
+from reports.figures import run_figures, sweep_pareto
+from reports.html import render_html
 from reports.markdown import render_markdown
+from reports.sweep_markdown import render_sweep_markdown
 from simulator.results import ExperimentResult
 
 SUMMARY_COLUMNS = (
@@ -30,13 +35,27 @@ OPS_COLUMNS = (
 def write_all(result: ExperimentResult, out_dir: str | Path) -> list[Path]:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    return [
+    written = [
         write_json(result, out / "results.json"),
         write_summary_csv(result, out / "summary.csv"),
         write_ops_csv(result, out / "ops.csv"),
         write_timeline(result, out / "timeline.json"),
         write_markdown(result, out / "report.md"),
     ]
+    return written + write_report_with_figures(result.name, render_markdown(result), run_figures(result), out)
+
+
+def write_report_with_figures(title: str, markdown_text: str, figures: dict[str, bytes], out: Path) -> list[Path]:
+    """``figures/*.png`` and ``report.html`` (the Markdown text with the figures embedded)."""
+    written = []
+    if figures:
+        (out / "figures").mkdir(exist_ok=True)
+    for name, png in figures.items():
+        (out / "figures" / name).write_bytes(png)
+        written.append(out / "figures" / name)
+    html_path = out / "report.html"
+    html_path.write_text(render_html(title, markdown_text, figures), encoding="utf-8")
+    return written + [html_path]
 
 
 def write_json(result: ExperimentResult, path: Path) -> Path:
@@ -95,7 +114,7 @@ def write_markdown(result: ExperimentResult, path: Path) -> Path:
 
 
 def write_sweep(rows: list[dict], out_dir: str | Path) -> list[Path]:
-    """``sweep.csv`` (one row per point and system) and the same rows as ``sweep.json``."""
+    """``sweep.csv`` (one row per point and system), the same rows as ``sweep.json``, and the sweep report."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     columns: list[str] = []
@@ -106,4 +125,8 @@ def write_sweep(rows: list[dict], out_dir: str | Path) -> list[Path]:
         writer.writeheader()
         writer.writerows(rows)
     (out / "sweep.json").write_text(json.dumps(rows, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-    return [out / "sweep.csv", out / "sweep.json"]
+    text = render_sweep_markdown(out.name, rows)
+    (out / "report.md").write_text(text, encoding="utf-8")
+    figures = {"pareto.png": sweep_pareto(rows)} if any("error" not in row for row in rows) else {}
+    return [out / "sweep.csv", out / "sweep.json", out / "report.md",
+            *write_report_with_figures(out.name, text, figures, out)]

@@ -134,7 +134,7 @@ class SystemResult:
             "name": self.name, "kind": self.kind, "clock_hz": self.clock_hz,
             "cycles": self.cycles, "layer_cycles": self.layer_cycles, "repeat": self.repeat,
             "seconds": self.seconds, "tokens": self.tokens, "tokens_per_s": self.tokens_per_s,
-            "utilisation": self.utilisation, "macs": self.macs,
+            "utilisation": self.utilisation, "macs": self.macs, "peak_macs_per_cycle": self.peak_macs_per_cycle,
             "achieved_tops": self.achieved_tops, "tops_per_w": self.tops_per_w,
             "tops_per_mm2": self.tops_per_mm2,
             "energy_j": self.energy_j, "energy_per_token_j": self.energy_per_token_j,

@@ -4,8 +4,10 @@ Grid keys are dotted paths into the experiment: ``workload.<field>`` or
 ``systems.<name>.arch.<field>`` (the latter becomes a ``set:`` override of that
 system). Every point is expanded and validated before anything runs, so a bad
 value in the grid is reported at once with its point. Points run in local worker
-processes (``workers``, default: the machine's cores); results come back in grid
-order whatever the worker count, so the same sweep gives the same table.
+processes (``workers``, default: the machine's cores), or on a Dask cluster when a
+scheduler address is given (:func:`run_points_on_dask`); results come back in
+grid order whatever the executor or worker count, so the same sweep gives the
+same table.
 """
 
 from __future__ import annotations
@@ -95,6 +97,31 @@ def run_points(points: list[SweepPoint], workers: int = 1,
         return list(_each(map(_run_one, experiments), on_done))
     with ProcessPoolExecutor(max_workers=workers) as pool:
         return list(_each(pool.map(_run_one, experiments, chunksize=max(1, len(points) // (8 * workers))), on_done))
+
+
+def run_points_on_dask(points: list[SweepPoint], scheduler: str,
+                       on_done: Callable[[int], None] | None = None,
+                       connect_timeout_s: float = 10.0) -> list[ExperimentResult]:
+    """Run the points on the Dask cluster at ``scheduler`` (``tcp://host:8786``), in grid order.
+
+    Needs the ``dask`` extra (``pip install -e ".[dask]"``) on this machine and the
+    package installed on the workers. A cluster that cannot be reached is an input
+    error naming the address.
+    """
+    try:
+        from distributed import Client, as_completed
+    except ImportError:
+        raise InputError("sweep", [Problem("--scheduler", "needs dask.distributed: pip install -e \".[dask]\"")]) from None
+    try:
+        client = Client(scheduler, timeout=f"{connect_timeout_s}s")
+    except (OSError, TimeoutError) as err:
+        raise InputError("sweep", [Problem("--scheduler", f"cannot reach the Dask scheduler {scheduler!r}: {err}")]) from None
+    with client:
+        futures = client.map(_run_one, [p.experiment for p in points], pure=False)
+        for count, _ in enumerate(as_completed(futures), start=1):
+            if on_done:
+                on_done(count)
+        return client.gather(futures)
 
 
 def _each(results: Iterable[ExperimentResult], on_done) -> Iterable[ExperimentResult]:

@@ -9,14 +9,16 @@ import pytest
 from tests.conftest import SMALL_EXPERIMENT
 
 ROOT = Path(__file__).resolve().parents[1]
-FILES = ["results.json", "summary.csv", "ops.csv", "timeline.json", "report.md"]
+FILES = ["results.json", "summary.csv", "ops.csv", "timeline.json", "report.md", "report.html",
+         "figures/time.png", "figures/energy.png", "figures/area.png", "figures/roofline.png",
+         "figures/timeline.png"]
 
 
 def test_run_writes_every_result_file(cli, write, tmp_path):
     code, out, err = cli("run", write(SMALL_EXPERIMENT), "--out", tmp_path / "out")
     assert code == 0, err
     folder = tmp_path / "out" / "small"
-    assert sorted(p.name for p in folder.iterdir()) == sorted(FILES)
+    assert sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file()) == sorted(FILES)
     results = json.loads((folder / "results.json").read_text())
     small, big = results["systems"]["small"], results["systems"]["big"]
     # 64x64x64 on a 32x32 os array: 4 folds x (64 + 32 + 32 - 2) - 1 = 503 compute cycles (SCALE-Sim).

@@ -1,0 +1,175 @@
+"""Comparison figures (PNG) for one experiment and for a sweep.
+
+Each function draws one figure with matplotlib's non-interactive Agg backend and
+returns its PNG bytes, so the same figure can be written to ``figures/*.png``
+and embedded in ``report.html``. Output is deterministic: no timestamps or
+software tags are written into the files, so equal results give equal bytes.
+
+Figures of a run: step time per system, energy per token by category, area by
+component, a roofline view of each system's ops (achieved FLOP/s against
+arithmetic intensity, with the system's peak), and a timeline of one layer per
+unit. Figures of a sweep: the energy-per-token against tokens/s plane with each
+system's Pareto front.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Mapping, Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
+from matplotlib.ticker import NullFormatter  # noqa: E402
+
+from simulator.results import ENERGY_CATEGORIES, ExperimentResult, SystemResult  # noqa: E402
+
+_PNG_METADATA = {"Software": None}
+_DPI = 110
+_MAX_GANTT_TASKS = 400
+
+
+def run_figures(result: ExperimentResult) -> dict[str, bytes]:
+    """Every figure of a run, by file name (an empty dict when no system ran)."""
+    systems = result.systems
+    if not systems:
+        return {}
+    figures = {
+        "time.png": step_time(systems),
+        "energy.png": energy_per_token(systems),
+        "area.png": area_by_component(systems),
+        "roofline.png": roofline(systems),
+    }
+    if any(result.timelines.get(s.name) for s in systems):
+        figures["timeline.png"] = layer_timeline(result)
+    return figures
+
+
+def _log_axes(ax) -> None:
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.yaxis.set_minor_formatter(NullFormatter())
+
+
+def _png(fig) -> bytes:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=_DPI, bbox_inches="tight", metadata=_PNG_METADATA)
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+def _names(systems: Sequence[SystemResult]) -> list[str]:
+    return [s.name for s in systems]
+
+
+def step_time(systems: Sequence[SystemResult]) -> bytes:
+    fig, ax = plt.subplots(figsize=(1.4 + 0.9 * len(systems), 3.2))
+    ax.bar(_names(systems), [s.seconds * 1e3 for s in systems], color="tab:blue")
+    ax.set_ylabel("time per step (ms)")
+    ax.set_title("Simulated time")
+    ax.tick_params(axis="x", labelrotation=30)
+    return _png(fig)
+
+
+def energy_per_token(systems: Sequence[SystemResult]) -> bytes:
+    fig, ax = plt.subplots(figsize=(1.8 + 0.9 * len(systems), 3.4))
+    bottom = [0.0] * len(systems)
+    for category in ENERGY_CATEGORIES:
+        values = [s.energy_pj_by_category.get(category, 0.0) * 1e-9 / max(s.tokens, 1) for s in systems]
+        if any(values):
+            ax.bar(_names(systems), values, bottom=bottom, label=category)
+            bottom = [b + v for b, v in zip(bottom, values)]
+    ax.set_ylabel("energy per token (mJ)")
+    ax.set_title("Energy by category")
+    ax.tick_params(axis="x", labelrotation=30)
+    ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    return _png(fig)
+
+
+def area_by_component(systems: Sequence[SystemResult]) -> bytes:
+    fig, ax = plt.subplots(figsize=(1.8 + 0.9 * len(systems), 3.4))
+    components = sorted({c for s in systems for c in s.area_mm2_by_component})
+    bottom = [0.0] * len(systems)
+    for component in components:
+        values = [s.area_mm2_by_component.get(component, 0.0) for s in systems]
+        if any(values):
+            ax.bar(_names(systems), values, bottom=bottom, label=component)
+            bottom = [b + v for b, v in zip(bottom, values)]
+    ax.set_ylabel("area (mm²)")
+    ax.set_title("Area by component")
+    ax.tick_params(axis="x", labelrotation=30)
+    ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    return _png(fig)
+
+
+def roofline(systems: Sequence[SystemResult]) -> bytes:
+    """Each op at (FLOPs per DRAM byte, achieved FLOP/s); dashed line: the system's peak."""
+    fig, ax = plt.subplots(figsize=(6.0, 3.8))
+    for index, system in enumerate(systems):
+        color = f"C{index % 10}"
+        points = [(op.flops / (op.read_bytes + op.write_bytes), op.flops / (op.total_cycles / system.clock_hz))
+                  for op in system.ops if op.flops and op.total_cycles and op.read_bytes + op.write_bytes]
+        if points:
+            ax.scatter(*zip(*points), s=14, color=color, label=system.name, alpha=0.8)
+        ax.axhline(2 * system.peak_macs_per_cycle * system.clock_hz, color=color, linestyle="--", linewidth=0.8)
+    _log_axes(ax)
+    ax.set_xlabel("arithmetic intensity (FLOP per DRAM byte)")
+    ax.set_ylabel("achieved FLOP/s")
+    ax.set_title("Ops against each system's peak (dashed)")
+    if any(s.ops for s in systems):
+        ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    return _png(fig)
+
+
+def layer_timeline(result: ExperimentResult) -> bytes:
+    """One layer per system: a bar per task on its unit instance (the first tasks if there are many)."""
+    systems = [s for s in result.systems if result.timelines.get(s.name)]
+    fig, axes = plt.subplots(len(systems), 1, figsize=(8.0, 1.0 + 1.6 * len(systems)), squeeze=False,
+                             layout="constrained")
+    for ax, system in zip(axes[:, 0], systems):
+        events = sorted(result.timelines[system.name], key=lambda e: (e.start, e.task))[:_MAX_GANTT_TASKS]
+        units = sorted({e.unit for e in events})
+        rows = {unit: i for i, unit in enumerate(units)}
+        us_per_cycle = 1e6 / system.clock_hz
+        for event in events:
+            ax.broken_barh([(event.start * us_per_cycle, max(event.end - event.start, 1) * us_per_cycle)],
+                           (rows[event.unit] - 0.4, 0.8), color=f"C{hash_unit(event.unit) % 10}")
+        ax.set_yticks(range(len(units)), units, fontsize="x-small")
+        ax.set_title(f"{system.name}: one layer", fontsize="small")
+    axes[-1, 0].set_xlabel("time (µs)")
+    return _png(fig)
+
+
+def hash_unit(unit: str) -> int:
+    """A stable colour index per unit type (``array[3]`` and ``array[0]`` share one)."""
+    return sum(map(ord, unit.split("[")[0]))
+
+
+def sweep_pareto(rows: Sequence[Mapping]) -> bytes:
+    """Energy per token against tokens/s for every sweep row; lines join each system's Pareto front."""
+    fig, ax = plt.subplots(figsize=(6.0, 3.8))
+    systems = sorted({row["system"] for row in rows if "error" not in row})
+    for index, name in enumerate(systems):
+        points = [(row["tokens_per_s"], row["energy_per_token_j"] * 1e3)
+                  for row in rows if row.get("system") == name and "error" not in row]
+        ax.scatter(*zip(*points), s=16, color=f"C{index % 10}", label=name, alpha=0.7)
+        front = pareto_front(points)
+        ax.plot(*zip(*front), color=f"C{index % 10}", linewidth=1.0)
+    _log_axes(ax)
+    ax.set_xlabel("throughput (tokens/s)")
+    ax.set_ylabel("energy per token (mJ)")
+    ax.set_title("Sweep: throughput against energy (lines: Pareto fronts)")
+    if systems:
+        ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    return _png(fig)
+
+
+def pareto_front(points: Sequence[tuple[float, float]]) -> list[tuple[float, float]]:
+    """Points not dominated by another (higher-or-equal throughput and lower-or-equal energy), by throughput."""
+    front: list[tuple[float, float]] = []
+    for throughput, energy in sorted(set(points), key=lambda p: (-p[0], p[1])):
+        if not front or energy < front[-1][1]:
+            front.append((throughput, energy))
+    return sorted(front)

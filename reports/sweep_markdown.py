@@ -1,0 +1,64 @@
+"""The Markdown report of a sweep: per system, its best points and its Pareto front.
+
+A sweep row (:func:`simulator.sweep.sweep_rows`) holds the grid values of one
+point and one system's headline figures. The report lists, per system, the point
+with the highest throughput, the point with the lowest energy per token, and
+every point on the throughput/energy Pareto front; failed points are listed
+with their messages. ``sweep.csv`` keeps every row.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping, Sequence
+
+from reports.figures import pareto_front
+from reports.markdown import markdown_table
+
+_FIGURES = ("tokens_per_s", "energy_per_token_j", "seconds", "area_mm2", "utilisation")
+
+
+def render_sweep_markdown(title: str, rows: Sequence[Mapping[str, Any]]) -> str:
+    good = [row for row in rows if "error" not in row]
+    keys = _grid_keys(rows)
+    parts = [f"# {title}: sweep\n",
+             f"{len({row['point'] for row in rows})} points, {len(rows)} rows, "
+             f"{len(rows) - len(good)} failed. Grid: {', '.join(keys) or 'none'}.\n"]
+    for system in sorted({row["system"] for row in good}):
+        parts.append(_system_section(system, [row for row in good if row["system"] == system], keys))
+    parts.append(_failures(rows, keys))
+    return "\n".join(p for p in parts if p)
+
+
+def _grid_keys(rows: Sequence[Mapping[str, Any]]) -> list[str]:
+    fixed = {"point", "system", "error", *_FIGURES, "cycles", "energy_j"}
+    keys: list[str] = []
+    for row in rows:
+        keys += [key for key in row if key not in fixed and key not in keys]
+    return keys
+
+
+def _system_section(system: str, rows: list[Mapping[str, Any]], keys: list[str]) -> str:
+    fastest = max(rows, key=lambda r: (r["tokens_per_s"], -r["point"]))
+    leanest = min(rows, key=lambda r: (r["energy_per_token_j"], r["point"]))
+    front = set(pareto_front([(r["tokens_per_s"], r["energy_per_token_j"]) for r in rows]))
+    on_front = [r for r in rows if (r["tokens_per_s"], r["energy_per_token_j"]) in front]
+    header = ["", "point", *keys, "tokens/s", "mJ/token", "time (ms)", "area (mm²)", "utilisation"]
+    table = [_row("highest throughput", fastest, keys), _row("lowest energy", leanest, keys)]
+    table += [_row("Pareto front", row, keys) for row in sorted(on_front, key=lambda r: r["tokens_per_s"])]
+    return f"## {system}\n\n" + markdown_table(header, table)
+
+
+def _row(label: str, row: Mapping[str, Any], keys: list[str]) -> list[str]:
+    return [label, str(row["point"]), *(str(row.get(k, "")) for k in keys), f"{row['tokens_per_s']:.4g}",
+            f"{row['energy_per_token_j'] * 1e3:.4g}", f"{row['seconds'] * 1e3:.4g}", f"{row['area_mm2']:.4g}",
+            f"{row['utilisation']:.1%}"]
+
+
+def _failures(rows: Sequence[Mapping[str, Any]], keys: list[str]) -> str:
+    failed = [row for row in rows if "error" in row]
+    if not failed:
+        return ""
+    lines = [f"- point {row['point']} ({', '.join(f'{k}={row.get(k)!r}' for k in keys)}), "
+             f"**{row['system']}**: {row['error']}" for row in failed]
+    return "## Points that could not be run\n\n" + "\n".join(lines) + "\n"
+

@@ -1,0 +1,61 @@
+"""results.json read back: an exact round trip, merged comparisons, and clear errors for other files."""
+
+import json
+
+import pytest
+
+from simulator.errors import InputError
+from simulator.result_io import load_result, merge_results
+from tests.conftest import SMALL_EXPERIMENT
+
+
+@pytest.fixture
+def run_folder(cli, write, tmp_path):
+    code, _, err = cli("run", write(SMALL_EXPERIMENT), "--out", tmp_path)
+    assert code == 0, err
+    return tmp_path / "small"
+
+
+def test_results_json_round_trips_exactly(run_folder):
+    original = json.loads((run_folder / "results.json").read_text())
+    loaded = load_result(run_folder)
+    assert _close(json.loads(json.dumps(loaded.to_dict())), original)
+    first_op = original["systems"]["small"]["ops"][0]
+    event = loaded.timelines["small"][0]
+    assert (event.unit, event.start, event.end) == (first_op["unit"], first_op["start_cycle"], first_op["end_cycle"])
+
+
+def _close(a, b):
+    """Equal structures, floats to 1e-12 relative (energies go pJ -> J -> pJ)."""
+    if isinstance(a, dict):
+        return isinstance(b, dict) and a.keys() == b.keys() and all(_close(a[k], b[k]) for k in a)
+    if isinstance(a, list):
+        return isinstance(b, list) and len(a) == len(b) and all(map(_close, a, b))
+    if isinstance(a, float) or isinstance(b, float):
+        return a == pytest.approx(b, rel=1e-12, abs=1e-30)
+    return a == b
+
+
+def test_merging_two_runs_with_the_same_system_names_prefixes_them(run_folder):
+    one = load_result(run_folder)
+    merged = merge_results([one, one], "both", baseline="small/small")
+    assert [s.name for s in merged.systems] == ["small/small", "small/big", "small/small", "small/big"]
+    assert merged.system("small/big").cycles == one.system("big").cycles
+
+
+def test_merging_runs_with_distinct_names_keeps_them(run_folder):
+    one = load_result(run_folder)
+    assert [s.name for s in merge_results([one], "only").systems] == ["small", "big"]
+
+
+def test_an_unknown_baseline_names_the_systems(run_folder):
+    with pytest.raises(InputError, match="--baseline: no system 'nope' in these results \\(systems: small, big\\)"):
+        merge_results([load_result(run_folder)], "x", baseline="nope")
+
+
+def test_a_file_that_is_not_a_result_names_the_missing_key(tmp_path):
+    (tmp_path / "results.json").write_text(json.dumps({"name": "x"}))
+    with pytest.raises(InputError, match="systems: missing or malformed"):
+        load_result(tmp_path)
+    with pytest.raises(InputError, match="no such results file"):
+        load_result(tmp_path / "missing")
