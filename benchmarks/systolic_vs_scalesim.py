@@ -51,7 +51,10 @@ from arch.systolic.spec import SystolicSpec  # noqa: E402
 from mappers.schedule import map_workload  # noqa: E402
 from scalesim_runner import run_gemm  # noqa: E402
 from simulator.engine import simulate  # noqa: E402
+from arch import registry  # noqa: E402
 from workloads.graph import Workload  # noqa: E402
+from workloads.layers import build_decoder_layer  # noqa: E402
+from workloads.models import load_model  # noqa: E402
 from workloads.op import Op, OpKind  # noqa: E402
 
 SCALE = 32  # Llama-2-7B dimensions divided by this so SCALE-Sim finishes in seconds
@@ -175,6 +178,30 @@ def print_full_size(rate_128: float, bytes_per_cycle: float | None = None) -> No
               + (f" {cycles * bytes_per_cycle / 2**30:>17.1f}" if bytes_per_cycle else ""))
 
 
+def print_whole_model(rate_128: float) -> None:
+    """Whole Llama-2-7B steps (32 layers): SCALE-Sim-equivalent compute cycles and times."""
+    config = load_model("llama2-7b")
+    accel = registry.build(registry.preset_spec("tpuv4-like"))
+    print(f"\nWhole Llama-2-7B ({config.num_layers} layers), every GEMM on one 128x128 WS array "
+          f"(SCALE-Sim timing), and the whole step on the tpuv4-like preset (engine, HBM, vector ops)")
+    print(f"{'step':22} {'GEMM compute cyc':>17} {'SCALE-Sim est':>14} {'xpusim GEMMs ms':>16} "
+          f"{'tpuv4-like cyc':>15} {'map+sim ms':>11}")
+    steps = [("prefill 512", "prefill", 1, 512)] + [(f"decode b{b} s1024", "decode", b, 1024)
+                                                    for b in DECODE_BATCHES]
+    for label, phase, batch, seq_len in steps:
+        layer = build_decoder_layer(config, phase, batch, seq_len)
+        gemms = [op for op in layer.ops if op.kind is OpKind.GEMM]
+        start = time.perf_counter()
+        cycles = layer.repeat * sum(op.count * gemm_compute(op.m, op.n, op.k, 128, 128, "ws").compute_cycles
+                                    for op in gemms)
+        gemm_ms = (time.perf_counter() - start) * 1e3
+        start = time.perf_counter()
+        simulated = layer.repeat * max(e.end for e in simulate(map_workload(layer, accel)))
+        model_ms = (time.perf_counter() - start) * 1e3
+        print(f"{label:22} {cycles:>17,} {_duration(cycles / rate_128):>14} {gemm_ms:>16.2f} "
+              f"{simulated:>15,} {model_ms:>11.1f}")
+
+
 def _duration(seconds: float) -> str:
     if seconds < 120:
         return f"{seconds:.0f} s"
@@ -196,6 +223,7 @@ def main(argv=None) -> int:
     rates = print_totals(results)
     bytes_per_cycle = full_size_check() if args.full_check else None
     print_full_size(rates["128x128"], bytes_per_cycle)
+    print_whole_model(rates["128x128"])
     return 0
 
 

@@ -1,4 +1,4 @@
-"""Splitting one matrix op across the instances of a unit (multi-core GEMMs).
+"""Splitting one op across the instances of a unit (multi-core GEMMs, vector ops over vector units).
 
 A GEMM is cut into ``parts`` sub-ops that run on different instances at once,
 along one dimension:
@@ -13,9 +13,12 @@ along one dimension:
 :func:`best_split` picks the number of parts (1 up to the instances) and, for an
 unbatched op, ``n`` or ``m`` by an estimate: the slowest part's stall-free
 compute cycles or all parts' bytes over the shared memory's bandwidth,
-whichever is larger; ties go to fewer parts, then to ``n``. So a compute-bound
-GEMM is spread over the cores, and a memory-bound one stays whole unless a split
-lowers the estimate (a split adds traffic: each part reads the shared operand).
+whichever is larger; ties go to the lower slowest-part compute (a memory-bound
+op whose split adds no traffic, e.g. attention heads, is spread so that no part
+is near compute-bound and the engine's contention has slack), then to fewer
+parts, then to ``n``. So a compute-bound GEMM is spread over the cores, and a
+memory-bound one stays whole unless a split does not add to the estimate (a
+split along ``n`` or ``m`` adds traffic: each part reads the shared operand).
 The engine then simulates the contention; the estimate only chooses.
 
 Parts are as even as integers allow (larger first) and never empty, so a small
@@ -36,7 +39,13 @@ SPLIT_DIMS = ("count", "n", "m")
 
 
 def split_dims(op: Op) -> tuple[str, ...]:
-    """The dimensions :func:`best_split` may cut ``op`` along, preferred first."""
+    """The dimensions :func:`best_split` may cut ``op`` along, preferred first.
+
+    A vector op (softmax, norm, activation, ...) is cut only along its rows
+    (``m``) or its batched instances: a row's reduction stays on one unit.
+    """
+    if not op.kind.is_matmul:
+        return ("count",) if op.count > 1 else ("m",)
     return ("count",) if op.count > 1 else ("n", "m")
 
 
@@ -45,13 +54,15 @@ def best_split(op: Op, instances: int, cost_of: Callable[[Op], OpCost], bytes_pe
     """The split of ``op`` over at most ``instances`` parts with the lowest estimate (module docstring)."""
     candidates = [(op,)] + [split_op(op, parts, dim) for dim in dims or split_dims(op)
                             for parts in range(2, instances + 1)]
-    return min(candidates, key=lambda parts: (_estimate_cycles(parts, cost_of, bytes_per_cycle), len(parts)))
+    return min(candidates, key=lambda parts: _split_key(parts, cost_of, bytes_per_cycle))
 
 
-def _estimate_cycles(parts: tuple[Op, ...], cost_of, bytes_per_cycle: float) -> float:
+def _split_key(parts: tuple[Op, ...], cost_of, bytes_per_cycle: float) -> tuple[float, int, int]:
+    """(estimate, slowest part's compute cycles, parts): lower is better."""
     costs = [cost_of(part) for part in parts]
     moved_bytes = sum(c.read_bytes + c.write_bytes for c in costs)
-    return max(max(c.compute_cycles for c in costs), moved_bytes / bytes_per_cycle)
+    slowest = max(c.compute_cycles for c in costs)
+    return max(slowest, moved_bytes / bytes_per_cycle), slowest, len(parts)
 
 
 def split_op(op: Op, parts: int, dim: str) -> tuple[Op, ...]:
@@ -67,7 +78,8 @@ def split_op(op: Op, parts: int, dim: str) -> tuple[Op, ...]:
     sizes = _even_sizes(total, parts)
     if len(sizes) == 1:
         return (op,)
-    extras = _extra_bytes(op.extra_bytes, sizes, total) if dim != "m" else [op.extra_bytes] * len(sizes)
+    weight_side = op.kind.is_matmul and dim == "m"  # a GEMM's extra bytes (scales) go with the weights
+    extras = [op.extra_bytes] * len(sizes) if weight_side else _extra_bytes(op.extra_bytes, sizes, total)
     return tuple(dataclasses.replace(op, name=f"{op.name}#{i}", extra_bytes=extra, **{dim: size})
                  for i, (size, extra) in enumerate(zip(sizes, extras)))
 

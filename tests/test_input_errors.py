@@ -81,6 +81,18 @@ def test_unknown_dataflow_lists_the_choices():
     assert message.startswith("systems.big.set.dataflow:") and "'ws', 'os' or 'is'" in message
 
 
+def test_unknown_dataflow_suggests_the_close_one():
+    [message] = problems(with_line("set: {rows: 64, cols: 64}", "set: {dataflow: wss}"))
+    assert message.startswith("systems.big.set.dataflow: unknown dataflow 'wss'; did you mean 'ws'?")
+
+
+def test_a_scratchpad_below_one_array_row_names_the_key():
+    # 64 int8 words per array row need a 128-byte scratchpad (two buffers of 64 bytes)
+    [message] = problems(with_line("set: {rows: 64, cols: 64}", "set: {rows: 64, cols: 64, filter_sram_bytes: 100}"))
+    assert message.startswith("systems.big.set.filter_sram_bytes:")
+    assert "one array row of 64 int8 words" in message and "at least 128 bytes" in message and "100" in message
+
+
 def test_empty_systems_list():
     text = SMALL_EXPERIMENT[: SMALL_EXPERIMENT.index("systems:")] + "systems: []\n"
     [message] = problems(text)

@@ -12,7 +12,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from arch.systolic.kernel import (
-    DATAFLOW_CODE, gemm_compute, gemm_kernel, gemm_kernel_py)
+    DATAFLOW_CODE, FOLD_TIMING_CODE, gemm_compute, gemm_kernel, gemm_kernel_py)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 # Produced by scripts/make_scalesim_golden.py from SCALE-Sim 3.0.0 (see its "command").
@@ -60,9 +60,10 @@ dataflow_codes = st.sampled_from(sorted(DATAFLOW_CODE.values()))
 
 
 @settings(max_examples=300, deadline=None)
-@given(dims, dims, dims, array_sides, array_sides, dataflow_codes)
-def test_jitted_kernel_equals_python_twin(m, n, k, rows, cols, code):
-    assert gemm_kernel(m, n, k, rows, cols, code) == gemm_kernel_py(m, n, k, rows, cols, code)
+@given(dims, dims, dims, array_sides, array_sides, dataflow_codes, st.sampled_from(sorted(FOLD_TIMING_CODE.values())))
+def test_jitted_kernel_equals_python_twin(m, n, k, rows, cols, code, fold_timing):
+    assert (gemm_kernel(m, n, k, rows, cols, code, fold_timing)
+            == gemm_kernel_py(m, n, k, rows, cols, code, fold_timing))
 
 
 @pytest.mark.parametrize("kernel", [gemm_kernel, gemm_kernel_py], ids=["jit", "py"])

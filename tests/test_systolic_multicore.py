@@ -69,8 +69,15 @@ def test_task_names_are_unique_and_successors_wait_for_every_part():
            Op("down", OpKind.GEMM, 64, 512, 1024)]
     _, schedule, events = run(spec(cores=4), ops, [("up", "act"), ("act", "down")])
     names = [t.name for t in schedule.tasks]
-    assert names == ["up#0", "up#1", "up#2", "up#3", "act", "down#0", "down#1", "down#2", "down#3"]
-    assert {t.name: t.deps for t in schedule.tasks}["act"] == ("up#0", "up#1", "up#2", "up#3")
+    # the vector op is cut along its rows over the four vector units, as the GEMMs over the arrays
+    assert names == ["up#0", "up#1", "up#2", "up#3", "act#0", "act#1", "act#2", "act#3",
+                     "down#0", "down#1", "down#2", "down#3"]
+    deps = {t.name: t.deps for t in schedule.tasks}
+    assert deps["act#2"] == ("up#0", "up#1", "up#2", "up#3")
+    assert deps["down#0"] == ("act#0", "act#1", "act#2", "act#3")
+    assert {t.unit_instance for t in schedule.tasks if t.name.startswith("act#")} == {
+        "vector[0]", "vector[1]", "vector[2]", "vector[3]"}
+    assert sum(t.op.m for t in schedule.tasks if t.name.startswith("act#")) == 64
     assert sorted(e.task for e in events) == sorted(names)
     assert {t.unit_instance for t in schedule.tasks if t.name.startswith("up#")} == {
         "array[0]", "array[1]", "array[2]", "array[3]"}
@@ -120,5 +127,5 @@ def test_the_run_summary_reports_each_part_as_an_op():
     accel = SystolicArray(spec(cores=2))
     schedule = map_workload(workload, accel)
     result = summarise("npu", accel, workload, schedule, simulate(schedule))
-    assert [o.name for o in result.ops] == ["up#0", "up#1", "act"]
+    assert [o.name for o in result.ops] == ["up#0", "up#1", "act#0", "act#1"]
     assert sum(o.macs for o in result.ops) == ops[0].macs and result.cycles == max(o.end_cycle for o in result.ops)

@@ -8,7 +8,9 @@ larger than the SRAM fit's range is built from identical macros of at most 1 MiB
 (banks of 32 KiB): an access pays one macro's energy, area and leakage scale with
 the macro count. DRAM energy is
 the host path of an HBM stack (cell to interposer, FGDRAM as tabulated by
-AttAcc) per bit moved; the DRAM dies' area is not part of the NPU's area.
+AttAcc) per bit moved; the DRAM dies' area is not part of the NPU's area. The
+chip-to-chip link pays the library's off-chip link energy per bit sent (count 0
+when the spec has no link); its PHY area is not modelled (0 in the library).
 """
 
 from __future__ import annotations
@@ -21,6 +23,10 @@ from arch.tech.errors import SramRangeError
 SRAM_ACCESS_BITS = 64          # access width the SRAM fit is evaluated at
 SRAM_MACRO_MAX_BYTES = 1 << 20  # largest macro inside the SRAM fit's range (arch/tech/sram.yaml)
 SRAM_BANK_BYTES = 32 << 10      # bank size within a macro (assumption, inside the fit's range)
+# The library's one off-chip link entry ([AttAcc] 1.3 pJ/bit, a SerDes chip-to-chip
+# link; arch/tech/components.yaml). No per-bit energy of Google's ICI is published,
+# so TPU-like presets use it too.
+LINK_ENTRY = "link.nvlink"
 
 
 def systolic_components(spec: SystolicSpec, lib: TechLibrary | None = None) -> tuple[Component, ...]:
@@ -37,6 +43,9 @@ def systolic_components(spec: SystolicSpec, lib: TechLibrary | None = None) -> t
                   lib.leakage_w(f"fma.{_vector_dtype(spec)}"), "compute"),
         Component("dram", 1, 0.0, {"read_bit": lib.dram_path_pj_per_bit("host"),
                                    "write_bit": lib.dram_path_pj_per_bit("host")}, 0.0, "dram"),
+        Component("link", 1 if spec.link_bandwidth_bytes_per_s else 0, lib.area_um2(LINK_ENTRY),
+                  {"transfer_bit": lib.energy_pj(LINK_ENTRY, "transfer")}, lib.leakage_w(LINK_ENTRY),
+                  "network"),
     )
 
 

@@ -74,6 +74,25 @@ output, re-written as a partial sum) once per fold of the other spatial dimensio
 The `folds * (rows + cols)` term of os reproduces `create_ofmap_demand_mat`, which
 adds the padded tile's height plus width to `ofmap_writes` for every fold.
 
+Pipelined fold timing (``fold_timing_code = 1``, not SCALE-Sim)
+--------------------------------------------------------------
+Real weight-stationary arrays hold two weight registers per PE: the next tile's
+weights shift in while the current tile computes, and the switch travels with
+the input wavefront (TPUv1: Jouppi et al., "In-Datacenter Performance Analysis
+of a Tensor Processing Unit", ISCA 2017, Section 2: weights are double-buffered
+so that shifting in the next tile hides behind the current one). Successive
+folds then stream back to back; a fold only waits when its stationary tile
+takes longer to exchange than the previous fold's stream:
+
+  compute_cycles = (folds - 1) * max(T, exchange_cycles) + T + fill_drain_cycles - 1,
+  exchange_cycles = rows (ws: weights, is: inputs shift in one row a cycle),
+                    cols - 1 (os: finished outputs shift out).
+
+One fill and drain is paid per op, and the first tile's load is part of it.
+Since exchange_cycles <= fill_drain_cycles, this never exceeds the SCALE-Sim
+timing, and a single fold (folds = 1) takes exactly SCALE-Sim's cycles. SRAM
+access counts do not depend on the fold timing.
+
 What it does not capture
 ------------------------
 Memory stalls (SRAM/DRAM bandwidth), SRAM capacity and double-buffer prefetch
@@ -91,31 +110,41 @@ import numbers
 from numba import njit
 
 DATAFLOW_CODE = {"os": 0, "ws": 1, "is": 2}
+FOLD_TIMING_CODE = {"scalesim": 0, "pipelined": 1}
 
 
 @njit(cache=True)
-def gemm_kernel(m, n, k, rows, cols, dataflow_code):
+def gemm_kernel(m, n, k, rows, cols, dataflow_code, fold_timing_code=0):
     """Return (compute_cycles, row_folds, col_folds, ifmap_sram_reads,
     filter_sram_reads, ofmap_sram_writes) for a GEMM on one systolic array.
 
     Arguments are positive ints, already validated; `dataflow_code` is a value of
-    DATAFLOW_CODE. See the module docstring for the derivation.
+    DATAFLOW_CODE, `fold_timing_code` one of FOLD_TIMING_CODE (0 = SCALE-Sim,
+    1 = pipelined). See the module docstring for the derivation.
     """
     if dataflow_code == 0:  # os
         s_row, s_col, t = m, n, k
         fill_drain_cycles = rows + cols - 2
+        exchange_cycles = cols - 1  # the finished outputs shift out
     elif dataflow_code == 1:  # ws
         s_row, s_col, t = k, n, m
         fill_drain_cycles = 2 * rows + cols - 2
+        exchange_cycles = rows  # the next weight tile shifts in, one row a cycle
     elif dataflow_code == 2:  # is
         s_row, s_col, t = k, m, n
         fill_drain_cycles = 2 * rows + cols - 2
+        exchange_cycles = rows  # the next input tile shifts in
     else:
         raise ValueError("dataflow_code must be 0 (os), 1 (ws) or 2 (is)")
     row_folds = (s_row + rows - 1) // rows
     col_folds = (s_col + cols - 1) // cols
     folds = row_folds * col_folds
-    compute_cycles = folds * (t + fill_drain_cycles) - 1
+    if fold_timing_code == 0:
+        compute_cycles = folds * (t + fill_drain_cycles) - 1
+    elif fold_timing_code == 1:
+        compute_cycles = (folds - 1) * max(t, exchange_cycles) + t + fill_drain_cycles - 1
+    else:
+        raise ValueError("fold_timing_code must be 0 (scalesim) or 1 (pipelined)")
 
     stationary = s_row * s_col
     row_streamed = col_folds * s_row * t
@@ -169,16 +198,19 @@ def _dataflow_code(dataflow) -> int:
 
 
 def gemm_compute(m: int, n: int, k: int, rows: int, cols: int,
-                 dataflow: str) -> SystolicGemmCost:
+                 dataflow: str, fold_timing: str = "scalesim") -> SystolicGemmCost:
     """Validate the arguments and return the stall-free cost of (m x k) @ (k x n).
 
     m: rows of input and output (tokens); n: output features; k: reduction;
-    rows, cols: array size in PEs; dataflow: "os", "ws" or "is".
-    Raises ValueError naming the first bad argument.
+    rows, cols: array size in PEs; dataflow: "os", "ws" or "is"; fold_timing:
+    "scalesim" or "pipelined". Raises ValueError naming the first bad argument.
     """
     dims = {name: _check_positive_int(name, value) for name, value in
             (("m", m), ("n", n), ("k", k), ("rows", rows), ("cols", cols))}
     code = _dataflow_code(dataflow)
-    counts = gemm_kernel(dims["m"], dims["n"], dims["k"], dims["rows"], dims["cols"], code)
+    if fold_timing not in FOLD_TIMING_CODE:
+        raise ValueError(f"fold_timing must be one of {sorted(FOLD_TIMING_CODE)}, got {fold_timing!r}")
+    counts = gemm_kernel(dims["m"], dims["n"], dims["k"], dims["rows"], dims["cols"], code,
+                         FOLD_TIMING_CODE[fold_timing])
     return SystolicGemmCost(*counts, macs=dims["m"] * dims["n"] * dims["k"],
                             pe_count=dims["rows"] * dims["cols"])

@@ -1,24 +1,36 @@
-"""Systolic-array NPU model: GEMMs on the arrays, vector ops on the vector units.
+"""Systolic-array NPU model: GEMMs on the arrays, vector ops on the vector units,
+all-reduces on the chip-to-chip link.
 
 Faithfulness, stated:
 
 * GEMM compute cycles per array are SCALE-Sim 3.0.0's stall-free compute cycles
   (:mod:`arch.systolic.kernel`, checked against a golden table), for the array's
-  rows, columns and dataflow. A GEMM instance with ``count > 1`` (attention per
-  head) runs its instances one after another on one array.
+  rows, columns and dataflow, with ``fold_timing: scalesim``; with
+  ``fold_timing: pipelined`` the next fold's stationary tile shifts in while the
+  current fold streams (one fill and drain per op). A GEMM instance with
+  ``count > 1`` (attention per head) runs its instances one after another on one
+  array.
 * DRAM traffic follows from the scratchpad capacities (:mod:`arch.systolic.tiling`):
   the least-traffic tiling that fits the double-buffered IFMAP / FILTER / OFMAP
   halves, with an operand re-read once per tile of the other outer loop when it
   cannot stay resident. Its tile count (times ``count``, capped) is the number
   of pipelined steps the engine overlaps loads and compute over. Stalls come
   from DRAM bandwidth (contended in the engine) and per-transfer latency.
+  Decode attention reads its K/V operand (``b_operand == "kv"``) from DRAM like
+  any other B operand, so its cycles follow the KV bytes.
 * Each op's cost is for one core; a GEMM split across cores is costed part by
   part (the mapper makes the parts), each part reading its own operands.
 * Vector ops (softmax, norms, activations, adds, RoPE) take
-  ``ceil(elements x ops per element / lanes)`` cycles on the vector unit and read
-  and write their operands from DRAM.
-* Energy: MACs, SRAM word accesses (SCALE-Sim's counting), vector-lane ops and
-  DRAM bits, times the technology library's energy per action, plus leakage.
+  ``ceil(elements x lane-ops per element / lanes)`` cycles of the vector clock
+  (the spec's per-function ``vector_lane_ops_per_element``), converted to array
+  cycles, and read and write their operands from DRAM. They run on their own
+  unit, so they overlap GEMMs of independent ops.
+* All-reduces (tensor parallelism) run as a ring over the spec's link
+  (:mod:`arch.systolic.link`), reading the partial sum from DRAM and writing the
+  reduced tensor back.
+* Energy: MACs, SRAM word accesses (SCALE-Sim's counting), vector-lane ops,
+  link bits and DRAM bits, times the technology library's energy per action,
+  plus leakage.
 """
 
 from __future__ import annotations
@@ -29,17 +41,23 @@ from typing import Mapping
 
 from arch.contract import Accelerator, Component, Memory, OpCost, Unit
 from arch.systolic.energy import systolic_components
-from arch.systolic.kernel import DATAFLOW_CODE, gemm_kernel, gemm_kernel_py
+from arch.systolic.kernel import DATAFLOW_CODE, FOLD_TIMING_CODE, gemm_kernel, gemm_kernel_py
+from arch.systolic.link import ring_allreduce_kernel, ring_allreduce_kernel_py
 from arch.systolic.spec import SystolicSpec
 from arch.systolic.tiling import TilePlan, plan_gemm
 from workloads.op import VECTOR_FLOPS_PER_ELEMENT, Op, OpKind
 
 MAX_STEPS_PER_OP = 64  # pipelined tiles the engine simulates per op (contention granularity)
 VECTOR_KINDS = frozenset(VECTOR_FLOPS_PER_ELEMENT)
+LINK_KINDS = frozenset({OpKind.ALLREDUCE})
 
 
 class UnsupportedDtypeError(ValueError):
     pass
+
+
+class NoLinkError(ValueError):
+    """An all-reduce (tp > 1) on a system without a chip-to-chip link."""
 
 
 class SystolicArray(Accelerator):
@@ -48,8 +66,13 @@ class SystolicArray(Accelerator):
     spec: SystolicSpec
 
     def units(self) -> tuple[Unit, ...]:
-        return (Unit("array", frozenset({OpKind.GEMM}), self.spec.cores),
-                Unit("vector", VECTOR_KINDS, self.spec.cores))
+        units = (Unit("array", frozenset({OpKind.GEMM}), self.spec.cores),
+                 Unit("vector", VECTOR_KINDS, self.spec.cores))
+        return units + ((Unit("link", LINK_KINDS, 1),) if self.spec.link_bandwidth_bytes_per_s else ())
+
+    def supports(self, op: Op) -> bool:
+        # all-reduces are always accepted so that a missing link gets its own message
+        return op.kind in LINK_KINDS or super().supports(op)
 
     def memories(self) -> tuple[Memory, ...]:
         return (Memory("dram", self.spec.dram_bytes_per_cycle, 1, self.spec.dram_latency_cycles,
@@ -63,9 +86,13 @@ class SystolicArray(Accelerator):
 
     @classmethod
     def kernel_twins(cls):
-        examples = tuple((m, n, k, r, c, d) for m, n, k in ((1, 4096, 4096), (77, 300, 129), (512, 64, 1))
-                         for r, c in ((8, 8), (128, 128), (16, 32)) for d in DATAFLOW_CODE.values())
-        return (("gemm_kernel", gemm_kernel, gemm_kernel_py, examples),)
+        gemms = tuple((m, n, k, r, c, d, f) for m, n, k in ((1, 4096, 4096), (77, 300, 129), (512, 64, 1))
+                      for r, c in ((8, 8), (128, 128), (16, 32)) for d in DATAFLOW_CODE.values()
+                      for f in FOLD_TIMING_CODE.values())
+        rings = tuple((nbytes, devices, bpc, latency) for nbytes in (0, 1, 4096 * 2 * 256, 10**9 + 7)
+                      for devices in (1, 2, 4, 8) for bpc in (0.3, 50.0, 600.0) for latency in (0, 500))
+        return (("gemm_kernel", gemm_kernel, gemm_kernel_py, gemms),
+                ("ring_allreduce_kernel", ring_allreduce_kernel, ring_allreduce_kernel_py, rings))
 
     def notes(self) -> tuple[str, ...]:
         return (
@@ -73,24 +100,30 @@ class SystolicArray(Accelerator):
             "no reuse of an op's output in SRAM by the next op.",
             "A GEMM split across cores reads its shared operand once per core (no multicast).",
             "No prefetch across ops: an op starts loading when its unit is free.",
+            "Vector ops run whole on one core's vector unit (only matrix ops are split across cores).",
+            "All-reduce: bandwidth-optimal ring over one link per device; reduction adds hidden.",
         )
 
     def op_cost(self, op: Op, mapping: Mapping | None = None) -> OpCost:
         self._check_dtype(op)
         if op.kind is OpKind.GEMM:
             return _gemm_cost(self.spec, op)
+        if op.kind in LINK_KINDS:
+            return _allreduce_cost(self.spec, op)
         return _vector_cost(self.spec, op)
 
     def roofline_cycles(self, op: Op) -> int:
         spec = self.spec
         if op.kind is OpKind.GEMM:
             compute = op.macs / (spec.pes_per_core * spec.cores)
+        elif op.kind in LINK_KINDS:
+            compute = _ring(spec, op)[1] / spec.link_bytes_per_cycle if spec.link_bandwidth_bytes_per_s else 0
         else:
-            compute = op.elements * VECTOR_FLOPS_PER_ELEMENT[op.kind] / (spec.vector_lanes * spec.cores)
+            compute = _lane_ops(spec, op) * spec.vector_clock_ratio / (spec.vector_lanes * spec.cores)
         return math.ceil(max(compute, op.min_bytes / spec.dram_bytes_per_cycle))
 
     def _check_dtype(self, op: Op) -> None:
-        if op.a_bits > self.spec.pe_bits:
+        if op.a_bits > self.spec.pe_bits and op.kind not in LINK_KINDS:
             raise UnsupportedDtypeError(
                 f"pe_dtype: op {op.name!r} has {op.a_bits:g}-bit activations but pe_dtype "
                 f"{self.spec.pe_dtype!r} handles at most {self.spec.pe_bits} bits")
@@ -98,7 +131,8 @@ class SystolicArray(Accelerator):
 
 def _gemm_cost(spec: SystolicSpec, op: Op) -> OpCost:
     cycles, row_folds, col_folds, ifmap, filt, ofmap = _gemm_counts(
-        op.m, op.n, op.k, spec.rows, spec.cols, DATAFLOW_CODE[spec.dataflow])
+        op.m, op.n, op.k, spec.rows, spec.cols, DATAFLOW_CODE[spec.dataflow],
+        FOLD_TIMING_CODE[spec.fold_timing])
     count = op.count
     plan = gemm_tile_plan(spec, op)
     read_bytes = op.a_bytes * plan.input_reads + op.b_bytes * plan.weight_reads
@@ -123,16 +157,44 @@ def gemm_tile_plan(spec: SystolicSpec, op: Op) -> TilePlan:
 
 
 @lru_cache(maxsize=65536)
-def _gemm_counts(m: int, n: int, k: int, rows: int, cols: int, dataflow_code: int) -> tuple:
-    return tuple(int(x) for x in gemm_kernel(m, n, k, rows, cols, dataflow_code))
+def _gemm_counts(m: int, n: int, k: int, rows: int, cols: int, dataflow_code: int,
+                 fold_timing_code: int = 0) -> tuple:
+    return tuple(int(x) for x in gemm_kernel(m, n, k, rows, cols, dataflow_code, fold_timing_code))
+
+
+def _lane_ops(spec: SystolicSpec, op: Op) -> int:
+    """Vector-lane operations of a vector op: elements x the function's lane-ops per element."""
+    return math.ceil(op.elements * getattr(spec.vector_lane_ops_per_element, op.kind.value))
 
 
 def _vector_cost(spec: SystolicSpec, op: Op) -> OpCost:
-    lane_ops = op.elements * VECTOR_FLOPS_PER_ELEMENT[op.kind]
-    cycles = -(-lane_ops // spec.vector_lanes)
+    lane_ops = _lane_ops(spec, op)
+    vector_cycles = -(-lane_ops // spec.vector_lanes)
+    cycles = math.ceil(vector_cycles * spec.vector_clock_ratio)
     read_bytes = op.a_bytes + op.b_bytes
     actions = (("vector.lane_op", lane_ops), ("dram.read_bit", 8 * read_bytes),
                ("dram.write_bit", 8 * op.out_bytes))
     steps = max(1, min(MAX_STEPS_PER_OP, cycles // 1024))
     return OpCost(unit="vector", compute_cycles=cycles, read_bytes=read_bytes,
                   write_bytes=op.out_bytes, steps=steps, actions=actions)
+
+
+def _ring(spec: SystolicSpec, op: Op) -> tuple[int, int]:
+    """(cycles, bytes sent per device) of the ring all-reduce of ``op`` on ``spec``'s link."""
+    return tuple(int(x) for x in ring_allreduce_kernel(
+        op.comm_bytes, op.devices, spec.link_bytes_per_cycle, spec.link_latency_cycles))
+
+
+def _allreduce_cost(spec: SystolicSpec, op: Op) -> OpCost:
+    if not spec.link_bandwidth_bytes_per_s:
+        raise NoLinkError(
+            f"link_bandwidth_bytes_per_s: op {op.name!r} is an all-reduce over {op.devices} devices; "
+            f"tp > 1 needs a chip-to-chip link, but link_bandwidth_bytes_per_s is 0 (no link). "
+            f"Set it (and link_latency_cycles) to the link's figures")
+    cycles, sent_bytes = _ring(spec, op)
+    read_bytes, write_bytes = op.a_bytes, op.out_bytes
+    actions = (("link.transfer_bit", 8 * sent_bytes), ("dram.read_bit", 8 * read_bytes),
+               ("dram.write_bit", 8 * write_bytes))
+    steps = max(1, min(MAX_STEPS_PER_OP, 2 * (op.devices - 1)))
+    return OpCost(unit="link", compute_cycles=cycles, read_bytes=read_bytes, write_bytes=write_bytes,
+                  steps=steps, actions=actions)

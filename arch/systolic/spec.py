@@ -1,19 +1,49 @@
-"""The systolic-array NPU spec: array shape, dataflow, cores, memories, vector unit.
+"""The systolic-array NPU spec: array shape, dataflow, cores, memories, vector unit, link.
 
 Field names carry units. Values are checked on construction; a preset file is
-just a YAML mapping of these fields plus ``kind: systolic``.
+just a YAML mapping of these fields plus ``kind: systolic``. A scratchpad's
+half (one buffer) must hold one array row of PE words.
 """
 
 from __future__ import annotations
 
+import difflib
 from typing import Literal
 
-from pydantic import Field, PositiveFloat, PositiveInt
+from pydantic import Field, NonNegativeFloat, PositiveFloat, PositiveInt, ValidationInfo, field_validator
 
 from arch.contract import SpecBase
 
 # Bits of each PE datatype; an op whose activations are wider than this is rejected.
 PE_DTYPE_BITS = {"int8": 8, "fp8": 8, "fp16": 16, "bf16": 16, "fp32": 32}
+DATAFLOWS = ("ws", "os", "is")
+
+
+class VectorLaneOps(SpecBase):
+    """Lane-operations per element of each vector function (one lane-op = one lane-cycle).
+
+    Defaults follow ONNXim's vector-core cost (PSAL-POSTECH/ONNXim:
+    src/SystolicWS.cc ``get_vector_compute_cycles``) with its configured
+    primitive latencies of 1 cycle (configs/systolic_ws_128x128_c4_simple_noc_tpuv4.json:
+    add/mul/exp/gelu/add_tree latency 1), counting each reduction tree as one
+    pass over the elements:
+
+    * softmax: add + exp + mul passes and two trees (max, sum) = 5 (ONNXim SOFTMAX);
+    * norm: RMSNorm = square (mul) + sum tree + scale (mul) + gain (mul) = 4, derived
+      from ONNXim's LAYERNORM (2 add + 3 mul + 2 trees = 7) less the mean tree, the
+      subtraction and the bias add; set 7 for a LayerNorm model;
+    * activation: SiLU/GELU pass (ONNXim GELU/SWISH, 1) + the gate multiply (1) = 2;
+    * add, mul: 1 (ONNXim ADD, MUL);
+    * rope: 2 multiplies + 1 add per output element = 3 (derived from the rotation
+      x1 cos - x2 sin; ONNXim has no RoPE instruction).
+    """
+
+    softmax: PositiveFloat = 5.0
+    norm: PositiveFloat = 4.0
+    activation: PositiveFloat = 2.0
+    add: PositiveFloat = 1.0
+    mul: PositiveFloat = 1.0
+    rope: PositiveFloat = 3.0
 
 
 class SystolicSpec(SpecBase):
@@ -21,6 +51,9 @@ class SystolicSpec(SpecBase):
     rows: PositiveInt = Field(description="PE rows of one array")
     cols: PositiveInt = Field(description="PE columns of one array")
     dataflow: Literal["ws", "os", "is"] = "ws"
+    fold_timing: Literal["scalesim", "pipelined"] = Field(
+        "scalesim", description="scalesim: every fold pays fill and drain (SCALE-Sim 3.0.0); "
+        "pipelined: the next fold's stationary tile shifts in while the current one streams")
     cores: PositiveInt = Field(1, description="independent arrays, each with its own scratchpads")
     clock_hz: PositiveFloat = 1e9
     pe_dtype: Literal["int8", "fp8", "fp16", "bf16", "fp32"] = "fp16"
@@ -31,7 +64,36 @@ class SystolicSpec(SpecBase):
     dram_latency_cycles: int = Field(0, ge=0)
     dram_capacity_bytes: int = Field(0, ge=0, description="0 = capacity not checked")
     vector_lanes: PositiveInt = Field(128, description="elements per cycle of each core's vector unit")
+    vector_clock_hz: PositiveFloat | None = Field(None, description="vector unit clock; None = clock_hz")
+    vector_lane_ops_per_element: VectorLaneOps = Field(default_factory=VectorLaneOps)
+    link_bandwidth_bytes_per_s: NonNegativeFloat = Field(
+        0.0, description="chip-to-chip bandwidth one device sends to its ring neighbour; 0 = no link")
+    link_latency_cycles: int = Field(0, ge=0, description="per ring step, in array clock cycles")
     tech_node_nm: Literal[45, 28, 16, 7, 5] = 45
+
+    @field_validator("dataflow", mode="before")
+    @classmethod
+    def _known_dataflow(cls, value):
+        if isinstance(value, str) and value not in DATAFLOWS:
+            close = difflib.get_close_matches(value, DATAFLOWS, n=1, cutoff=0.3)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            raise ValueError(f"unknown dataflow {value!r}; {hint}expected 'ws', 'os' or 'is'")
+        return value
+
+    @field_validator("ifmap_sram_bytes", "filter_sram_bytes", "ofmap_sram_bytes")
+    @classmethod
+    def _holds_one_array_row(cls, capacity: int, info: ValidationInfo) -> int:
+        """One buffer (half the scratchpad) holds one array row of PE words."""
+        rows, cols, dtype = (info.data.get(key) for key in ("rows", "cols", "pe_dtype"))
+        if rows is None or cols is None or dtype is None:
+            return capacity  # reported on those fields
+        words = rows if info.field_name == "ifmap_sram_bytes" else cols
+        row_bytes = words * PE_DTYPE_BITS[dtype] / 8
+        if capacity / 2 < row_bytes:
+            raise ValueError(
+                f"half of it (one buffer) must hold one array row of {words} {dtype} words "
+                f"({row_bytes:g} bytes), so at least {int(2 * row_bytes)} bytes")
+        return capacity
 
     @property
     def pe_bits(self) -> int:
@@ -44,3 +106,12 @@ class SystolicSpec(SpecBase):
     @property
     def dram_bytes_per_cycle(self) -> float:
         return self.dram_bandwidth_bytes_per_s / self.clock_hz
+
+    @property
+    def vector_clock_ratio(self) -> float:
+        """Array cycles per vector-unit cycle."""
+        return self.clock_hz / (self.vector_clock_hz or self.clock_hz)
+
+    @property
+    def link_bytes_per_cycle(self) -> float:
+        return self.link_bandwidth_bytes_per_s / self.clock_hz
