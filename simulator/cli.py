@@ -1,4 +1,4 @@
-"""The ``xpusim`` command line: ``run``, ``sweep``, ``validate``, ``list``.
+"""The ``xpusim`` command line: ``run``, ``sweep``, ``validate``, ``list``, ``trace``.
 
 Only this module prints or exits. Input errors become a short message naming the
 key and exit code 2; a system that fails to simulate is reported while the other
@@ -24,6 +24,8 @@ from simulator.errors import InputError, Problem
 from simulator.experiment import load_experiment
 from simulator.run import run_experiment, version
 from simulator.sweep import load_sweep, run_points, sweep_rows
+from simulator.workload_spec import build_workload
+from workloads.tracefile import export_workload
 from workloads.yamlio import YamlError
 
 EXIT_OK, EXIT_FAILED_SYSTEMS, EXIT_BAD_INPUT = 0, 1, 2
@@ -64,6 +66,11 @@ def _parser() -> argparse.ArgumentParser:
     validate = sub.add_parser("validate", help="check experiment files without running them")
     validate.add_argument("files", type=Path, nargs="+")
     validate.set_defaults(handler=cmd_validate)
+    trace = sub.add_parser("trace", help="export an experiment's workload as a trace file")
+    trace.add_argument("file", type=Path)
+    trace.add_argument("--out", type=Path, default=None,
+                       help="trace file to write (default: NAME.trace.json in the current folder)")
+    trace.set_defaults(handler=cmd_trace)
     listing = sub.add_parser("list", help="list accelerator kinds, presets and models")
     listing.add_argument("what", nargs="?", choices=["kinds", "presets", "models", "all"], default="all")
     listing.set_defaults(handler=cmd_list)
@@ -116,6 +123,25 @@ def cmd_validate(args: argparse.Namespace, console: Console) -> int:
             continue
         console.print(f"ok: {path} ({experiment.name}, {len(experiment.systems)} systems)")
     return status
+
+
+def cmd_trace(args: argparse.Namespace, console: Console) -> int:
+    experiment = load_experiment(args.file)
+    spec = experiment.spec.workload
+    if spec.phase == "serving":
+        raise InputError(str(args.file), [Problem("workload.phase", (
+            "a serving experiment runs a different workload each iteration; `xpusim trace` "
+            "exports one prefill or decode step (got phase 'serving')"))])
+    workload = build_workload(spec, str(args.file), seed=experiment.spec.seed)
+    out = args.out if args.out is not None else Path(f"{experiment.name}.trace.json")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        export_workload(workload, out)
+    except (OSError, ValueError) as err:
+        console.print(f"[bold red]error:[/] cannot write {out}: {_plain(err)}")
+        return EXIT_BAD_INPUT
+    console.print(f"wrote {workload.name} ({len(workload.ops)} ops, repeat {workload.repeat}) to {out}")
+    return EXIT_OK
 
 
 def cmd_list(args: argparse.Namespace, console: Console) -> int:

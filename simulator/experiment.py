@@ -22,6 +22,7 @@ from arch.contract import SpecBase, TechSettings
 from arch.tech.errors import TechError
 from simulator.errors import InputError, Problem, from_validation_error, suggest
 from simulator.schema import ExperimentSpec
+from simulator.workload_spec import resolve_workload
 from workloads.yamlio import YamlError, load_yaml, load_yaml_file
 
 
@@ -77,7 +78,8 @@ def parse_experiment(data: Any, source: str = "<experiment>", base_dir: Path | N
         spec = ExperimentSpec.model_validate(data)
     except ValidationError as err:
         raise InputError(source, from_validation_error(err, ExperimentSpec, rename=_system_names(data))) from None
-    problems: list[Problem] = []
+    workload, problems = resolve_workload(spec.workload, spec.seed, base_dir or Path.cwd())
+    spec = spec.model_copy(update={"workload": workload})  # trace path made absolute, kv_lens drawn
     tech = _tech_settings(spec, problems)
     systems = tuple(dataclasses.replace(s, tech=tech) for s in _resolve_all(spec, problems, base_dir or Path.cwd()))
     problems += _cross_field(spec)

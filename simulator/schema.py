@@ -81,11 +81,16 @@ class WorkloadSpec(Strict):
     scale_bits: float = Bits
     tp: PositiveInt = 1
     serving: ServingSpec | None = None
+    trace: str | None = None  # a trace file (workloads/tracefile.py), relative to the experiment file
+    # decode only: each request's KV length, drawn from a distribution with the experiment
+    # seed or listed; replaces seq_len (checks in simulator/workload_spec.py)
+    kv_lens: LengthSpec | list[PositiveInt] | None = None
 
     @model_validator(mode="after")
     def _model_or_ops(self) -> "WorkloadSpec":
-        if (self.model is None) == (self.ops is None):
-            raise ValueError("give exactly one of 'model' (a preset, config.json path or inline fields) or 'ops'")
+        if sum(source is not None for source in (self.model, self.ops, self.trace)) != 1:
+            raise ValueError("give exactly one of 'model' (a preset, config.json path or inline fields), "
+                             "'ops' or 'trace' (a trace file)")
         if self.ops is not None and not self.ops:
             raise ValueError("'ops' must list at least one op")
         if (self.phase == "serving") != (self.serving is not None):

@@ -1,25 +1,59 @@
 """Turning an experiment's ``workload:`` block into a :class:`~workloads.graph.Workload`.
 
 A model (preset name, ``config.json`` path or inline fields) becomes one decoder
-layer repeated ``num_layers`` times; an ``ops:`` list becomes a chain of GEMMs.
-Errors from the workload layer are re-raised as input errors naming the key.
+layer repeated ``num_layers`` times; an ``ops:`` list becomes a chain of GEMMs; a
+``trace:`` file is imported as it was written (:mod:`workloads.tracefile`). A
+decode step with ``kv_lens`` (each request its own KV length, as in a
+continuous-batching decode batch) is built by
+:func:`workloads.serving_steps.iteration_workload` on a decode-only batch, which
+times attention at the requests' mean KV length rounded up (exact FLOPs and
+KV-cache bytes to within one position per request).
+
+:func:`resolve_workload` runs when an experiment is loaded: it reads ``trace``
+relative to the experiment file's folder and draws ``kv_lens`` from its
+distribution with the experiment's seed (``numpy.random.default_rng(seed)``), so
+the resolved experiment in ``results.json`` lists the lengths that were run and
+the same seed always gives the same workload. Errors from the workload layer are
+re-raised as input errors naming the key.
 """
 
 from __future__ import annotations
 
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+
 from simulator.errors import InputError, Problem
-from simulator.schema import WorkloadSpec
+from simulator.schema import LengthSpec, WorkloadSpec
 from workloads.graph import Workload
 from workloads.layers import build_decoder_layer, build_gemm_list
 from workloads.models import ModelConfig, load_model
+from workloads.requests import LengthDist
+from workloads.serving import Batch
+from workloads.serving_steps import iteration_workload
+from workloads.tracefile import import_workload
+
+# Keys a trace file fixes by itself; giving one next to ``trace`` is an error.
+_TRACE_FIXES = ("phase", "batch", "seq_len", "kv_lens", "weight_bits", "act_bits", "kv_bits",
+                "weight_group_size", "scale_bits", "tp", "serving")
 
 
-def build_workload(spec: WorkloadSpec, source: str = "workload") -> Workload:
+def build_workload(spec: WorkloadSpec, source: str = "workload", *, seed: int = 0) -> Workload:
+    """The workload of ``spec``; ``seed`` draws ``kv_lens`` if they are still a distribution."""
+    problems = workload_problems(spec)
+    if problems:
+        raise InputError(source, problems)
+    if spec.trace is not None:
+        return _guarded(lambda: import_workload(spec.trace), "workload.trace", source)
     if spec.ops is not None:
         ops = [dict(op.model_dump(), a_bits=spec.act_bits, b_bits=spec.weight_bits, out_bits=spec.act_bits)
                for op in spec.ops]
         return _guarded(lambda: build_gemm_list(ops), "workload.ops", source)
     config = model_config(spec, source)
+    if spec.kv_lens is not None:
+        lengths = _guarded(lambda: kv_lengths(spec, seed), "workload.kv_lens", source)
+        return _guarded(lambda: decode_batch_workload(config, lengths, spec), "workload", source)
     return _guarded(lambda: build_decoder_layer(
         config, phase=spec.phase, batch=spec.batch, seq_len=spec.seq_len,
         weight_bits=spec.weight_bits, act_bits=spec.act_bits, kv_bits=spec.kv_bits,
@@ -36,3 +70,92 @@ def _guarded(build, path: str, source: str):
         return build()
     except (ValueError, KeyError, FileNotFoundError, NotImplementedError) as err:
         raise InputError(source, [Problem(path, str(err).strip("'\""))]) from None
+
+
+# -- cross-field rules ------------------------------------------------------------------
+def workload_problems(spec: WorkloadSpec) -> list[Problem]:
+    """Rules for ``trace`` and ``kv_lens`` that the schema alone cannot express."""
+    given = spec.model_fields_set
+    problems = []
+    if spec.trace is not None:
+        clashing = [key for key in _TRACE_FIXES if key in given]
+        if clashing:
+            problems.append(Problem("workload.trace", (
+                f"a trace file fixes its own ops, phase, batch and bit widths: remove "
+                f"{', '.join(repr(k) for k in clashing)} from the workload block, or drop 'trace'")))
+    if spec.kv_lens is None or spec.trace is not None:
+        return problems
+    if "seq_len" in given:
+        problems.append(Problem("workload.kv_lens", (
+            f"'kv_lens' and 'seq_len' both set the decode KV length (seq_len: {spec.seq_len}): "
+            "give one of them")))
+    if spec.phase != "decode":
+        problems.append(Problem("workload.kv_lens", (
+            f"per-request KV lengths need phase 'decode', got phase {spec.phase!r}")))
+    if spec.ops is not None:
+        problems.append(Problem("workload.kv_lens", "per-request KV lengths need a 'model', not 'ops'"))
+    if isinstance(spec.kv_lens, list) and "batch" in given and len(spec.kv_lens) != spec.batch:
+        problems.append(Problem("workload.kv_lens", (
+            f"lists {len(spec.kv_lens)} lengths but batch is {spec.batch}: give one length per request")))
+    return problems
+
+
+# -- per-request KV lengths -------------------------------------------------------------
+def kv_lengths(spec: WorkloadSpec, seed: int = 0) -> np.ndarray:
+    """Each decode request's KV length (tokens already cached): listed, or ``batch`` draws."""
+    if isinstance(spec.kv_lens, list):
+        return np.asarray(spec.kv_lens, dtype=np.int64)
+    return length_dist(spec.kv_lens).sample(np.random.default_rng(seed), spec.batch)
+
+
+def length_dist(spec: LengthSpec) -> LengthDist:
+    """A :class:`LengthSpec` as a distribution; a missing parameter is an error naming it."""
+    if spec.kind == "fixed":
+        if spec.tokens is None:
+            raise ValueError("kind 'fixed' needs 'tokens'")
+        return LengthDist.fixed(spec.tokens)
+    if spec.kind == "uniform":
+        return LengthDist.uniform(spec.low, spec.high)
+    if spec.median_tokens is None:
+        raise ValueError("kind 'lognormal' needs 'median_tokens' (and 'sigma')")
+    return LengthDist.lognormal(spec.median_tokens, spec.sigma, spec.low, spec.high)
+
+
+def decode_batch_workload(config: ModelConfig, kv_lens: np.ndarray, spec: WorkloadSpec) -> Workload:
+    """One decode step of ``len(kv_lens)`` requests, request ``i`` with ``kv_lens[i]`` cached tokens."""
+    size = len(kv_lens)
+    batch = Batch(index=0, start_s=0.0, request_ids=np.arange(size), is_prefill=np.zeros(size, bool),
+                  query_tokens=np.ones(size, np.int64), kv_tokens=np.asarray(kv_lens, np.int64) + 1)
+    workload = iteration_workload(config, batch, spec.weight_bits, spec.act_bits, spec.kv_bits,
+                                  weight_group_size=spec.weight_group_size,
+                                  scale_bits=spec.scale_bits, tp=spec.tp)
+    mean = float(np.mean(kv_lens))
+    return dataclasses.replace(workload, name=f"{config.name}-decode-b{size}-kvmean{mean:.0f}",
+                               meta=workload.meta + (("kv_lens_min", int(np.min(kv_lens))),
+                                                     ("kv_lens_max", int(np.max(kv_lens)))))
+
+
+# -- resolution at load time -------------------------------------------------------------
+def resolve_workload(spec: WorkloadSpec, seed: int, base_dir: Path) -> tuple[WorkloadSpec, list[Problem]]:
+    """``spec`` with ``trace`` made absolute and ``kv_lens`` drawn; plus the problems found."""
+    problems = workload_problems(spec)
+    if problems:
+        return spec, problems
+    update: dict = {}
+    if spec.trace is not None:
+        path = Path(spec.trace)
+        path = path if path.is_absolute() else base_dir / path
+        if not path.is_file():
+            problems.append(Problem("workload.trace", (
+                f"trace file not found: {path} (a relative path is read from the experiment "
+                "file's folder)")))
+        update["trace"] = str(path)
+    if spec.kv_lens is not None:
+        try:
+            lengths = kv_lengths(spec, seed)
+        except ValueError as err:
+            problems.append(Problem("workload.kv_lens", str(err)))
+        else:
+            update["kv_lens"] = [int(n) for n in lengths]
+            update["batch"] = len(lengths)
+    return spec.model_copy(update=update), problems
