@@ -112,7 +112,10 @@ class OpCost:
     ``compute_cycles`` is stall-free; ``steps`` is how many pipelined tiles the op
     is executed in (each step loads its share of ``read_bytes`` and then computes
     its share of ``compute_cycles``, double-buffered). ``actions`` maps
-    ``"component.action"`` to a count.
+    ``"component.action"`` to a count. ``holds`` names memories the task holds
+    for its whole duration: no transfer of another task uses them meanwhile
+    (tasks that hold the same memory may overlap each other), e.g. a PIM op that
+    owns the row buffers of its channels.
     """
 
     unit: str
@@ -122,6 +125,7 @@ class OpCost:
     steps: int = 1
     actions: tuple[tuple[str, int], ...] = ()
     memory: str = "dram"
+    holds: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.compute_cycles < 0 or self.read_bytes < 0 or self.write_bytes < 0:
@@ -176,6 +180,10 @@ class Accelerator(ABC):
     def peak_macs_per_cycle(self) -> int:
         """MACs the whole system can retire per cycle (for utilisation); 0 if not meaningful."""
         return 0
+
+    def mapping_defaults(self, phase: str, batch: int) -> dict[str, Any]:
+        """Mapper options this system asks for on a step (e.g. ``{"sub_batches": 2}``); none by default."""
+        return {}
 
     @classmethod
     def kernel_twins(cls) -> tuple[tuple[str, object, object, tuple], ...]:

@@ -20,6 +20,9 @@ from workloads.yamlio import load_yaml_file
 
 KINDS: dict[str, str] = {
     "systolic": "arch.systolic.model:SystolicArray",
+    "neupims": "arch.pim.system:NeupimsSystem",
+    "duplex": "arch.logicpim.model:DuplexSystem",
+    "gpu": "arch.gpu.model:Gpu",
 }
 
 _ARCH_ROOT = Path(__file__).resolve().parent

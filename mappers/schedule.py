@@ -1,6 +1,6 @@
 """Placing a workload on a system: ops become tasks bound to unit instances.
 
-The default mapper splits each matrix op across the instances of its unit
+The default mapper splits each GEMM and vector op across the instances of its unit
 (:mod:`mappers.split`; a part's task is named ``"<op>#<i>"``, an unsplit op's
 task keeps the op's name), asks the accelerator for each part's cost (identical
 shapes are costed once and reused) and binds each task to the instance of its
@@ -53,10 +53,10 @@ class UnsupportedOpError(ValueError):
 
 
 def map_workload(workload: Workload, accel: Accelerator, mapping: Mapping | None = None) -> Schedule:
-    """Tasks for every op (a matrix op split across its unit's instances), bound to instances.
+    """Tasks for every op (GEMMs and vector ops split across their unit's instances), bound to instances.
 
     ``mapping`` keys read here: ``split_cores`` (int: the most instances one
-    matrix op is split across; default all of its unit's instances, 1 = never
+    op is split across; default all of its unit's instances, 1 = never
     split) and ``split_dim`` ("n", "m" or "count"; default chosen per op by
     :func:`mappers.split.best_split`). The whole mapping is passed on to
     ``accel.op_cost``.
@@ -81,17 +81,23 @@ def map_workload(workload: Workload, accel: Accelerator, mapping: Mapping | None
 
 
 def _split_workload(workload: Workload, accel: Accelerator, mapping: Mapping) -> dict[str, tuple[Op, ...]]:
-    """Each op's parts: matrix ops split across their unit's instances, others whole."""
-    instances = {kind: unit.count for unit in reversed(accel.units()) for kind in unit.op_kinds}
+    """Each op's parts: GEMMs and vector ops split across their unit's instances, collectives whole.
+
+    A ``split_dim`` from the mapping applies to GEMMs; vector ops are cut along rows.
+    """
+    counts = {unit.name: unit.count for unit in accel.units()}
     limit = int(mapping.get("split_cores", 0)) or None
     dims = (mapping["split_dim"],) if mapping.get("split_dim") else None
     cost_of = _shape_cached(accel, mapping)
     parts = {}
     for op in workload.ops:
-        cores = min(instances.get(op.kind, 1), limit or instances.get(op.kind, 1))
-        if op.kind.is_matmul and cores > 1:
+        # an op splits across the instances of the unit its cost names
+        splittable = not op.kind.is_collective and accel.supports(op)
+        available = counts.get(cost_of(op).unit, 1) if splittable else 1
+        cores = min(available, limit or available)
+        if cores > 1:
             bytes_per_cycle = _bytes_per_cycle(accel, cost_of(op).memory)
-            parts[op.name] = best_split(op, cores, cost_of, bytes_per_cycle, dims)
+            parts[op.name] = best_split(op, cores, cost_of, bytes_per_cycle, dims if op.kind.is_matmul else None)
         else:
             parts[op.name] = (op,)
     return parts

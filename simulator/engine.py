@@ -14,6 +14,12 @@ equal timelines. Faithfulness limits, stated: a task does not start loading
 before its unit is free (no prefetch across ops); memory latency is paid once per
 transfer and overlaps nothing else of that transfer; a transfer holds the whole
 memory bandwidth for its duration, so contention is resolved tile by tile.
+
+Holds: a task whose cost names memories in ``holds`` claims each of them once
+its unit is free and keeps it until it ends, so no other task's transfer uses
+that memory meanwhile (a PIM op in a single-row-buffer memory blocks the host's
+reads). Tasks holding the same memory share one claim and overlap each other;
+a holder's own transfers over a held memory do not queue again.
 """
 
 from __future__ import annotations
@@ -51,6 +57,7 @@ class Engine:
             for u in schedule.units for i in range(u.count)
         }
         self.memories = {m.name: (m, simpy.Resource(self.env, capacity=1)) for m in schedule.memories}
+        self.held = {m.name: _Hold() for m in schedule.memories}
         self.done = {t.name: self.env.event() for t in schedule.tasks}
         self.events: list[TimelineEvent] = []
 
@@ -71,7 +78,12 @@ class Engine:
         with self.units[task.unit_instance].request() as claim:
             yield claim
             start = self.env.now
+            holds = [name for name in task.cost.holds if name in self.memories]
+            for name in holds:
+                yield from self._hold(name)
             memory_cycles = yield from self._pipeline(task)
+            for name in holds:
+                self._unhold(name)
             self.events.append(TimelineEvent(task.name, task.unit_instance, start, self.env.now,
                                              task.cost.compute_cycles, memory_cycles))
         self.done[task.name].succeed()
@@ -79,6 +91,8 @@ class Engine:
     def _pipeline(self, task: Task):
         cost = task.cost
         memory, channel = self.memories[cost.memory] if cost.memory in self.memories else (None, None)
+        if cost.memory in cost.holds:
+            channel = None  # already held by this task
         reads = split_evenly(cost.read_bytes, cost.steps)
         computes = split_evenly(cost.compute_cycles, cost.steps)
         writes = split_evenly(cost.write_bytes, cost.steps)
@@ -106,12 +120,39 @@ class Engine:
         if memory is None or nbytes <= 0:
             return
         cycles = transfer_cycles(nbytes, memory)
-        with channel.request() as claim:
-            yield claim
+        if channel is None:
             yield self.env.timeout(cycles)
+        else:
+            with channel.request() as claim:
+                yield claim
+                yield self.env.timeout(cycles)
         moved[0] += cycles
         if memory.latency_cycles:
             yield self.env.timeout(memory.latency_cycles)
+
+
+    def _hold(self, name: str):
+        """Join the memory's shared hold (claiming the memory if no task holds it)."""
+        state, (_, channel) = self.held[name], self.memories[name]
+        if state.claim is None:
+            state.claim = channel.request()
+        state.holders += 1
+        yield state.claim
+
+    def _unhold(self, name: str) -> None:
+        state, (_, channel) = self.held[name], self.memories[name]
+        state.holders -= 1
+        if state.holders == 0:
+            channel.release(state.claim)
+            state.claim = None
+
+
+class _Hold:
+    """The one claim on a memory that all its current holders share."""
+
+    def __init__(self) -> None:
+        self.claim = None
+        self.holders = 0
 
 
 def simulate(schedule: Schedule) -> tuple[TimelineEvent, ...]:

@@ -1,7 +1,8 @@
 """Running an experiment: build the workload, map and simulate it on each system.
 
-For each system: the workload's one-layer graph is mapped (:mod:`mappers`),
-simulated in the SimPy engine, and scaled by the workload's ``repeat`` (identical
+For each system: the workload's one-layer graph is mapped (:mod:`mappers`; a
+system may ask for sub-batch interleaving, which unrolls a few layers, see
+:mod:`mappers.subbatch`), simulated in the SimPy engine, and scaled by the workload's ``repeat`` (identical
 layers back to back; the tail of one layer does not overlap the next). Energy is
 the model's action counts times its component table, plus leakage times time;
 area is the sum of the component areas. A system that fails is recorded as a
@@ -16,7 +17,8 @@ from typing import Callable
 
 from arch import registry
 from arch.contract import Accelerator, OpCost
-from mappers.schedule import Schedule, map_workload
+from mappers.schedule import Schedule
+from mappers.subbatch import map_step
 from simulator.engine import simulate, transfer_cycles
 from simulator.experiment import Experiment, ResolvedSystem
 from simulator.results import ENERGY_CATEGORIES, TimelineEvent, ExperimentResult, Failure, OpResult, SystemResult
@@ -65,7 +67,10 @@ def _runner(experiment: Experiment) -> Callable[[ResolvedSystem], tuple[SystemRe
 
 def run_system(workload: Workload, system: ResolvedSystem) -> tuple[SystemResult, tuple[TimelineEvent, ...]]:
     accel = registry.model_class(system.kind)(system.spec, system.tech)
-    schedule = map_workload(workload, accel)
+    check = getattr(accel, "check_workload", None)  # optional model hook, e.g. memory capacity
+    if check is not None:
+        check(workload)
+    workload, schedule = map_step(workload, accel)  # the system may ask for sub-batch interleaving
     timeline = simulate(schedule)
     return summarise(system.name, accel, workload, schedule, timeline), timeline
 

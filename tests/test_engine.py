@@ -101,3 +101,44 @@ def test_same_schedule_same_timeline():
 def test_split_evenly_keeps_the_total():
     assert split_evenly(10, 4) == [3, 3, 2, 2]
     assert sum(split_evenly(12345, 64)) == 12345
+
+
+# -- holds: a task that owns a memory for its whole duration (PIM in blocked mode) --
+def holding(name, unit="pim", instance=0, cycles=100, read=0, holds=("dram",)):
+    op = Op(name, OpKind.GEMM, 1, 1, 1)
+    return Task(name, op, unit, instance, OpCost(unit, cycles, read_bytes=read, holds=holds), ())
+
+
+PIM_AND_PE = (Unit("pim", ALL, count=2), Unit("pe", ALL))
+
+
+def test_a_holding_task_delays_a_load_by_exactly_its_duration():
+    # p holds the memory 0..100; n's 10-cycle load waits for it: 100..110, compute 1.
+    tasks = [holding("p"), task("n", cycles=1, read=100)]
+    assert log(simulate(schedule(tasks, units=PIM_AND_PE))) == [("n", "pe[0]", 0, 111), ("p", "pim[0]", 0, 100)]
+
+
+def test_without_the_hold_the_load_overlaps():
+    tasks = [holding("p", holds=()), task("n", cycles=1, read=100)]
+    assert log(simulate(schedule(tasks, units=PIM_AND_PE))) == [("n", "pe[0]", 0, 11), ("p", "pim[0]", 0, 100)]
+
+
+def test_tasks_holding_one_memory_overlap_each_other():
+    # Two holders share the claim (0..100 and 0..50); the load waits for the last.
+    tasks = [holding("p0"), holding("p1", instance=1, cycles=50), task("n", cycles=1, read=100)]
+    assert log(simulate(schedule(tasks, units=PIM_AND_PE))) == [
+        ("n", "pe[0]", 0, 111), ("p0", "pim[0]", 0, 100), ("p1", "pim[1]", 0, 50)]
+
+
+def test_a_holder_moves_its_own_bytes_over_the_held_memory():
+    # 100 bytes at 10 B/cycle = 10 cycles load, then 100 compute: no self-deadlock.
+    assert log(simulate(schedule([holding("p", read=100)], units=PIM_AND_PE))) == [("p", "pim[0]", 0, 110)]
+
+
+def test_a_released_memory_serves_the_next_holder_after_waiting_loads():
+    # p0 holds 0..100; n loads 100..110; p1 (after p0 on the same instance) holds 110..160.
+    p1 = holding("p1", cycles=50)
+    p1 = Task(p1.name, p1.op, p1.unit, 0, p1.cost, ("p0",))
+    tasks = [holding("p0"), task("n", cycles=1, read=100), p1]
+    assert log(simulate(schedule(tasks, units=PIM_AND_PE))) == [
+        ("n", "pe[0]", 0, 111), ("p0", "pim[0]", 0, 100), ("p1", "pim[0]", 100, 160)]

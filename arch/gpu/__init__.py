@@ -1,0 +1,1 @@
+"""GPU baseline family (``kind: gpu``): NVIDIA A100 / H100 class parts."""

@@ -1,0 +1,214 @@
+"""GPU baseline model (A100 / H100 class): roofline with a physical efficiency curve.
+
+Per op, on the GPU's single in-order stream (one kernel at a time):
+
+    time = max(compute time, DRAM bytes / (bandwidth x memory_efficiency_max))
+           + launch_overhead_s
+
+* **GEMM compute time** comes from :mod:`arch.gpu.kernel`: output tiles over SM
+  waves (wave quantisation and tile padding), a per-tile fixed cost in k-steps
+  (small-``k`` penalty) and a ceiling on the tensor cores' issue rate. The tile
+  shape is the one of ``gemm_tiles`` that finishes first (as a cuBLAS heuristic
+  picks a kernel). The peak rate is the tensor-core peak of the op's datatype:
+  the widest operand's width picks the class (8-bit: int8/fp8, 16-bit:
+  fp16/bf16, 32-bit: fp32); weight-only quantised GEMMs (W4A16) run at 16 bits.
+* **Element-wise ops** (softmax, norms, activations, adds, RoPE) are CUDA-core
+  streams: FLOPs at ``vector_flops_per_s`` against their bytes, which dominate.
+* **All-reduce** (tensor parallelism) is a ring over NVLink: each device sends
+  and receives ``2 (p - 1) / p`` of the tensor; a direction of NVLink carries
+  half the published bidirectional bandwidth. Unsupported when the spec has no
+  NVLink (``nvlink_bandwidth_bytes_per_s: 0``).
+* **DRAM bytes** are the compulsory ones (each operand read once, the output
+  written once): L2 is assumed to catch every re-read of a tile's operands.
+
+How the engine sees it: an op is one step on unit ``gpu``: it loads its bytes
+over memory ``hbm`` (at the achievable stream rate), runs ``compute_cycles``,
+and stores its output. A GPU kernel overlaps its DRAM stream with its math, so
+``compute_cycles`` is the part of the math not hidden under the stream plus the
+launch: ``max(compute - stream, 0) + launch``. The simulated time is then
+exactly ``max(compute, stream) + launch``. (A consequence: the reported split
+of an op into compute and stall cycles is this one, not the SMs' busy time.)
+
+The cycle formula is a Numba kernel with a Python twin (``kernel_twins``); the
+rest is closed-form arithmetic in plain functions. Energy: :mod:`arch.gpu.energy`
+(a power x time model). Memory capacity: :meth:`Gpu.check_workload`.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+from typing import Mapping
+
+from arch.contract import Accelerator, Component, Memory, OpCost, Unit
+from arch.gpu.energy import gpu_components
+from arch.gpu.kernel import gemm_tile_kernel, gemm_tile_kernel_py
+from arch.gpu.spec import GpuSpec
+from workloads.op import VECTOR_FLOPS_PER_ELEMENT, Op, OpKind, Operand
+
+VECTOR_KINDS = frozenset(VECTOR_FLOPS_PER_ELEMENT)
+RESIDENT_OPERANDS = (Operand.WEIGHT, Operand.KV)
+
+
+class UnsupportedDtypeError(ValueError):
+    pass
+
+
+class CapacityError(ValueError):
+    pass
+
+
+class Gpu(Accelerator):
+    kind = "gpu"
+    spec_type = GpuSpec
+    spec: GpuSpec
+
+    def units(self) -> tuple[Unit, ...]:
+        kinds = {OpKind.GEMM, *VECTOR_KINDS}
+        if self.spec.nvlink_bandwidth_bytes_per_s > 0:
+            kinds.add(OpKind.ALLREDUCE)
+        return (Unit("gpu", frozenset(kinds), 1),)
+
+    def memories(self) -> tuple[Memory, ...]:
+        hbm = Memory("hbm", self.spec.stream_bytes_per_cycle, 1, 0, self.spec.hbm_capacity_bytes)
+        if self.spec.nvlink_bandwidth_bytes_per_s > 0:
+            return (hbm, Memory("nvlink", self.spec.nvlink_bytes_per_cycle))
+        return (hbm,)
+
+    def components(self) -> tuple[Component, ...]:
+        return gpu_components(self.spec, self.tech_library())
+
+    def peak_macs_per_cycle(self) -> int:
+        dtype = self.spec.math_dtype(16) or self.spec.math_dtype(32)
+        return round(self.spec.macs_per_sm_cycle(dtype) * self.spec.sm_count)
+
+    @classmethod
+    def kernel_twins(cls):
+        shapes = ((1, 4096, 4096, 1), (77, 300, 129, 1), (4, 130, 128, 64), (12288, 12288, 64, 1))
+        examples = tuple((m, n, k, c, tm, tn, sms, rate, eff, k0)
+                         for m, n, k, c in shapes for tm, tn in ((128, 128), (256, 128))
+                         for sms, rate, eff, k0 in ((108, 1024.4, 0.9, 32), (132, 1024.0, 1.0, 0)))
+        return (("gemm_tile_kernel", gemm_tile_kernel, gemm_tile_kernel_py, examples),)
+
+    def notes(self) -> tuple[str, ...]:
+        return (
+            "GPU: one kernel at a time; time = max(compute, DRAM stream) + launch overhead, "
+            "efficiency parameters fitted to measured A100 fp16 GEMMs (docs/gpu.md); the launch "
+            "overhead per kernel and the idle power are assumptions.",
+            "GPU: DRAM traffic is compulsory only (perfect L2 reuse); no split-K; no kernel fusion.",
+            "GPU energy: board-power model (idle + HBM per bit + SM busy cycles), not per transistor; "
+            "area is the whole published die.",
+        )
+
+    # -- costs ----------------------------------------------------------------
+    def op_cost(self, op: Op, mapping: Mapping | None = None) -> OpCost:
+        if op.kind is OpKind.GEMM:
+            return _gemm_cost(self.spec, op, self.math_dtype(op))
+        if op.kind is OpKind.ALLREDUCE:
+            return _allreduce_cost(self.spec, op)
+        return _vector_cost(self.spec, op)
+
+    def math_dtype(self, op: Op) -> str:
+        bits = max(op.a_bits, op.b_bits)
+        dtype = self.spec.math_dtype(bits)
+        if dtype is None:
+            raise UnsupportedDtypeError(
+                f"peak_*_flops_per_s: op {op.name!r} has {bits:g}-bit operands and this GPU has no "
+                f"tensor-core peak for a datatype of that width (set peak_fp32_flops_per_s or "
+                f"narrower operands)")
+        return dtype
+
+    def roofline_cycles(self, op: Op) -> int:
+        spec = self.spec
+        if op.kind is OpKind.ALLREDUCE:
+            return math.ceil(_ring_bytes(op) / spec.nvlink_bytes_per_cycle) if _ring_bytes(op) else 0
+        if op.kind is OpKind.GEMM:
+            compute = op.flops / (spec.peak_flops_per_s(self.math_dtype(op)) / spec.clock_hz)
+        else:
+            compute = op.flops / (spec.vector_flops_per_s / spec.clock_hz)
+        memory = op.min_bytes / (spec.hbm_bandwidth_bytes_per_s / spec.clock_hz)
+        return math.ceil(max(compute, memory))
+
+    def op_seconds(self, op: Op) -> float:
+        """The op's time alone on this GPU: max(compute, stream) + launch, in seconds."""
+        cost = self.op_cost(op)
+        memory = self.spec.nvlink_bytes_per_cycle if cost.memory == "nvlink" else self.spec.stream_bytes_per_cycle
+        stream = _cycles(cost.read_bytes, memory) + _cycles(cost.write_bytes, memory)
+        return (cost.compute_cycles + stream) / self.spec.clock_hz
+
+    # -- capacity -------------------------------------------------------------
+    def check_workload(self, workload) -> None:
+        """Raise :class:`CapacityError` if the weights and KV cache do not fit in HBM."""
+        capacity = self.spec.hbm_capacity_bytes
+        needed = resident_bytes(workload)
+        if capacity and needed > capacity:
+            raise CapacityError(
+                f"hbm_capacity_bytes: the workload's weights + KV cache need {needed / 1e9:.2f} GB "
+                f"({needed} bytes) but this GPU holds {capacity / 1e9:.2f} GB ({capacity} bytes); "
+                f"use tensor parallelism (workload tp), fewer bits or a smaller batch / sequence")
+
+
+def resident_bytes(workload) -> int:
+    """Bytes that must stay in HBM: every GEMM's weight or KV operand, times the layer repeat."""
+    per_layer = sum(op.b_bytes for op in workload.ops
+                    if op.kind is OpKind.GEMM and op.b_operand in RESIDENT_OPERANDS)
+    return per_layer * workload.repeat
+
+
+def gemm_compute_cycles(spec: GpuSpec, op: Op, dtype: str) -> int:
+    """Tensor-core cycles of a GEMM with the fastest tile shape of ``spec.gemm_tiles``."""
+    return _gemm_compute_cycles(spec, op.m, op.n, op.k, op.count, dtype)
+
+
+@lru_cache(maxsize=65536)
+def _gemm_compute_cycles(spec: GpuSpec, m: int, n: int, k: int, count: int, dtype: str) -> int:
+    rate = spec.macs_per_sm_cycle(dtype)
+    return min(int(gemm_tile_kernel(m, n, k, count, tm, tn, spec.sm_count, rate, spec.gemm_efficiency_max,
+                                    spec.tile_overhead_k)[0]) for tm, tn in spec.gemm_tiles)
+
+
+def _cycles(nbytes: int, bytes_per_cycle: float) -> int:
+    return math.ceil(nbytes / bytes_per_cycle) if nbytes > 0 else 0
+
+
+def _overlapped(spec: GpuSpec, compute: int, read_bytes: int, write_bytes: int,
+                bytes_per_cycle: float) -> int:
+    """compute_cycles handed to the engine so that its load + compute + store is
+    max(compute, stream) + launch (see the module docstring)."""
+    stream = _cycles(read_bytes, bytes_per_cycle) + _cycles(write_bytes, bytes_per_cycle)
+    return max(compute - stream, 0) + spec.launch_cycles
+
+
+def _gemm_cost(spec: GpuSpec, op: Op, dtype: str) -> OpCost:
+    compute = gemm_compute_cycles(spec, op, dtype)
+    read_bytes, write_bytes = op.a_bytes + op.b_bytes, op.out_bytes
+    busy = math.ceil(op.macs / spec.macs_per_sm_cycle(dtype))
+    return OpCost(unit="gpu", memory="hbm", read_bytes=read_bytes, write_bytes=write_bytes,
+                  compute_cycles=_overlapped(spec, compute, read_bytes, write_bytes, spec.stream_bytes_per_cycle),
+                  actions=_dram_actions(busy, read_bytes, write_bytes))
+
+
+def _vector_cost(spec: GpuSpec, op: Op) -> OpCost:
+    flops_per_cycle = spec.vector_flops_per_s / spec.clock_hz
+    compute = math.ceil(op.flops / flops_per_cycle)
+    read_bytes, write_bytes = op.a_bytes + op.b_bytes, op.out_bytes
+    busy = math.ceil(op.flops / (flops_per_cycle / spec.sm_count))
+    return OpCost(unit="gpu", memory="hbm", read_bytes=read_bytes, write_bytes=write_bytes,
+                  compute_cycles=_overlapped(spec, compute, read_bytes, write_bytes, spec.stream_bytes_per_cycle),
+                  actions=_dram_actions(busy, read_bytes, write_bytes))
+
+
+def _dram_actions(busy_sm_cycles: int, read_bytes: int, write_bytes: int) -> tuple:
+    return (("sm.busy_cycle", busy_sm_cycles), ("hbm.read_bit", 8 * read_bytes),
+            ("hbm.write_bit", 8 * write_bytes))
+
+
+def _ring_bytes(op: Op) -> int:
+    """Bytes each device sends in a ring all-reduce: 2 (p - 1) / p of its tensor."""
+    return -(-2 * (op.devices - 1) * op.comm_bytes // op.devices)
+
+
+def _allreduce_cost(spec: GpuSpec, op: Op) -> OpCost:
+    sent = _ring_bytes(op)
+    return OpCost(unit="gpu", memory="nvlink", read_bytes=sent, write_bytes=0,
+                  compute_cycles=spec.launch_cycles, actions=(("nvlink.transfer_bit", 8 * sent),))

@@ -1,0 +1,1 @@
+"""Logic-PIM family: Duplex (an xPU plus processing units on the HBM logic dies)."""

@@ -1,0 +1,228 @@
+"""Duplex: a systolic xPU plus processing units on the HBM logic dies (Logic-PIM).
+
+Faithfulness, stated:
+
+* Each task (an op, or a part of one the mapper split off) runs on one
+  processor, chosen by its arithmetic intensity (``Op.flops_per_byte``: FLOPs
+  over compulsory bytes): below the placement threshold on Logic-PIM, otherwise
+  on the xPU -- Duplex's per-layer Op/B dispatch. All-reduces run on the xPU. :mod:`mappers.placement` is the mapper-side statement of the
+  rule; mapping keys override it (``processor``: ``"xpu"`` or ``"logic_pim"``;
+  ``placement_threshold_flops_per_byte``). The import direction (``arch`` below
+  ``mappers``) is why the model repeats the one comparison for mapping-less runs;
+  a test checks the two agree.
+* xPU ops cost exactly what :class:`arch.systolic.model.SystolicArray` says for
+  the xPU spec with the system's external HBM bandwidth (its units, action keys
+  and components are prefixed ``xpu``); they move their bytes over ``hbm``.
+* Logic-PIM ops: GEMM cycles from :mod:`arch.logicpim.kernel` at the units'
+  clock, converted to the system (xPU) clock; vector ops take
+  ``ceil(lane ops / (units of a slice x lanes))``. Operands are read once over ``logic_die``,
+  whose bandwidth is ``internal_bandwidth_multiple`` x the external one: the
+  activations are broadcast to the units by the logic die and held in their
+  buffers (re-read once per round of tiles when one instance's rows do not fit).
+* Logic-PIM's units are grouped into as many slices as the xPU has cores (the
+  spec requires an even split), so the mapper splits a GEMM over slices exactly
+  as over xPU cores; each slice's cost uses its share of the units, for GEMMs
+  and element-wise ops alike (the mapper cuts a vector op's rows over the
+  slices). Each task, a
+  whole op or a part the mapper split off, is placed by its own Op/B, so parts
+  of an op near the threshold can land on different processors.
+* Not captured: the two paths reach the same DRAM banks, but the engine contends
+  ``hbm`` and ``logic_die`` separately, so an xPU op and a Logic-PIM op that
+  overlap each get full bandwidth; Duplex's expert/attention co-processing
+  (splitting one layer across both processors) is not modelled; no DRAM timing
+  (row hits, refresh, power-limited command issue) on either path.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from functools import cached_property
+from typing import Mapping
+
+from arch.contract import Accelerator, Component, Memory, OpCost, Unit
+from arch.logicpim.energy import logic_pim_components, prefixed
+from arch.logicpim.kernel import pim_gemm_kernel, pim_gemm_kernel_py
+from arch.logicpim.spec import DuplexSpec
+from arch.systolic.model import SystolicArray, UnsupportedDtypeError
+from arch.systolic.spec import SystolicSpec
+from workloads.op import VECTOR_FLOPS_PER_ELEMENT, Op, OpKind, Operand
+
+XPU, PIM = "xpu", "logic_pim"
+PROCESSORS = (XPU, PIM)
+MAX_STEPS_PER_OP = 64     # pipelined steps the engine simulates per op
+STEP_BYTES = 1 << 20      # Logic-PIM streams its operands in 1 MiB steps (engine granularity)
+VECTOR_KINDS = frozenset(VECTOR_FLOPS_PER_ELEMENT)
+PIM_KINDS = frozenset({OpKind.GEMM}) | VECTOR_KINDS
+
+
+class DuplexSystem(Accelerator):
+    kind = "duplex"
+    spec_type = DuplexSpec
+    spec: DuplexSpec
+
+    # -- composition ------------------------------------------------------------
+    @cached_property
+    def xpu_spec(self) -> SystolicSpec:
+        return self.spec.xpu_spec()
+
+    @cached_property
+    def xpu(self) -> SystolicArray:
+        return SystolicArray(self.xpu_spec, self.tech)
+
+    @property
+    def clock_hz(self) -> float:
+        return float(self.xpu_spec.clock_hz)
+
+    @property
+    def pim_cycle_ratio(self) -> float:
+        """System (xPU) cycles per logic-PIM cycle."""
+        return self.clock_hz / self.spec.logic_pim.clock_hz
+
+    # -- description ------------------------------------------------------------
+    def units(self) -> tuple[Unit, ...]:
+        xpu_units = tuple(Unit(f"{XPU}_{u.name}", u.op_kinds, u.count) for u in self.xpu.units())
+        return xpu_units + (Unit(PIM, PIM_KINDS, self.slices),)
+
+    @property
+    def slices(self) -> int:
+        """Logic-PIM slices: one per xPU core, so GEMMs split alike on both processors."""
+        return self.xpu_spec.cores
+
+    @property
+    def units_per_slice(self) -> int:
+        return self.spec.logic_pim.units // self.slices
+
+    def supports(self, op: Op) -> bool:
+        return self.xpu.supports(op) or op.kind in PIM_KINDS
+
+    def memories(self) -> tuple[Memory, ...]:
+        spec = self.spec
+        return (Memory("hbm", spec.hbm_bandwidth_bytes_per_s / self.clock_hz, 1, spec.hbm_latency_cycles,
+                       spec.hbm_capacity_bytes),
+                Memory("logic_die", spec.internal_bandwidth_bytes_per_s / self.clock_hz, 1,
+                       spec.hbm_latency_cycles))
+
+    def components(self) -> tuple[Component, ...]:
+        return prefixed(self.xpu.components(), XPU) + logic_pim_components(self.spec.logic_pim, self.tech_library())
+
+    def peak_macs_per_cycle(self) -> int:
+        pim = self.spec.logic_pim
+        return self.xpu.peak_macs_per_cycle() + int(pim.units * pim.macs_per_cycle_per_unit / self.pim_cycle_ratio)
+
+    @classmethod
+    def kernel_twins(cls):
+        examples = tuple((m, n, k, c, u, lanes, w) for m, n, k, c in ((1, 4096, 4096, 1), (4, 1025, 128, 512),
+                                                                      (77, 300, 129, 3), (1, 1, 1, 1))
+                         for u, lanes, w in ((80, 64, 16), (1, 8, 8), (7, 3, 5)))
+        return (("pim_gemm_kernel", pim_gemm_kernel, pim_gemm_kernel_py, examples),)
+
+    def notes(self) -> tuple[str, ...]:
+        return (
+            f"Ops below {self.spec.placement_threshold_flops_per_byte:g} FLOP/byte run on Logic-PIM, "
+            "the rest on the xPU; one layer is never split across both (no co-processing).",
+            "The xPU's HBM path and the logic-die path are contended separately: concurrent xPU and "
+            "Logic-PIM ops do not share DRAM bank bandwidth.",
+            *(f"xPU: {note}" for note in self.xpu.notes()),
+        )
+
+    def check_workload(self, workload) -> None:
+        """Raise ``ValueError`` naming ``hbm_capacity_bytes`` if weights and KV cache do not fit."""
+        capacity = self.spec.hbm_capacity_bytes
+        needed = resident_bytes(workload)
+        if capacity and needed > capacity:
+            raise ValueError(
+                f"hbm_capacity_bytes: the workload's weights + KV cache need {needed / 1e9:.2f} GB "
+                f"({needed} bytes) but the HBM holds {capacity / 1e9:.2f} GB ({capacity} bytes); "
+                "use tensor parallelism (workload tp), fewer bits or a smaller batch / sequence")
+
+    # -- placement and costs ------------------------------------------------------
+    def processor(self, op: Op, mapping: Mapping | None = None) -> str:
+        """``"xpu"`` or ``"logic_pim"`` for ``op`` (mapping keys first, then the Op/B threshold).
+
+        Collectives (tensor-parallel all-reduces) always run on the xPU's link.
+        """
+        mapping = mapping or {}
+        if op.kind not in PIM_KINDS:
+            return XPU
+        forced = mapping.get("processor")
+        if forced is not None:
+            if forced not in PROCESSORS:
+                raise ValueError(f"mapping key 'processor' = {forced!r}: expected one of {PROCESSORS}")
+            return forced
+        threshold = mapping.get("placement_threshold_flops_per_byte", self.spec.placement_threshold_flops_per_byte)
+        if not isinstance(threshold, (int, float)) or isinstance(threshold, bool) or threshold < 0:
+            raise ValueError(f"mapping key 'placement_threshold_flops_per_byte' = {threshold!r}: "
+                             "expected a number >= 0")
+        return PIM if op.flops_per_byte < threshold else XPU
+
+    def op_cost(self, op: Op, mapping: Mapping | None = None) -> OpCost:
+        if self.processor(op, mapping) == XPU:
+            return self.xpu_cost(op)
+        return self.pim_cost(op)
+
+    def xpu_cost(self, op: Op) -> OpCost:
+        """The systolic xPU's cost of ``op``, renamed into this system's units and memories."""
+        cost = self.xpu.op_cost(op)
+        return dataclasses.replace(cost, unit=f"xpu_{cost.unit}", memory="hbm",
+                                   actions=tuple((f"{XPU}.{key}", n) for key, n in cost.actions))
+
+    def pim_cost(self, op: Op) -> OpCost:
+        """The logic-die units' cost of ``op`` (module docstring)."""
+        pim = self.spec.logic_pim
+        if op.a_bits > pim.pe_bits:
+            raise UnsupportedDtypeError(
+                f"logic_pim.pe_dtype: op {op.name!r} has {op.a_bits:g}-bit activations but pe_dtype "
+                f"{pim.pe_dtype!r} handles at most {pim.pe_bits} bits")
+        if op.kind is OpKind.GEMM:
+            cycles, actions, read_bytes = self._pim_gemm(op)
+        else:
+            lane_ops = op.elements * VECTOR_FLOPS_PER_ELEMENT[op.kind]
+            cycles = -(-lane_ops // (self.units_per_slice * pim.vector_lanes_per_unit))
+            actions, read_bytes = (("pim_vector.lane_op", lane_ops),), op.a_bytes + op.b_bytes
+        actions += (("pim_dram.read_bit", 8 * read_bytes), ("pim_dram.write_bit", 8 * op.out_bytes))
+        steps = max(1, min(MAX_STEPS_PER_OP, -(-read_bytes // STEP_BYTES)))
+        return OpCost(unit=PIM, compute_cycles=self._system_cycles(cycles), read_bytes=read_bytes,
+                      write_bytes=op.out_bytes, steps=steps, actions=actions, memory="logic_die")
+
+    def _pim_gemm(self, op: Op) -> tuple[int, tuple, int]:
+        pim = self.spec.logic_pim
+        cycles, buffer_reads = (int(x) for x in pim_gemm_kernel(
+            op.m, op.n, op.k, op.count, self.units_per_slice, pim.lanes_per_unit, pim.dot_width))
+        col_tiles = -(-op.n // pim.lanes_per_unit)
+        # Activations are read from DRAM and broadcast to the units holding an
+        # instance's tiles. If one instance's rows fit a unit's buffer they are read
+        # once; otherwise they are streamed again for every round of that instance's
+        # tiles (ceil(col_tiles / units of the slice) rounds) and pass through each tile's buffer.
+        fits = math.ceil(op.m * op.k * op.a_bits / 8) <= pim.buffer_bytes_per_unit
+        a_reads = 1 if fits else -(-col_tiles // self.units_per_slice)
+        holders = min(col_tiles, self.units_per_slice) if fits else col_tiles
+        actions = (("pim_mac.mac", op.macs), ("pim_buffer.read", buffer_reads),
+                   ("pim_buffer.write", op.count * op.m * op.k * holders))
+        return cycles, actions, op.a_bytes * a_reads + op.b_bytes
+
+    def _system_cycles(self, pim_cycles: int) -> int:
+        """Logic-PIM cycles in system cycles, rounded up."""
+        return math.ceil(pim_cycles * self.pim_cycle_ratio - 1e-9)
+
+    def roofline_cycles(self, op: Op) -> int:
+        """The lower of the two processors' rooflines (either may run the op)."""
+        if op.kind not in PIM_KINDS:
+            return self.xpu.roofline_cycles(op)
+        return min(self.xpu.roofline_cycles(op), self._pim_roofline(op))
+
+    def _pim_roofline(self, op: Op) -> int:
+        pim = self.spec.logic_pim
+        if op.kind is OpKind.GEMM:
+            compute = op.macs / (pim.units * pim.macs_per_cycle_per_unit)
+        else:
+            compute = op.elements * VECTOR_FLOPS_PER_ELEMENT[op.kind] / (pim.units * pim.vector_lanes_per_unit)
+        internal = self.spec.internal_bandwidth_bytes_per_s / self.clock_hz
+        return math.ceil(max(compute * self.pim_cycle_ratio, op.min_bytes / internal))
+
+
+def resident_bytes(workload) -> int:
+    """Bytes that stay in HBM: every GEMM's weight or KV operand, times the layer repeat."""
+    resident = (Operand.WEIGHT, Operand.KV)
+    per_layer = sum(op.b_bytes for op in workload.ops if op.kind is OpKind.GEMM and op.b_operand in resident)
+    return per_layer * workload.repeat

@@ -1,0 +1,122 @@
+"""The NPU+PIM system (``kind: neupims``): a systolic NPU whose HBM computes GEMVs.
+
+Composition: the NPU is an :class:`arch.systolic.model.SystolicArray` built from
+the spec's ``npu`` with its DRAM bandwidth and capacity replaced by the PIM
+HBM's (peak of the DRAM spec: channels x bus bytes x transfers x clock), so the
+NPU reads the same memory the PIM computes in. Units: the NPU's arrays and
+vector units, plus one ``pim`` unit per DRAM channel.
+
+Placement: decode attention (GEMMs whose B operand is the KV cache, named
+``attn_score`` / ``attn_context`` in :mod:`workloads.layers`) runs on PIM, its
+instances dealt over the channels by the mapper (NeuPIMs keeps each request's
+KV in one channel); every other op runs on the NPU through the systolic model.
+
+Single vs dual row buffers: with one row buffer (``pim.row_buffers: 1``, the
+"blocked" mode of NeuPIMs' naive NPU+PIM) a PIM op holds the HBM for its whole
+duration (``OpCost.holds``), so the NPU's transfers wait. With two, the NPU's
+reads and the PIM's commands proceed together; the one shared resource kept is
+the channel's command bus, which must carry both the host's RD commands and the
+all-bank MACs (:func:`arch.pim.gemv.shared_bus_spacing` widens the MAC spacing
+if it cannot). Data-bus sharing by the PIM's input writes and result reads is
+not contended in the engine (it is in the PIM timing, a few percent of it).
+"""
+
+from __future__ import annotations
+
+import math
+from functools import cached_property
+from typing import Any, Mapping
+
+from arch.contract import Accelerator, Component, Memory, OpCost, Unit
+from arch.pim.energy import pim_components
+from arch.pim.gemv import gemv_timing, layout
+from arch.pim.kernel import pim_gemv_kernel, pim_gemv_py
+from arch.pim.spec import NeupimsSpec
+from arch.systolic.model import SystolicArray
+from workloads.op import Op, OpKind, Operand
+
+PIM_UNIT = "pim"
+
+
+class NeupimsSystem(Accelerator):
+    kind = "neupims"
+    spec_type = NeupimsSpec
+    spec: NeupimsSpec
+
+    @cached_property
+    def npu(self) -> SystolicArray:
+        org = self.spec.pim.dram_spec.organisation
+        spec = self.spec.npu.model_copy(update={"dram_bandwidth_bytes_per_s": org.peak_bandwidth_bytes_per_s,
+                                                "dram_capacity_bytes": org.capacity_bytes})
+        return SystolicArray(spec, self.tech)
+
+    @property
+    def dual_row_buffers(self) -> bool:
+        return self.spec.pim.row_buffers == 2
+
+    def units(self) -> tuple[Unit, ...]:
+        return self.npu.units() + (Unit(PIM_UNIT, frozenset({OpKind.GEMM}), self.spec.pim.channels),)
+
+    def memories(self) -> tuple[Memory, ...]:
+        return self.npu.memories()
+
+    def components(self) -> tuple[Component, ...]:
+        return self.npu.components() + pim_components(self.spec.pim, self.tech_library())
+
+    @cached_property
+    def _table(self) -> dict[str, Component]:
+        return {c.name: c for c in self.components()}
+
+    def component_table(self) -> dict[str, Component]:
+        return self._table  # built once: energy() and category_of() ask for it per task
+
+    def peak_macs_per_cycle(self) -> int:
+        return self.npu.peak_macs_per_cycle()
+
+    def mapping_defaults(self, phase: str, batch: int) -> dict[str, Any]:
+        if phase != "decode" or not self.spec.interleaves(batch):
+            return {}
+        return {"sub_batches": self.spec.sub_batches, "unroll_layers_max": self.spec.unroll_layers_max}
+
+    @classmethod
+    def kernel_twins(cls):
+        examples = tuple(
+            (rows, full, last, reads, 3, ganged, ranks, 4, 4, 14, 34, 14, 6, 4, 6, 30, 1, 260, refi, 2, 2, 14)
+            for rows, full, last, reads in ((1, 32, 32, 1), (7, 32, 5, 9), (40, 64, 64, 3))
+            for ganged in (0, 1) for ranks in (1, 2) for refi in (0, 400))
+        return (("pim_gemv_kernel", pim_gemv_kernel, pim_gemv_py, examples),)
+
+    def notes(self) -> tuple[str, ...]:
+        mode = "dual row buffers: NPU reads overlap PIM commands" if self.dual_row_buffers else \
+            "single row buffer: a PIM op blocks the HBM for the NPU"
+        return self.npu.notes() + (
+            f"PIM ({mode}); decode attention GEMVs run on PIM, one request's KV per channel; "
+            "PIM multipliers use logic-process energy and area (no DRAM-process penalty).",
+            "PIM input writes and result reads are timed per channel but do not contend with NPU "
+            "transfers in the engine.",
+        )
+
+    # -- costs ----------------------------------------------------------------
+    def runs_on_pim(self, op: Op) -> bool:
+        return op.kind is OpKind.GEMM and op.b_operand == Operand.KV
+
+    def op_cost(self, op: Op, mapping: Mapping | None = None) -> OpCost:
+        if not self.runs_on_pim(op):
+            return self.npu.op_cost(op, mapping)
+        timing = gemv_timing(op, self.spec.pim, dual_bus=self.dual_row_buffers)
+        actions = (("pim_mult.mac", timing.multiplies), ("pim_cells.read_bit", timing.cell_bits),
+                   ("dram.read_bit", timing.readout_bits), ("dram.write_bit", timing.gwrite_bits))
+        return OpCost(unit=PIM_UNIT, compute_cycles=self._npu_cycles(timing.dram_cycles), actions=actions,
+                      holds=() if self.dual_row_buffers else ("dram",))
+
+    def roofline_cycles(self, op: Op) -> int:
+        if not self.runs_on_pim(op):
+            return self.npu.roofline_cycles(op)
+        pim = self.spec.pim
+        per_mac = layout(op, pim).elements_per_mac
+        commands = op.macs / (pim.channels * pim.banks_per_channel * per_mac)
+        dram_cycles = max(1, (math.ceil(commands) - 1) * pim.mac_spacing() + 1)
+        return max(1, math.floor(dram_cycles * self.clock_hz / pim.dram_spec.organisation.clock_hz))
+
+    def _npu_cycles(self, dram_cycles: int) -> int:
+        return math.ceil(dram_cycles * self.clock_hz / self.spec.pim.dram_spec.organisation.clock_hz)

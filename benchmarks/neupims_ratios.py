@@ -1,0 +1,132 @@
+"""NeuPIMs against GPU-only, NPU-only and a naive NPU+PIM: decode throughput ratios.
+
+Usage: ``python benchmarks/neupims_ratios.py [experiments/neupims.yaml]``
+
+Runs every point of the experiment's sweep (GPT-3 7B/13B/30B decode at batch
+256 and 512; systems ``gpu`` = a100-80gb, ``npu`` = neupims-npu, ``naive`` =
+npu-pim-naive, ``neupims`` = neupims) and prints per point the tokens/s, energy
+per token and area of each system, then the ratios NeuPIMs / GPU, NeuPIMs / NPU
+and NeuPIMs / naive next to the paper's 3x, 2.4x and 1.6x (NeuPIMs, ASPLOS'24,
+REFERENCE_DATA.md "Headline results") with "within 25 %: yes/no". Last, the
+wall time to simulate one GPT-3 7B decode step at batch 256 on ``neupims``
+(budget: under 2 s).
+
+Why a ratio can miss (see ``docs/pim.md``): the printout's ``attn%`` is the
+share of the NPU-only layer spent in KV attention, the part PIM accelerates;
+``mem util`` is the share of the NeuPIMs layer during which the HBM moves the
+NPU's data (sub-batch interleaving reads every weight once per sub-batch, which
+costs time when the NPU's GEMMs are bandwidth-bound, i.e. at batch 256 on this NPU). No constant was
+tuned toward the paper's figures.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from simulator.experiment import load_experiment  # noqa: E402
+from simulator.run import run_system  # noqa: E402
+from simulator.sweep import expand, run_points  # noqa: E402
+from simulator.workload_spec import build_workload  # noqa: E402
+from workloads.yamlio import load_yaml_file  # noqa: E402
+
+DEFAULT_FILE = Path(__file__).resolve().parent.parent / "experiments" / "neupims.yaml"
+# NeuPIMs, ASPLOS'24 (REFERENCE_DATA.md "Headline results"): throughput of NeuPIMs over ...
+TARGETS = {"gpu": 3.0, "npu": 2.4, "naive": 1.6}
+TOLERANCE = 0.25
+SYSTEMS = ("gpu", "npu", "naive", "neupims")
+
+
+def attention_share(npu) -> float:
+    """Share of the NPU-only layer's op time spent in KV attention GEMMs."""
+    attn = sum(op.total_cycles for op in npu.ops if op.name.split("#")[0].endswith(("attn_score", "attn_context")))
+    return attn / max(1, sum(op.total_cycles for op in npu.ops))
+
+
+def memory_utilisation(neupims) -> float:
+    """Share of the NeuPIMs layer during which the HBM moves NPU data (transfer cycles / layer)."""
+    return sum(op.memory_cycles for op in neupims.ops) / max(1, neupims.layer_cycles)
+
+
+def print_point(values: dict, systems: dict) -> list[tuple[str, float]]:
+    head = f"{values['workload.model']} batch {values['workload.batch']}"
+    print(f"\n{head}")
+    print(f"  {'system':<9}{'tokens/s':>12}{'mJ/token':>10}{'area mm2':>10}")
+    for name in SYSTEMS:
+        if name in systems:
+            s = systems[name]
+            print(f"  {name:<9}{s.tokens_per_s:>12.0f}{s.energy_per_token_j * 1e3:>10.2f}{s.area_mm2:>10.0f}")
+    neupims = systems["neupims"]
+    ratios = []
+    for base, target in TARGETS.items():
+        if base not in systems:
+            print(f"  neupims/{base}: {base} not run (see 'failed' below)")
+            continue
+        ratio = neupims.tokens_per_s / systems[base].tokens_per_s
+        within = abs(ratio / target - 1) <= TOLERANCE
+        ratios.append((base, ratio))
+        print(f"  neupims/{base:<6} {ratio:5.2f}x  (paper {target}x)  within 25 %: {'yes' if within else 'no'}")
+    if "npu" in systems:
+        print(f"  attn% of npu-only layer {attention_share(systems['npu']):.0%};  "
+              f"neupims mem util {memory_utilisation(neupims):.0%}")
+    return ratios
+
+
+def explain() -> None:
+    print("""
+Where the ratios miss, the modelling differences (docs/pim.md, "Measured ratios"):
+* neupims/naive: sub-batch interleaving reads every weight twice per layer (once per
+  sub-batch). At batch 256 the NPU's GEMMs are bandwidth-bound (8 x 128x128 at 1 GHz
+  against 1 TB/s balances at 256 tokens), so the second read costs as much time as
+  the PIM attention it hides, and more when the KV cache is short (~300 tokens);
+  at batch 512 the GEMMs are compute-bound, the second read hides under compute
+  and interleaving gains. Vector ops (norms, softmax, activations) each run on one
+  of the 8 vector units (the mapper splits only GEMMs): at batch 512 they are about
+  a quarter of the naive layer and sit on each sub-batch's critical path. Split
+  over the 8 units (a what-if, not the default), neupims/naive at GPT-3 7B batch 512
+  becomes 1.24x and neupims/npu 2.79x (docs/pim.md).
+* neupims/npu: PIM's gain is bounded by the attention share of the NPU-only layer
+  (attn% above). The PIM GEMV streams a 32 KB row set (1 KB in each of 32 banks) in
+  about 245 DRAM cycles, 4.2x the channel bus rate: activating 16 banks per rank at
+  four per tFAW (30 cycles), as NeuPIMs' own simulator does (G_ACT -> G_ACT = tFAW),
+  costs more than the 64 cycles of MACs. Ganged all-bank activation (AttAcc's ACTAB,
+  pim.all_bank_activation: ganged) doubles that rate.
+* neupims/gpu: the GPU model (arch/gpu) charges a launch overhead per kernel and
+  its own efficiency curves; it is not the GPU measurement NeuPIMs used.""")
+
+
+def step_wall_time(path: Path) -> tuple[float, float]:
+    """Seconds to simulate one GPT-3 7B decode step at batch 256 on ``neupims`` (cold, warm)."""
+    experiment = load_experiment(path)
+    workload = build_workload(experiment.spec.workload)
+    system = next(s for s in experiment.systems if s.name == "neupims")
+    times = []
+    for _ in range(2):
+        start = time.perf_counter()
+        run_system(workload, system)
+        times.append(time.perf_counter() - start)
+    return times[0], times[1]
+
+
+def main(path: Path) -> int:
+    raw = load_yaml_file(path)
+    points = expand(raw, str(path), path.parent)
+    results = run_points(points, workers=1)
+    for point, result in zip(points, results):
+        print_point(dict(point.values), {s.name: s for s in result.systems})
+    failures = [f for r in results for f in r.failures]
+    for failure in failures:
+        print(f"failed: {failure.system}: {failure.message}")
+    explain()
+    cold, warm = step_wall_time(path)
+    print(f"\nwall time, one GPT-3 7B decode step at batch 256 on neupims: {warm:.2f} s "
+          f"(first call {cold:.2f} s; budget 2 s): {'ok' if warm < 2 else 'over budget'}")
+    # A GPU that cannot hold the step (weights + KV > 80 GB) is a result, not an error.
+    return 1 if any(f.system != "gpu" for f in failures) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_FILE))

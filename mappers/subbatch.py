@@ -1,0 +1,93 @@
+"""Sub-batch interleaving (NeuPIMs): two halves of a decode batch pipelined on NPU and PIM.
+
+A decode layer is a chain: QKV projections (NPU), attention GEMVs (PIM), output
+projection and FFN (NPU). Run whole, NPU and PIM wait for each other. NeuPIMs
+splits the batch into two sub-batches whose chains are independent, so one
+sub-batch's attention runs on PIM while the other's GEMMs run on the NPU
+(``casys-kaist/NeuPIMs: src/scheduler/Scheduler.cc``: each channel's request
+queue is halved, and the stages alternate between the sub-batches).
+
+:func:`interleave` rewrites a one-layer decode workload: ``sub_batches`` copies
+of the layer, each with its share of the batch (ops whose ``count`` or ``m`` is
+a multiple of the batch are scaled), repeated over ``layers`` consecutive
+layers. Ops are named ``"sb<s>.l<l>.<op>"``. Within a sub-batch, every op of
+layer l that ends the layer (no successor) precedes every op of layer l+1 that
+starts it (no predecessor); the sub-batches share no edge. The result's
+``repeat`` is the original ``repeat / layers``.
+
+Layer boundaries: the engine simulates the graph once and multiplies by
+``repeat``, and no work overlaps across that boundary. One layer would therefore
+show the pipeline's fill and drain every layer; unrolling ``layers`` layers
+(the largest divisor of the layer count up to ``unroll_layers_max``) leaves one
+fill and drain per ``layers`` layers, so the simulated time per layer
+approaches the steady state as ``layers`` grows. Measured for GPT-3 7B decode
+on the ``neupims`` preset (batch 256 and 512, 297 KV tokens): 2, 4 and 8
+unrolled layers give per-layer cycles within 0.2 % of each other, so the
+presets unroll 2 (one layer alone differs by up to 8 %: the greedy list
+schedule of a lone layer pairs the sub-batches differently).
+
+Not captured: NeuPIMs' channel-aware balancing of the two sub-batches by KV
+length (requests here are alike, so halves are balanced by construction); MoE
+layers (whose expert ``count`` is not a multiple of the batch) are rejected.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from arch.contract import Accelerator
+from mappers.schedule import Schedule, map_workload
+from workloads.graph import Workload
+from workloads.op import Op
+
+
+def map_step(workload: Workload, accel: Accelerator, mapping: dict | None = None) -> tuple[Workload, Schedule]:
+    """The workload as the system wants it run (interleaved or not) and its schedule."""
+    options = accel.mapping_defaults(workload.phase, workload.batch)
+    sub_batches = int(options.get("sub_batches", 1))
+    if sub_batches > 1 and workload.batch >= sub_batches:
+        layers = unroll_depth(workload.repeat, int(options.get("unroll_layers_max", 1)))
+        workload = interleave(workload, sub_batches, layers)
+    return workload, map_workload(workload, accel, mapping)
+
+
+def unroll_depth(repeat: int, most: int) -> int:
+    """The largest divisor of ``repeat`` that is at most ``most``."""
+    return max(d for d in range(1, max(1, min(repeat, most)) + 1) if repeat % d == 0)
+
+
+def sub_batch_sizes(batch: int, parts: int) -> list[int]:
+    """``batch`` split into ``parts`` sizes that differ by at most one (larger first)."""
+    base, extra = divmod(batch, parts)
+    return [base + (1 if i < extra else 0) for i in range(parts)]
+
+
+def interleave(workload: Workload, sub_batches: int, layers: int = 1) -> Workload:
+    """The decode layer split into ``sub_batches`` chains over ``layers`` layers (module docstring)."""
+    if workload.repeat % layers:
+        raise ValueError(f"unroll layers = {layers}: must divide the workload's repeat ({workload.repeat})")
+    graph = workload.graph
+    starts = [op.name for op in workload.ops if graph.in_degree(op.name) == 0]
+    ends = [op.name for op in workload.ops if graph.out_degree(op.name) == 0]
+    ops, edges = [], []
+    for layer in range(layers):
+        for s, size in enumerate(sub_batch_sizes(workload.batch, sub_batches)):
+            name = lambda op_name, l=layer, s=s: f"sb{s}.l{l}.{op_name}"  # noqa: E731
+            ops += [dataclasses.replace(scale_op(op, workload.batch, size), name=name(op.name), layer=layer)
+                    for op in workload.ops]
+            edges += [(name(a), name(b)) for a, b in workload.edges]
+            if layer:
+                edges += [(name(a, layer - 1), name(b)) for a in ends for b in starts]
+    return dataclasses.replace(workload, name=f"{workload.name}-sb{sub_batches}x{layers}", ops=tuple(ops),
+                               edges=tuple(edges), repeat=workload.repeat // layers,
+                               meta=workload.meta + (("sub_batches", sub_batches), ("unrolled_layers", layers)))
+
+
+def scale_op(op: Op, batch: int, size: int) -> Op:
+    """``op`` for ``size`` of the ``batch`` requests: its per-request dimension scaled."""
+    if op.count > 1 and op.count % batch == 0:
+        return dataclasses.replace(op, count=op.count // batch * size)
+    if op.m % batch == 0:
+        return dataclasses.replace(op, m=op.m // batch * size)
+    raise ValueError(f"op {op.name!r} (m = {op.m}, count = {op.count}) has no dimension that is a multiple "
+                     f"of the batch ({batch}); sub-batch interleaving supports dense decode layers only")
