@@ -80,22 +80,19 @@ def explain() -> None:
 Where the ratios miss, the modelling differences (docs/pim.md, "Measured ratios"):
 * neupims/naive: sub-batch interleaving reads every weight twice per layer (once per
   sub-batch). At batch 256 the NPU's GEMMs are bandwidth-bound (8 x 128x128 at 1 GHz
-  against 1 TB/s balances at 256 tokens), so the second read costs as much time as
-  the PIM attention it hides, and more when the KV cache is short (~300 tokens);
-  at batch 512 the GEMMs are compute-bound, the second read hides under compute
-  and interleaving gains. Vector ops (norms, softmax, activations) each run on one
-  of the 8 vector units (the mapper splits only GEMMs): at batch 512 they are about
-  a quarter of the naive layer and sit on each sub-batch's critical path. Split
-  over the 8 units (a what-if, not the default), neupims/naive at GPT-3 7B batch 512
-  becomes 1.24x and neupims/npu 2.79x (docs/pim.md).
+  against 1 TB/s balances at 256 tokens, so a 128-token sub-batch is memory-bound),
+  and the second read costs about what hiding the PIM attention saves; at batch 512
+  the second read hides under compute and interleaving gains.
 * neupims/npu: PIM's gain is bounded by the attention share of the NPU-only layer
   (attn% above). The PIM GEMV streams a 32 KB row set (1 KB in each of 32 banks) in
   about 245 DRAM cycles, 4.2x the channel bus rate: activating 16 banks per rank at
   four per tFAW (30 cycles), as NeuPIMs' own simulator does (G_ACT -> G_ACT = tFAW),
   costs more than the 64 cycles of MACs. Ganged all-bank activation (AttAcc's ACTAB,
   pim.all_bank_activation: ganged) doubles that rate.
-* neupims/gpu: the GPU model (arch/gpu) charges a launch overhead per kernel and
-  its own efficiency curves; it is not the GPU measurement NeuPIMs used.""")
+* neupims/gpu: the GPU model (arch/gpu) is calibrated on measured A100 GEMMs and
+  streams decode attention at 92 % of 2.04 TB/s, twice the NPU's HBM bandwidth; real
+  variable-length attention kernels and serving overheads are not modelled, and it
+  is not the GPU measurement NeuPIMs used.""")
 
 
 def step_wall_time(path: Path) -> tuple[float, float]:

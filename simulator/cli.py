@@ -1,4 +1,4 @@
-"""The ``xpusim`` command line: ``run``, ``sweep``, ``validate``, ``list``, ``trace``.
+"""The ``xpusim`` command line: ``run``, ``sweep``, ``report``, ``validate``, ``list``, ``trace``.
 
 Only this module prints or exits. Input errors become a short message naming the
 key and exit code 2; a system that fails to simulate is reported while the other
@@ -23,7 +23,8 @@ from arch import registry
 from simulator.errors import InputError, Problem
 from simulator.experiment import load_experiment
 from simulator.run import run_experiment, version
-from simulator.sweep import load_sweep, run_points, sweep_rows
+from simulator.result_io import load_result, merge_results
+from simulator.sweep import load_sweep, run_points, run_points_on_dask, sweep_rows
 from simulator.workload_spec import build_workload
 from workloads.tracefile import export_workload
 from workloads.yamlio import YamlError
@@ -62,7 +63,15 @@ def _parser() -> argparse.ArgumentParser:
     sweep.add_argument("file", type=Path)
     sweep.add_argument("--out", type=Path, default=Path("results"), help="output folder (default: results)")
     sweep.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="local worker processes")
+    sweep.add_argument("--scheduler", default=None,
+                       help="run the points on the Dask cluster at this address (tcp://host:8786; extra dask)")
     sweep.set_defaults(handler=cmd_sweep)
+    report = sub.add_parser("report", help="compare earlier runs: rebuild the report from results.json files")
+    report.add_argument("results", type=Path, nargs="+", help="results.json files or the folders holding them")
+    report.add_argument("--out", type=Path, required=True, help="folder for the combined report")
+    report.add_argument("--name", default="comparison", help="report title (default: comparison)")
+    report.add_argument("--baseline", default=None, help="system the ratios are taken against")
+    report.set_defaults(handler=cmd_report)
     validate = sub.add_parser("validate", help="check experiment files without running them")
     validate.add_argument("files", type=Path, nargs="+")
     validate.set_defaults(handler=cmd_validate)
@@ -99,7 +108,9 @@ def cmd_sweep(args: argparse.Namespace, console: Console) -> int:
     raw, points = load_sweep(args.file)
     with Progress(console=console, transient=True) as progress:
         bar = progress.add_task(f"sweeping {len(points)} points", total=len(points))
-        results = run_points(points, max(1, args.workers), lambda n: progress.update(bar, completed=n))
+        on_done = lambda n: progress.update(bar, completed=n)  # noqa: E731
+        results = (run_points_on_dask(points, args.scheduler, on_done) if args.scheduler
+                   else run_points(points, max(1, args.workers), on_done))
     rows = sweep_rows(points, results)
     out_dir = args.out / raw["name"]
     written = [path for writer in _writers("xpusim.sweep_writers") for path in writer(rows, out_dir)]
@@ -110,6 +121,14 @@ def cmd_sweep(args: argparse.Namespace, console: Console) -> int:
 
 def _plain_text(text: str) -> str:
     return text.replace("[", "\\[")
+
+
+def cmd_report(args: argparse.Namespace, console: Console) -> int:
+    runs = [load_result(path) for path in args.results]
+    merged = merge_results(runs, args.name, args.baseline)
+    written = [path for writer in _writers() for path in writer(merged, args.out)]
+    console.print(f"{len(merged.systems)} systems from {len(runs)} run(s); wrote {len(written)} files to {args.out}")
+    return EXIT_OK
 
 
 def cmd_validate(args: argparse.Namespace, console: Console) -> int:

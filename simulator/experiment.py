@@ -161,11 +161,19 @@ def _relative(path: str, base_dir: Path) -> Path:
 
 
 def set_dotted(data: dict, dotted_key: str, value: Any) -> None:
-    """Set ``a.b.c`` in nested mappings, creating levels that are missing."""
+    """Set ``a.b.c`` in nested mappings, creating levels that are missing.
+
+    A level that holds a preset name (a composite system's ``npu: neupims-npu``)
+    is replaced by that preset's mapping first, so ``npu.cores`` overrides one
+    field of the named preset.
+    """
     *parents, last = dotted_key.split(".")
     node = data
     for part in parents:
-        if not isinstance(node.get(part), dict):
+        child = node.get(part)
+        if isinstance(child, str) and child in registry.presets():
+            node[part] = registry.preset_spec(child)
+        elif not isinstance(child, dict):
             node[part] = {}
         node = node[part]
     node[last] = value

@@ -65,16 +65,22 @@ def _system(name: str, entry: Mapping[str, Any]) -> SystemResult:
 
 
 def merge_results(results: Sequence[ExperimentResult], name: str, baseline: str | None = None) -> ExperimentResult:
-    """One result holding every run's systems; names become ``<run>/<system>`` when runs share a name."""
+    """One result holding every run's systems.
+
+    When two runs have a system of the same name, every system is labelled
+    ``<run>/<system>``; runs of the same name are numbered (``<run>-1``, ``<run>-2``).
+    """
     names = [s.name for r in results for s in r.systems]
     clash = len(set(names)) < len(names)
+    run_names = [r.name for r in results]
+    prefixes = [f"{n}-{i + 1}" if run_names.count(n) > 1 else n for i, n in enumerate(run_names)]
     systems, timelines, failures = [], {}, []
-    for result in results:
+    for prefix, result in zip(prefixes, results):
         for system in result.systems:
-            label = f"{result.name}/{system.name}" if clash else system.name
+            label = f"{prefix}/{system.name}" if clash else system.name
             systems.append(_renamed(system, label))
             timelines[label] = result.timelines.get(system.name, ())
-        failures += [Failure(f"{result.name}/{f.system}" if clash else f.system, f.message) for f in result.failures]
+        failures += [Failure(f"{prefix}/{f.system}" if clash else f.system, f.message) for f in result.failures]
     labels = [s.name for s in systems]
     if baseline is not None and baseline not in labels:
         raise InputError("report", [Problem("--baseline", f"no system {baseline!r} in these results "

@@ -1,8 +1,18 @@
-"""Shared fixtures: small experiment texts and a CLI runner that captures output."""
+"""Shared fixtures: small experiment texts and a CLI runner that captures output.
+
+On a machine without an NVIDIA GPU the Numba CUDA reference kernels run in
+Numba's CUDA simulator: ``NUMBA_ENABLE_CUDASIM=1`` is set here, before anything
+imports Numba, unless the environment already says otherwise.
+"""
 
 from __future__ import annotations
 
+import os
+import shutil
 import textwrap
+
+if not (os.path.exists("/dev/nvidiactl") or shutil.which("nvidia-smi")):
+    os.environ.setdefault("NUMBA_ENABLE_CUDASIM", "1")
 
 import pytest
 

@@ -153,3 +153,13 @@ def test_unknown_tech_key_suggests():
 def test_unknown_node_lists_the_nodes():
     [message] = problems(with_line("set: {rows: 64, cols: 64}", "set: {tech_node_nm: 3}"))
     assert message.startswith("systems.big.set.tech_node_nm:") and "45, 28, 16, 7 or 5" in message
+
+
+def test_a_set_override_reaches_into_a_named_sub_preset(tmp_path):
+    # npu: neupims-npu names a preset inside the neupims system; npu.cores overrides one of its fields.
+    from simulator.experiment import load_experiment
+    path = tmp_path / "e.yaml"
+    path.write_text("name: e\nworkload: {model: llama2-7b, phase: decode, batch: 4, seq_len: 64}\n"
+                    "systems:\n  - name: pim\n    arch: neupims\n    set: {npu.cores: 2}\n")
+    system = load_experiment(path).systems[0]
+    assert system.spec.npu.cores == 2 and system.spec.npu.rows == 128  # the rest of the preset kept

@@ -38,14 +38,25 @@ def _close(a, b):
 
 def test_merging_two_runs_with_the_same_system_names_prefixes_them(run_folder):
     one = load_result(run_folder)
-    merged = merge_results([one, one], "both", baseline="small/small")
-    assert [s.name for s in merged.systems] == ["small/small", "small/big", "small/small", "small/big"]
-    assert merged.system("small/big").cycles == one.system("big").cycles
+    merged = merge_results([one, one], "both", baseline="small-1/small")
+    assert [s.name for s in merged.systems] == ["small-1/small", "small-1/big", "small-2/small", "small-2/big"]
+    assert merged.system("small-2/big").cycles == one.system("big").cycles
 
 
 def test_merging_runs_with_distinct_names_keeps_them(run_folder):
     one = load_result(run_folder)
     assert [s.name for s in merge_results([one], "only").systems] == ["small", "big"]
+
+
+def test_xpusim_report_compares_two_runs(cli, run_folder, tmp_path):
+    code, out, err = cli("report", run_folder, run_folder / "results.json", "--out", tmp_path / "cmp",
+                         "--baseline", "small-1/big")
+    assert code == 0, err
+    report = (tmp_path / "cmp" / "report.md").read_text()
+    assert "## Relative to small-1/big" in report and "| small-2/small |" in report
+    assert (tmp_path / "cmp" / "figures" / "timeline.png").exists()
+    code, _, err = cli("report", tmp_path / "missing", "--out", tmp_path / "x")
+    assert code == 2 and "no such results file" in err
 
 
 def test_an_unknown_baseline_names_the_systems(run_folder):
