@@ -87,11 +87,16 @@ class Component:
 
 @dataclass(frozen=True)
 class Unit:
-    """An execution resource: ``count`` identical instances that run ``op_kinds``."""
+    """An execution resource: ``count`` identical instances that run ``op_kinds``.
+
+    ``macs_per_cycle`` is one instance's peak (0 for a unit that does no MACs, or
+    whose peak depends on the op); results report an op's utilisation against it.
+    """
 
     name: str
     op_kinds: frozenset[OpKind]
     count: int = 1
+    macs_per_cycle: float = 0.0
 
 
 @dataclass(frozen=True)

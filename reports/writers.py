@@ -28,7 +28,7 @@ SUMMARY_COLUMNS = (
 )
 OPS_COLUMNS = (
     "system", "name", "kind", "unit", "start_cycle", "end_cycle", "compute_cycles", "stall_cycles",
-    "total_cycles", "macs", "flops", "read_bytes", "write_bytes", "energy_pj", "bound",
+    "total_cycles", "macs", "flops", "read_bytes", "write_bytes", "energy_pj", "bound", "utilisation",
 )
 
 

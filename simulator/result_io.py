@@ -52,7 +52,9 @@ def result_from_dict(data: Mapping[str, Any]) -> ExperimentResult:
 
 def _system(name: str, entry: Mapping[str, Any]) -> SystemResult:
     ops = tuple(OpResult(**{k: op[k] for k in _OP_FIELDS},
-                         energy_pj_by_category=dict(op.get("energy_breakdown_pj", {}))) for op in entry["ops"])
+                         energy_pj_by_category=dict(op.get("energy_breakdown_pj", {})),
+                         utilisation=op.get("utilisation"), actions=dict(op.get("actions", {})))
+                for op in entry["ops"])
     return SystemResult(
         name=name, kind=entry["kind"], clock_hz=entry["clock_hz"], cycles=entry["cycles"],
         layer_cycles=entry["layer_cycles"], repeat=entry["repeat"],

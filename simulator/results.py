@@ -49,6 +49,8 @@ class OpResult:
     energy_pj: float
     bound: str  # compute | memory | network
     energy_pj_by_category: Mapping[str, float] = field(default_factory=dict)
+    utilisation: float | None = None  # MACs / (total cycles x the unit instance's peak MACs per cycle)
+    actions: Mapping[str, int] = field(default_factory=dict)  # e.g. "ifmap_sram.read": SRAM words read
 
     @property
     def total_cycles(self) -> int:
@@ -63,6 +65,7 @@ class OpResult:
             "macs": self.macs, "flops": self.flops, "read_bytes": self.read_bytes,
             "write_bytes": self.write_bytes, "energy_pj": self.energy_pj, "bound": self.bound,
             "energy_breakdown_pj": dict(self.energy_pj_by_category),
+            "utilisation": self.utilisation, "actions": dict(sorted(self.actions.items())),
         }
 
 

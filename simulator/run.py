@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Callable
 
 from arch import registry
-from arch.contract import Accelerator, OpCost
-from mappers.schedule import Schedule
+from arch.contract import Accelerator
+from mappers.schedule import Schedule, Task
 from mappers.subbatch import map_step
 from simulator.engine import simulate, transfer_cycles
 from simulator.experiment import Experiment, ResolvedSystem
@@ -92,7 +92,7 @@ def summarise(name: str, accel: Accelerator, workload: Workload, schedule: Sched
             op_categories[accel.category_of(component)] += pj
         for category, pj in op_categories.items():
             by_category[category] += pj * repeat
-        ops.append(_op_result(task.op, task.cost, events[task.name], energy.total_pj, schedule, op_categories))
+        ops.append(_op_result(task, events[task.name], energy.total_pj, schedule, op_categories))
     static_pj = accel.leakage_w() * cycles / accel.clock_hz * 1e12
     by_category["static"] = static_pj
     return SystemResult(
@@ -105,9 +105,11 @@ def summarise(name: str, accel: Accelerator, workload: Workload, schedule: Sched
     )
 
 
-def _op_result(op, cost: OpCost, event: TimelineEvent, energy_pj: float, schedule: Schedule,
+def _op_result(task: Task, event: TimelineEvent, energy_pj: float, schedule: Schedule,
                energy_by_category: dict[str, float]) -> OpResult:
+    op, cost = task.op, task.cost
     memory = next((m for m in schedule.memories if m.name == cost.memory), None)
+    peak = next((u.macs_per_cycle for u in schedule.units if u.name == task.unit), 0.0)
     memory_bound_cycles = transfer_cycles(cost.read_bytes + cost.write_bytes, memory) if memory else 0
     return OpResult(
         name=op.name, kind=op.kind.value, unit=event.unit, start_cycle=event.start,
@@ -116,4 +118,6 @@ def _op_result(op, cost: OpCost, event: TimelineEvent, energy_pj: float, schedul
         read_bytes=cost.read_bytes, write_bytes=cost.write_bytes, energy_pj=energy_pj,
         bound="memory" if memory_bound_cycles > cost.compute_cycles else "compute",
         energy_pj_by_category=energy_by_category,
+        utilisation=op.macs / (event.total_cycles * peak) if peak and event.total_cycles else None,
+        actions=cost.action_counts,
     )

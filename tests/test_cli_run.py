@@ -126,3 +126,15 @@ def test_sram_extrapolation_is_recorded_in_the_results(cli, write, tmp_path):
     assert any(n.startswith("ifmap_sram:") for n in notes)
     assert not any(n.startswith("ifmap_sram:") for n in results["systems"]["small"]["notes"])
     assert "ifmap_sram:" in (tmp_path / "out/small/report.md").read_text()
+
+
+def test_each_op_reports_utilisation_and_sram_accesses_per_operand(cli, write, tmp_path):
+    cli("run", write(SMALL_EXPERIMENT), "--out", tmp_path)
+    op = json.loads((tmp_path / "small" / "results.json").read_text())["systems"]["small"]["ops"][0]
+    # 64x64x64 on the 32x32 array: 262,144 MACs over the op's cycles on one 1,024-PE core.
+    assert op["utilisation"] == pytest.approx(op["macs"] / (op["total_cycles"] * 32 * 32))
+    assert 0 < op["utilisation"] <= 1
+    assert op["actions"]["pe.mac"] == op["macs"] == 64 * 64 * 64
+    assert {"ifmap_sram.read", "filter_sram.read", "ofmap_sram.write"} <= set(op["actions"])
+    rows = list(csv.DictReader((tmp_path / "small" / "ops.csv").open()))
+    assert float(rows[0]["utilisation"]) == pytest.approx(op["utilisation"])

@@ -67,7 +67,7 @@ class Gpu(Accelerator):
         kinds = {OpKind.GEMM, *VECTOR_KINDS}
         if self.spec.nvlink_bandwidth_bytes_per_s > 0:
             kinds.add(OpKind.ALLREDUCE)
-        return (Unit("gpu", frozenset(kinds), 1),)
+        return (Unit("gpu", frozenset(kinds), 1, self.peak_macs_per_cycle()),)
 
     def memories(self) -> tuple[Memory, ...]:
         hbm = Memory("hbm", self.spec.stream_bytes_per_cycle, 1, 0, self.spec.hbm_capacity_bytes)

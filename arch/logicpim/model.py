@@ -81,7 +81,7 @@ class DuplexSystem(Accelerator):
 
     # -- description ------------------------------------------------------------
     def units(self) -> tuple[Unit, ...]:
-        xpu_units = tuple(Unit(f"{XPU}_{u.name}", u.op_kinds, u.count) for u in self.xpu.units())
+        xpu_units = tuple(Unit(f"{XPU}_{u.name}", u.op_kinds, u.count, u.macs_per_cycle) for u in self.xpu.units())
         return xpu_units + (Unit(PIM, PIM_KINDS, self.slices),)
 
     @property

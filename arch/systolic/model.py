@@ -66,7 +66,7 @@ class SystolicArray(Accelerator):
     spec: SystolicSpec
 
     def units(self) -> tuple[Unit, ...]:
-        units = (Unit("array", frozenset({OpKind.GEMM}), self.spec.cores),
+        units = (Unit("array", frozenset({OpKind.GEMM}), self.spec.cores, self.spec.pes_per_core),
                  Unit("vector", VECTOR_KINDS, self.spec.cores))
         return units + ((Unit("link", LINK_KINDS, 1),) if self.spec.link_bandwidth_bytes_per_s else ())
 
