@@ -216,7 +216,11 @@ class Accelerator(ABC):
 
     # -- accounting -------------------------------------------------------------
     def component_table(self) -> dict[str, Component]:
-        return {c.name: c for c in self.components()}
+        """``components()`` by name, built once per model (the spec and tech settings are frozen)."""
+        table = self.__dict__.get("_component_table")
+        if table is None:
+            table = self.__dict__["_component_table"] = {c.name: c for c in self.components()}
+        return table
 
     def energy(self, actions: Mapping[str, int]) -> Energy:
         """Dynamic energy of ``actions`` ("component.action" -> count): counts x table."""
@@ -232,10 +236,10 @@ class Accelerator(ABC):
         return Energy(by_component)
 
     def area_mm2(self) -> dict[str, float]:
-        return {c.name: c.area_mm2 for c in self.components()}
+        return {c.name: c.area_mm2 for c in self.component_table().values()}
 
     def leakage_w(self) -> float:
-        return sum(c.leakage_w for c in self.components())
+        return sum(c.leakage_w for c in self.component_table().values())
 
     def category_of(self, component: str) -> str:
         return self.component_table()[component].category

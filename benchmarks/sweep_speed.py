@@ -3,7 +3,10 @@
 DESIGN.md's budget: 1,000 points of a 7B model on 2 cores in under a minute.
 The grid varies the array shape, core count, scratchpad size and batch of a
 systolic NPU (10 x 5 x 4 x 5 = 1,000 points); every point is a whole 32-layer
-decode step. Prints points/s and the total wall time for 1 and N workers.
+decode step. Prints points/s and the total wall time for 1 and N workers, and how
+many points found their schedule already simulated (points whose scratchpad size
+does not change the tiling map to the same schedule, which the engine simulates
+once per worker process: ``simulator.engine.simulate``).
 
     python benchmarks/sweep_speed.py [--workers 2] [--points 1000]
 """
@@ -15,6 +18,7 @@ import itertools
 import os
 import time
 
+from simulator.engine import simulation_cache_info
 from simulator.sweep import expand, run_points, sweep_rows
 from workloads.yamlio import load_yaml
 
@@ -48,6 +52,9 @@ def main() -> None:
         failed = sum(1 for row in sweep_rows(points, results) if "error" in row)
         print(f"workers={workers}: {seconds:.1f} s, {len(points) / seconds:.1f} points/s, {failed} failed "
               f"(budget: 1,000 points in 60 s on 2 cores)")
+        if workers == 1:
+            info = simulation_cache_info()
+            print(f"  one process: {info.misses} schedules simulated, {info.hits} reused")
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ a holder's own transfers over a held memory do not queue again.
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 import simpy
 
@@ -156,4 +157,20 @@ class _Hold:
 
 
 def simulate(schedule: Schedule) -> tuple[TimelineEvent, ...]:
+    """The timeline of ``schedule``; an identical schedule seen recently is not simulated again.
+
+    Schedules are frozen values and the engine is deterministic, so sweep points
+    (or systems) that map to the same tasks, costs, units and memories share one
+    simulation -- identical layers are computed once and reused.
+    """
+    return _simulate_cached(schedule)
+
+
+@lru_cache(maxsize=64)
+def _simulate_cached(schedule: Schedule) -> tuple[TimelineEvent, ...]:
     return Engine(schedule).run()
+
+
+def simulation_cache_info():
+    """Hits and misses of the schedule cache (for benchmarks)."""
+    return _simulate_cached.cache_info()

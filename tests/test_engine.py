@@ -142,3 +142,14 @@ def test_a_released_memory_serves_the_next_holder_after_waiting_loads():
     tasks = [holding("p0"), task("n", cycles=1, read=100), p1]
     assert log(simulate(schedule(tasks, units=PIM_AND_PE))) == [
         ("n", "pe[0]", 0, 111), ("p0", "pim[0]", 0, 100), ("p1", "pim[0]", 100, 160)]
+
+
+def test_an_identical_schedule_is_simulated_once_and_a_different_one_again():
+    from simulator.engine import simulation_cache_info
+    before = simulation_cache_info()
+    first = simulate(schedule([task("x", cycles=13, read=40, steps=2)]))
+    again = simulate(schedule([task("x", cycles=13, read=40, steps=2)]))  # equal value, new objects
+    other = simulate(schedule([task("x", cycles=14, read=40, steps=2)]))
+    after = simulation_cache_info()
+    assert again is first and log(other) != log(first)
+    assert (after.hits - before.hits, after.misses - before.misses) == (1, 2)
