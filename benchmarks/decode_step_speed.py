@@ -7,7 +7,8 @@ and KV cache (8-bit on the int8 presets, whose arrays reject wider operands). Ea
 process pinned to one CPU core with Numba limited to one thread: "cold" is the
 first run in that process (imports done, the on-disk Numba cache loaded, every
 in-process cost cache empty), "warm" the same run again (layer and shape caches
-filled, as in a sweep). A run is what ``xpusim run`` does short of writing files:
+filled, as in a sweep; the engine's cache of whole schedules is cleared first, so
+the SimPy simulation runs again). A run is what ``xpusim run`` does short of writing files:
 validate the experiment, build the workload, map it, simulate it in the SimPy
 engine and summarise cycles, energy and area.
 
@@ -44,12 +45,14 @@ EXPERIMENT = textwrap.dedent("""\
 
 def run_case(model: str, batch: int, preset: str) -> dict:
     """Time one case twice in this process (called in the child)."""
+    from simulator.engine import clear_simulation_cache
     from simulator.experiment import parse_text
     from simulator.run import run_experiment
 
     text = EXPERIMENT.format(model=model, batch=batch, preset=preset, bits=operand_bits(preset))
     times, result = [], None
     for _ in range(2):
+        clear_simulation_cache()
         start = time.perf_counter()
         result = run_experiment(parse_text(text))
         times.append(time.perf_counter() - start)

@@ -174,3 +174,8 @@ def _simulate_cached(schedule: Schedule) -> tuple[TimelineEvent, ...]:
 def simulation_cache_info():
     """Hits and misses of the schedule cache (for benchmarks)."""
     return _simulate_cached.cache_info()
+
+
+def clear_simulation_cache() -> None:
+    """Forget every cached timeline, so the next :func:`simulate` runs the engine."""
+    _simulate_cached.cache_clear()
