@@ -1,24 +1,28 @@
 """Speed of the DRAM command scheduler: commands scheduled per wall-clock second.
 
 Usage: ``python benchmarks/dram_scheduler_speed.py [--preset hbm2-neupims]
-[--requests 3000000] [--twin-requests 20000]``
+[--requests 3000000] [--repeats 5] [--twin-requests 20000]``
 
 For a streaming workload (sequential bursts read, backlogged at cycle 0) and a
 random one (uniformly random reads over the whole device), it prints the
 commands the scheduler issued, the simulated fraction of peak bandwidth, and
-commands per second (wall clock, best of three runs, compilation excluded) of
+commands per second (the median of ``--repeats`` runs, compilation excluded) of
 
-* the Numba kernel on requests already grouped by channel ("kernel");
+* the Numba kernel on requests already grouped by channel ("kernel"), by wall
+  clock and by the process's CPU time ("kernel cpu": on a machine shared with
+  other jobs, CPU time leaves out the time the process waited for a core);
 * :func:`arch.dram.schedule` as a whole, grouping and result included ("schedule");
 * the pure-Python twin, on the first ``--twin-requests`` requests of the same
-  workload (it steps every cycle, so it is far slower).
+  workload (it steps every cycle, so it is far slower; one run).
 
-The kernel's target is at least 5 million commands per second.
+The kernel's target is at least 5 million commands per second on both
+workloads; the last line says whether the wall-clock medians meet it.
 """
 
 from __future__ import annotations
 
 import argparse
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -36,19 +40,22 @@ def head(batch: RequestBatch, n: int) -> RequestBatch:
     return RequestBatch(*(getattr(batch, name)[:n] for name in RequestBatch.__dataclass_fields__))
 
 
-def best_seconds(run, repeats: int) -> float:
-    best = float("inf")
+def median_seconds(run, repeats: int) -> tuple[float, float]:
+    """Median wall-clock and median CPU seconds of ``repeats`` calls of ``run``."""
+    wall, cpu = [], []
     for _ in range(repeats):
-        start = time.perf_counter()
+        start_wall, start_cpu = time.perf_counter(), time.process_time()
         run()
-        best = min(best, time.perf_counter() - start)
-    return best
+        wall.append(time.perf_counter() - start_wall)
+        cpu.append(time.process_time() - start_cpu)
+    return statistics.median(wall), statistics.median(cpu)
 
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--preset", default="hbm2-neupims")
     parser.add_argument("--requests", type=int, default=3_000_000)
+    parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--twin-requests", type=int, default=20_000)
     args = parser.parse_args(argv)
 
@@ -61,21 +68,25 @@ def main(argv=None) -> None:
     schedule(spec, sequential_stream(spec, 64 * burst))  # compile (or load the cache) outside the timing
     print(f"preset {spec.name}: {spec.organisation.scheduled_channels} channels, "
           f"peak {spec.organisation.peak_bandwidth_bytes_per_s / 1e9:.1f} GB/s")
-    print(f"{'workload':<10} {'requests':>9} {'commands':>9} {'% peak':>7} "
-          f"{'kernel cmd/s':>13} {'schedule cmd/s':>15} {'twin cmd/s':>11}")
+    print(f"{'workload':<10} {'requests':>9} {'commands':>9} {'% peak':>7} {'kernel cmd/s':>13} "
+          f"{'kernel cpu':>11} {'schedule cmd/s':>15} {'twin cmd/s':>11}")
+    slowest = float("inf")
     for name, batch in workloads.items():
         result = schedule(spec, batch)
         grouped = group_requests(spec, batch)
-        kernel_s = best_seconds(lambda: run_kernel(spec, grouped, False), repeats=3)
-        schedule_s = best_seconds(lambda: schedule(spec, batch), repeats=3)
+        kernel_wall, kernel_cpu = median_seconds(lambda: run_kernel(spec, grouped, False), args.repeats)
+        schedule_wall, _ = median_seconds(lambda: schedule(spec, batch), args.repeats)
         twin_batch = head(batch, args.twin_requests)
         twin_commands = schedule(spec, twin_batch).commands
-        twin_s = best_seconds(lambda: schedule(spec, twin_batch, engine=Engine.TWIN), repeats=1)
-        kernel_rate = result.commands / kernel_s
+        twin_wall, _ = median_seconds(lambda: schedule(spec, twin_batch, engine=Engine.TWIN), 1)
+        kernel_rate = result.commands / kernel_wall
+        slowest = min(slowest, kernel_rate)
         print(f"{name:<10} {len(batch):>9} {result.commands:>9} {100 * result.fraction_of_peak:>6.1f}% "
-              f"{kernel_rate / 1e6:>11.2f} M {result.commands / schedule_s / 1e6:>13.2f} M "
-              f"{twin_commands / twin_s / 1e3:>9.1f} k"
-              f"{'' if kernel_rate >= TARGET_COMMANDS_PER_S else '  (kernel below the 5 M/s target)'}")
+              f"{kernel_rate / 1e6:>11.2f} M {result.commands / kernel_cpu / 1e6:>9.2f} M "
+              f"{result.commands / schedule_wall / 1e6:>13.2f} M {twin_commands / twin_wall / 1e3:>9.1f} k")
+    verdict = "met" if slowest >= TARGET_COMMANDS_PER_S else "NOT met"
+    print(f"target: kernel >= {TARGET_COMMANDS_PER_S / 1e6:.0f} M commands/s on every workload "
+          f"(median of {args.repeats} wall-clock runs): {verdict}, slowest {slowest / 1e6:.2f} M/s")
 
 
 if __name__ == "__main__":

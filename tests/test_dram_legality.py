@@ -131,6 +131,22 @@ def test_kernel_equals_twin_on_streams_with_refresh():
         assert check_command_log(spec, result.log) == []
 
 
+def test_kernel_equals_twin_when_row_hits_mix_reads_and_writes():
+    """Four banks, two rows each, half writes: banks often hold queued read and write
+    hits on their open row at once (two candidates per bank), and refresh stops ranks."""
+    spec = SMALL_HBM2.with_changes(organisation={"channels": 1})
+    rng = np.random.default_rng(4)
+    n = 1500
+    rows = [(int(rng.integers(0, n // 3)), bool(rng.random() < 0.5), 0, int(rng.integers(0, 2)),
+             int(rng.integers(0, 2)), 0, int(rng.integers(0, 2))) for _ in range(n)]  # 4 banks
+    batch = batch_of(sorted(rows))
+    result = assert_twin_equal(spec, batch)
+    assert check_command_log(spec, result.log) == []
+    assert result.row_hits > n // 2
+    assert result.command_counts[REF] > 0
+    assert result.command_counts[RD] + result.command_counts[WR] == n
+
+
 def request_lists(spec):
     org = spec.organisation
     one = st.tuples(st.integers(0, 300), st.booleans(), st.integers(0, org.scheduled_channels - 1),

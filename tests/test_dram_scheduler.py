@@ -156,3 +156,29 @@ def test_an_empty_batch_takes_no_time():
 def test_out_of_range_coordinates_are_rejected():
     with pytest.raises(ValueError, match=r"request bank out of range \[0, 4\)"):
         schedule(HBM2, requests((0, 0, 0, 0, 0, 4, 0)))
+
+
+# Golden schedules: finish cycle, command counts (ACT, PRE, RD, WR, REF) and row hits
+# as the kernel of commit f2a819c computed them (one queue scan per command; its twin
+# agreed). The per-bank kernel that replaced it must reproduce them exactly.
+GOLDEN = {
+    ("hbm2-neupims", "random"): (7299, (50195, 49173, 50000, 0, 96), 1),
+    ("hbm2-neupims", "mixed"): (20071, (20076, 19396, 14059, 5941, 320), 0),
+    ("hbm3-6400", "random"): (10944, (50161, 49649, 50000, 0, 32), 6),
+    ("hbm3-6400", "stream"): (8749, (4224, 3712, 131072, 0, 32), 126848),
+}
+
+
+@pytest.mark.parametrize("preset, workload", sorted(GOLDEN))
+def test_schedules_equal_the_golden_figures(preset, workload):
+    spec = {"hbm2-neupims": HBM2, "hbm3-6400": HBM3}[preset]
+    batch = {
+        "random": lambda: random_stream(spec, 50_000, seed=0),
+        "mixed": lambda: random_stream(spec, 20_000, seed=7, write_fraction=0.3, interval_cycles=1),
+        "stream": lambda: sequential_stream(spec, 4 << 20),
+    }[workload]()
+    result = schedule(spec, batch)
+    finish, counts, hits = GOLDEN[(preset, workload)]
+    assert result.finish_cycle == finish
+    assert tuple(result.command_counts[c] for c in (ACT, PRE, RD, WR, REF)) == counts
+    assert result.row_hits == hits

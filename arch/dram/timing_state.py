@@ -1,0 +1,65 @@
+"""Earliest-legal-cycle bookkeeping for the scheduler kernel (:mod:`arch.dram.kernel`).
+
+The state is, for every command, the earliest cycle the constraint table allows
+it: one value per command for the channel (``channel_ok``), and one per command
+and bank (``bank_ok``) that folds in the rules of every level below the channel.
+A command's earliest cycle at a bank is the larger of the two (:func:`earliest`).
+Both have one more entry (row) than there are commands, ``NONE`` ("no command"),
+FOREVER at the channel: a bank with nothing queued is priced like any other and
+never wins.
+
+Issuing command c at cycle t (in the kernel's loop, written out there: a helper
+call per command costs reference-count updates) applies each rule of the table
+whose preceding command is c, at each level within c's scope: to the channel
+value, or to every bank under c's node at that level (sibling rules: to the banks
+under the other nodes with the same parent). ``bank_ok`` is laid out
+``[command, bank]`` so that these updates run over contiguous banks. Window rules
+(tFAW) keep a ring of the last ``count`` issue cycles per node and apply the
+oldest plus the latency.
+
+This is exact: every rule is a lower bound "issue cycle of a matching earlier
+command + latency", and the stored values are the maxima of those bounds over the
+commands issued so far.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from arch.dram.commands import N_COMMANDS
+
+N = N_COMMANDS
+NONE = N_COMMANDS
+FOREVER = 1 << 60
+
+
+@njit(cache=True)
+def hierarchy(ranks, bankgroups, banks):
+    """For each bank and level: the flat index of its ancestor node (channel 0, ranks,
+    bank groups, then banks) and the range of banks under that node, ``[lo, hi)``."""
+    n_banks = ranks * bankgroups * banks
+    width = np.array([n_banks, bankgroups * banks, banks, 1], dtype=np.int64)  # banks under one node
+    offset = np.array([0, 1, 1 + ranks, 1 + ranks + ranks * bankgroups], dtype=np.int64)
+    node_of = np.empty((n_banks, 4), dtype=np.int64)
+    span = np.empty((n_banks, 4, 2), dtype=np.int64)
+    for b in range(n_banks):
+        for level in range(4):
+            local = b // width[level]
+            node_of[b, level] = offset[level] + local
+            span[b, level, 0], span[b, level, 1] = local * width[level], (local + 1) * width[level]
+    return node_of, span
+
+
+@njit(cache=True)
+def new_state(n_banks):
+    """``channel_ok`` (one value per command, then NONE) and ``bank_ok[command, bank]``."""
+    channel_ok = np.zeros(N + 1, dtype=np.int64)
+    channel_ok[NONE] = FOREVER
+    return channel_ok, np.zeros((N + 1, n_banks), dtype=np.int64)
+
+
+@njit(cache=True, inline="always")
+def earliest(now, cmd, bank, channel_ok, bank_ok):
+    """The first cycle from ``now`` at which ``cmd`` to ``bank`` is legal (FOREVER for NONE)."""
+    return max(now, channel_ok[cmd], bank_ok[cmd, bank])
