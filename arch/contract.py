@@ -28,7 +28,7 @@ from pydantic import BaseModel
 
 from arch.tech import TechLibrary
 
-from workloads.op import Op, OpKind
+from workloads.op import Op, OpKind, Operand
 
 
 @dataclass(frozen=True)
@@ -154,6 +154,27 @@ class Energy:
         return float(sum(self.by_component_pj.values()))
 
 
+class CapacityError(ValueError):
+    """A workload's resident data (weights, KV cache) does not fit a system's memory."""
+
+
+def resident_bytes(workload) -> int:
+    """Bytes that stay in memory for a whole step: every GEMM's weight or KV operand, times the layer repeat."""
+    per_layer = sum(op.b_bytes for op in workload.ops
+                    if op.kind is OpKind.GEMM and op.b_operand in (Operand.WEIGHT, Operand.KV))
+    return per_layer * workload.repeat
+
+
+def check_capacity(workload, capacity_bytes: int, key: str, holder: str) -> None:
+    """Raise :class:`CapacityError` naming ``key`` when ``workload``'s resident bytes exceed ``capacity_bytes``."""
+    needed = resident_bytes(workload)
+    if capacity_bytes and needed > capacity_bytes:
+        raise CapacityError(
+            f"{key}: the workload's weights + KV cache need {needed / 1e9:.2f} GB ({needed} bytes) but "
+            f"{holder} holds {capacity_bytes / 1e9:.2f} GB ({capacity_bytes} bytes); use tensor parallelism "
+            "(workload tp), fewer bits or a smaller batch / sequence")
+
+
 class Accelerator(ABC):
     """Base class of every accelerator model. See the module docstring."""
 
@@ -185,6 +206,9 @@ class Accelerator(ABC):
     def peak_macs_per_cycle(self) -> int:
         """MACs the whole system can retire per cycle (for utilisation); 0 if not meaningful."""
         return 0
+
+    def check_workload(self, workload) -> None:
+        """Raise :class:`CapacityError` if ``workload`` cannot run here (e.g. it does not fit); by default it can."""
 
     def mapping_defaults(self, phase: str, batch: int) -> dict[str, Any]:
         """Mapper options this system asks for on a step (e.g. ``{"sub_batches": 2}``); none by default."""

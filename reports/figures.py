@@ -74,31 +74,28 @@ def step_time(systems: Sequence[SystemResult]) -> bytes:
 
 
 def energy_per_token(systems: Sequence[SystemResult]) -> bytes:
-    fig, ax = plt.subplots(figsize=(1.8 + 0.9 * len(systems), 3.4))
-    bottom = [0.0] * len(systems)
-    for category in ENERGY_CATEGORIES:
-        values = [s.energy_pj_by_category.get(category, 0.0) * 1e-9 / max(s.tokens, 1) for s in systems]
-        if any(values):
-            ax.bar(_names(systems), values, bottom=bottom, label=category)
-            bottom = [b + v for b, v in zip(bottom, values)]
-    ax.set_ylabel("energy per token (mJ)")
-    ax.set_title("Energy by category")
-    ax.tick_params(axis="x", labelrotation=30)
-    ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.0, 1.0))
-    return _png(fig)
+    layers = {category: [s.energy_pj_by_category.get(category, 0.0) * 1e-9 / max(s.tokens, 1) for s in systems]
+              for category in ENERGY_CATEGORIES}
+    return _stacked_bars(systems, layers, "energy per token (mJ)", "Energy by category")
 
 
 def area_by_component(systems: Sequence[SystemResult]) -> bytes:
-    fig, ax = plt.subplots(figsize=(1.8 + 0.9 * len(systems), 3.4))
     components = sorted({c for s in systems for c in s.area_mm2_by_component})
+    layers = {c: [s.area_mm2_by_component.get(c, 0.0) for s in systems] for c in components}
+    return _stacked_bars(systems, layers, "area (mm²)", "Area by component")
+
+
+def _stacked_bars(systems: Sequence[SystemResult], layers: Mapping[str, list[float]], ylabel: str,
+                  title: str) -> bytes:
+    """One bar per system, stacked by ``layers`` (label -> one value per system); all-zero layers omitted."""
+    fig, ax = plt.subplots(figsize=(1.8 + 0.9 * len(systems), 3.4))
     bottom = [0.0] * len(systems)
-    for component in components:
-        values = [s.area_mm2_by_component.get(component, 0.0) for s in systems]
+    for label, values in layers.items():
         if any(values):
-            ax.bar(_names(systems), values, bottom=bottom, label=component)
+            ax.bar(_names(systems), values, bottom=bottom, label=label)
             bottom = [b + v for b, v in zip(bottom, values)]
-    ax.set_ylabel("area (mm²)")
-    ax.set_title("Area by component")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
     ax.tick_params(axis="x", labelrotation=30)
     ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.0, 1.0))
     return _png(fig)

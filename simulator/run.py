@@ -67,9 +67,7 @@ def _runner(experiment: Experiment) -> Callable[[ResolvedSystem], tuple[SystemRe
 
 def run_system(workload: Workload, system: ResolvedSystem) -> tuple[SystemResult, tuple[TimelineEvent, ...]]:
     accel = registry.model_class(system.kind)(system.spec, system.tech)
-    check = getattr(accel, "check_workload", None)  # optional model hook, e.g. memory capacity
-    if check is not None:
-        check(workload)
+    accel.check_workload(workload)  # e.g. memory capacity (a no-op unless the model checks)
     workload, schedule = map_step(workload, accel)  # the system may ask for sub-batch interleaving
     timeline = simulate(schedule)
     return summarise(system.name, accel, workload, schedule, timeline), timeline

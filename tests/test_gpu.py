@@ -13,7 +13,8 @@ import pytest
 from pydantic import ValidationError
 
 from arch import registry
-from arch.gpu.model import CapacityError, UnsupportedDtypeError, resident_bytes
+from arch.contract import CapacityError, resident_bytes
+from arch.gpu.model import UnsupportedDtypeError
 from benchmarks.gpu_calibration import errors, gemm, measured_points, modelled_seconds
 from mappers.schedule import map_workload
 from simulator.engine import simulate

@@ -40,21 +40,16 @@ import math
 from functools import lru_cache
 from typing import Mapping
 
-from arch.contract import Accelerator, Component, Memory, OpCost, Unit
+from arch.contract import Accelerator, Component, Memory, OpCost, Unit, check_capacity
 from arch.gpu.energy import gpu_components
 from arch.gpu.kernel import gemm_tile_kernel, gemm_tile_kernel_py
 from arch.gpu.spec import GpuSpec
-from workloads.op import VECTOR_FLOPS_PER_ELEMENT, Op, OpKind, Operand
+from workloads.op import VECTOR_FLOPS_PER_ELEMENT, Op, OpKind
 
 VECTOR_KINDS = frozenset(VECTOR_FLOPS_PER_ELEMENT)
-RESIDENT_OPERANDS = (Operand.WEIGHT, Operand.KV)
 
 
 class UnsupportedDtypeError(ValueError):
-    pass
-
-
-class CapacityError(ValueError):
     pass
 
 
@@ -139,20 +134,7 @@ class Gpu(Accelerator):
     # -- capacity -------------------------------------------------------------
     def check_workload(self, workload) -> None:
         """Raise :class:`CapacityError` if the weights and KV cache do not fit in HBM."""
-        capacity = self.spec.hbm_capacity_bytes
-        needed = resident_bytes(workload)
-        if capacity and needed > capacity:
-            raise CapacityError(
-                f"hbm_capacity_bytes: the workload's weights + KV cache need {needed / 1e9:.2f} GB "
-                f"({needed} bytes) but this GPU holds {capacity / 1e9:.2f} GB ({capacity} bytes); "
-                f"use tensor parallelism (workload tp), fewer bits or a smaller batch / sequence")
-
-
-def resident_bytes(workload) -> int:
-    """Bytes that must stay in HBM: every GEMM's weight or KV operand, times the layer repeat."""
-    per_layer = sum(op.b_bytes for op in workload.ops
-                    if op.kind is OpKind.GEMM and op.b_operand in RESIDENT_OPERANDS)
-    return per_layer * workload.repeat
+        check_capacity(workload, self.spec.hbm_capacity_bytes, "hbm_capacity_bytes", "this GPU")
 
 
 def gemm_compute_cycles(spec: GpuSpec, op: Op, dtype: str) -> int:

@@ -40,13 +40,13 @@ import math
 from functools import cached_property
 from typing import Mapping
 
-from arch.contract import Accelerator, Component, Memory, OpCost, Unit
+from arch.contract import Accelerator, Component, Memory, OpCost, Unit, check_capacity
 from arch.logicpim.energy import logic_pim_components, prefixed
 from arch.logicpim.kernel import pim_gemm_kernel, pim_gemm_kernel_py
 from arch.logicpim.spec import DuplexSpec
 from arch.systolic.model import SystolicArray, UnsupportedDtypeError
 from arch.systolic.spec import SystolicSpec
-from workloads.op import VECTOR_FLOPS_PER_ELEMENT, Op, OpKind, Operand
+from workloads.op import VECTOR_FLOPS_PER_ELEMENT, Op, OpKind
 
 XPU, PIM = "xpu", "logic_pim"
 PROCESSORS = (XPU, PIM)
@@ -127,14 +127,8 @@ class DuplexSystem(Accelerator):
         )
 
     def check_workload(self, workload) -> None:
-        """Raise ``ValueError`` naming ``hbm_capacity_bytes`` if weights and KV cache do not fit."""
-        capacity = self.spec.hbm_capacity_bytes
-        needed = resident_bytes(workload)
-        if capacity and needed > capacity:
-            raise ValueError(
-                f"hbm_capacity_bytes: the workload's weights + KV cache need {needed / 1e9:.2f} GB "
-                f"({needed} bytes) but the HBM holds {capacity / 1e9:.2f} GB ({capacity} bytes); "
-                "use tensor parallelism (workload tp), fewer bits or a smaller batch / sequence")
+        """Raise :class:`CapacityError` naming ``hbm_capacity_bytes`` if weights and KV cache do not fit."""
+        check_capacity(workload, self.spec.hbm_capacity_bytes, "hbm_capacity_bytes", "the HBM")
 
     # -- placement and costs ------------------------------------------------------
     def processor(self, op: Op, mapping: Mapping | None = None) -> str:
@@ -219,10 +213,3 @@ class DuplexSystem(Accelerator):
             compute = op.elements * VECTOR_FLOPS_PER_ELEMENT[op.kind] / (pim.units * pim.vector_lanes_per_unit)
         internal = self.spec.internal_bandwidth_bytes_per_s / self.clock_hz
         return math.ceil(max(compute * self.pim_cycle_ratio, op.min_bytes / internal))
-
-
-def resident_bytes(workload) -> int:
-    """Bytes that stay in HBM: every GEMM's weight or KV operand, times the layer repeat."""
-    resident = (Operand.WEIGHT, Operand.KV)
-    per_layer = sum(op.b_bytes for op in workload.ops if op.kind is OpKind.GEMM and op.b_operand in resident)
-    return per_layer * workload.repeat

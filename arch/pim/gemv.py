@@ -25,12 +25,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from arch.contract import CapacityError
 from arch.pim.kernel import pim_gemv_kernel, pim_gemv_py
 from arch.pim.spec import PimMemorySpec
 from workloads.op import Op
 
 
-class PimCapacityError(ValueError):
+class PimCapacityError(CapacityError):
     """An op's matrix does not fit in the PIM memory."""
 
 
