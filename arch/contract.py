@@ -167,10 +167,22 @@ def resident_bytes(workload) -> int:
 
 def check_capacity(workload, capacity_bytes: int, key: str, holder: str) -> None:
     """Raise :class:`CapacityError` naming ``key`` when ``workload``'s resident bytes exceed ``capacity_bytes``."""
+    message = _capacity_message(workload, capacity_bytes, key, holder)
+    if message:
+        raise CapacityError(message)
+
+
+def capacity_warnings(workload, capacity_bytes: int, key: str, holder: str) -> tuple[str, ...]:
+    """The same check as :func:`check_capacity`, as a warning the results carry instead of an error."""
+    message = _capacity_message(workload, capacity_bytes, key, holder)
+    return (f"{message} -- the results assume the step's data fits",) if message else ()
+
+
+def _capacity_message(workload, capacity_bytes: int, key: str, holder: str) -> str:
     needed = resident_bytes(workload)
-    if capacity_bytes and needed > capacity_bytes:
-        raise CapacityError(
-            f"{key}: the workload's weights + KV cache need {needed / 1e9:.2f} GB ({needed} bytes) but "
+    if not capacity_bytes or needed <= capacity_bytes:
+        return ""
+    return (f"{key}: the workload's weights + KV cache need {needed / 1e9:.2f} GB ({needed} bytes) but "
             f"{holder} holds {capacity_bytes / 1e9:.2f} GB ({capacity_bytes} bytes); use tensor parallelism "
             "(workload tp), fewer bits or a smaller batch / sequence")
 
@@ -207,8 +219,11 @@ class Accelerator(ABC):
         """MACs the whole system can retire per cycle (for utilisation); 0 if not meaningful."""
         return 0
 
-    def check_workload(self, workload) -> None:
-        """Raise :class:`CapacityError` if ``workload`` cannot run here (e.g. it does not fit); by default it can."""
+    def check_workload(self, workload) -> tuple[str, ...] | None:
+        """Raise :class:`CapacityError` if ``workload`` cannot run here (e.g. it does not fit), or return
+        warnings the results carry (e.g. a capacity exceeded, for models that report rather than refuse);
+        by default every workload runs without a warning."""
+        return ()
 
     def mapping_defaults(self, phase: str, batch: int) -> dict[str, Any]:
         """Mapper options this system asks for on a step (e.g. ``{"sub_batches": 2}``); none by default."""

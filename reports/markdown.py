@@ -13,7 +13,7 @@ def render_markdown(result: ExperimentResult) -> str:
     if result.baseline and any(s.name == result.baseline for s in result.systems):
         parts.append(_ratios(result))
     parts += [_energy(result.systems), _efficiency(result.systems), _area(result.systems), _top_ops(result.systems),
-              _notes(result.systems), _failures(result)]
+              _warnings(result.systems), _notes(result.systems), _failures(result)]
     return "\n".join(p for p in parts if p)
 
 
@@ -81,6 +81,11 @@ def _top_ops(systems: tuple[SystemResult, ...], count: int = 5) -> str:
                 for o in ops]
         out.append(f"**{s.name}**\n\n" + markdown_table(["op", "unit", "compute", "stall", "total", "bound"], rows))
     return "\n".join(out)
+
+
+def _warnings(systems: tuple[SystemResult, ...]) -> str:
+    lines = [f"- **{s.name}** ({s.kind}): {warning}" for s in systems for warning in s.warnings]
+    return "## Warnings\n\n" + "\n".join(lines) + "\n" if lines else ""
 
 
 def _notes(systems: tuple[SystemResult, ...]) -> str:

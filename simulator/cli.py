@@ -99,6 +99,9 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
         console.print(f"{system.name}: {system.cycles} cycles, {system.seconds * 1e3:.4g} ms, "
                       f"{system.energy_j * 1e3:.4g} mJ, {system.area_mm2:.4g} mm²")
     console.print(f"wrote {len(written)} files to {out_dir}")
+    for system in result.systems:
+        for warning in system.warnings:
+            console.print(f"[bold yellow]warning:[/] {system.name}: {_plain_text(warning)}")
     for failure in result.failures:
         console.print(f"[bold red]error:[/] system {failure.system!r} could not be run: {_plain_text(failure.message)}")
     return EXIT_FAILED_SYSTEMS if result.failures else EXIT_OK

@@ -86,7 +86,8 @@ class SystemResult:
     macs: int
     peak_macs_per_cycle: int
     ops: tuple[OpResult, ...]
-    notes: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()      # what the model does not capture
+    warnings: tuple[str, ...] = ()   # what is doubtful about this run (extrapolated values, data that does not fit)
     serving: Mapping[str, Any] | None = None
 
     @property
@@ -146,7 +147,7 @@ class SystemResult:
             "energy_by_component_j": {k: v * 1e-12 for k, v in sorted(self.energy_pj_by_component.items())},
             "area_mm2": self.area_mm2,
             "area_breakdown_mm2": dict(sorted(self.area_mm2_by_component.items())),
-            "notes": list(self.notes),
+            "notes": list(self.notes), "warnings": list(self.warnings),
             "ops": [op.to_dict() for op in self.ops],
             **({"serving": dict(self.serving)} if self.serving is not None else {}),
         }

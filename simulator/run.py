@@ -67,14 +67,14 @@ def _runner(experiment: Experiment) -> Callable[[ResolvedSystem], tuple[SystemRe
 
 def run_system(workload: Workload, system: ResolvedSystem) -> tuple[SystemResult, tuple[TimelineEvent, ...]]:
     accel = registry.model_class(system.kind)(system.spec, system.tech)
-    accel.check_workload(workload)  # e.g. memory capacity (a no-op unless the model checks)
+    warnings = tuple(accel.check_workload(workload) or ())  # e.g. memory capacity
     workload, schedule = map_step(workload, accel)  # the system may ask for sub-batch interleaving
     timeline = simulate(schedule)
-    return summarise(system.name, accel, workload, schedule, timeline), timeline
+    return summarise(system.name, accel, workload, schedule, timeline, warnings), timeline
 
 
 def summarise(name: str, accel: Accelerator, workload: Workload, schedule: Schedule,
-              timeline: tuple[TimelineEvent, ...]) -> SystemResult:
+              timeline: tuple[TimelineEvent, ...], warnings: tuple[str, ...] = ()) -> SystemResult:
     repeat = workload.repeat
     layer_cycles = max(e.end for e in timeline)
     cycles = layer_cycles * repeat
@@ -99,7 +99,7 @@ def summarise(name: str, accel: Accelerator, workload: Workload, schedule: Sched
         energy_pj_by_category=by_category, area_mm2_by_component=accel.area_mm2(),
         tokens=workload.tokens_per_step, macs=sum(op.macs for op in workload.ops) * repeat,
         peak_macs_per_cycle=accel.peak_macs_per_cycle(), ops=tuple(ops),
-        notes=accel.notes() + accel.warnings(),
+        notes=accel.notes(), warnings=accel.warnings() + warnings,
     )
 
 

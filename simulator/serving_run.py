@@ -79,5 +79,5 @@ def _summarise(name: str, result, cache: dict, counts) -> SystemResult:
         peak_macs_per_cycle=any_run.peak_macs_per_cycle, ops=(),
         notes=any_run.notes + (f"serving: {len(cache)} distinct iterations simulated for "
                                f"{sum(counts.values())} iterations (KV lengths bucketed).",),
-        serving=result.summary(),
+        serving=result.summary(), warnings=any_run.warnings,
     )

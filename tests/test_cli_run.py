@@ -122,10 +122,11 @@ def test_sram_extrapolation_is_recorded_in_the_results(cli, write, tmp_path):
     code, out, err = cli("run", write(text), "--out", tmp_path / "out")
     assert code == 0, err
     results = json.loads((tmp_path / "out/small/results.json").read_text())
-    notes = results["systems"]["big"]["notes"]
-    assert any(n.startswith("ifmap_sram:") for n in notes)
-    assert not any(n.startswith("ifmap_sram:") for n in results["systems"]["small"]["notes"])
-    assert "ifmap_sram:" in (tmp_path / "out/small/report.md").read_text()
+    warnings = results["systems"]["big"]["warnings"]
+    assert any(w.startswith("ifmap_sram:") for w in warnings)
+    assert not results["systems"]["small"]["warnings"]
+    assert "## Warnings" in (tmp_path / "out/small/report.md").read_text()
+    assert "warning: big: ifmap_sram:" in err
 
 
 def test_each_op_reports_utilisation_and_sram_accesses_per_operand(cli, write, tmp_path):

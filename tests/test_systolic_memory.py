@@ -124,3 +124,16 @@ def test_a_smaller_sram_moves_more_bytes_and_stalls_more():
     small = SystolicArray(spec(sram=(64 << 10,) * 3)).op_cost(op)
     assert small.read_bytes > big.read_bytes == op.a_bytes + op.b_bytes
     assert simulate_ops(spec(sram=(64 << 10,) * 3), [op])[0] > simulate_ops(spec(sram=(16 << 20,) * 3), [op])[0]
+
+
+def test_a_step_larger_than_the_dram_runs_with_a_warning_naming_the_key():
+    from arch import registry
+    from workloads.layers import build_decoder_layer
+    from workloads.models import load_model
+    accel = registry.build(registry.preset_spec("neupims-npu"))  # 32 GiB of HBM
+    fits = build_decoder_layer(load_model("llama2-7b"), "decode", batch=8, seq_len=1024)
+    too_big = build_decoder_layer(load_model("llama2-70b"), "decode", batch=8, seq_len=1024)  # ~140 GB
+    assert accel.check_workload(fits) == ()
+    (warning,) = accel.check_workload(too_big)
+    assert warning.startswith("dram_capacity_bytes: the workload's weights + KV cache need 1")
+    assert "34.36 GB" in warning and "results assume" in warning

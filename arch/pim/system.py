@@ -86,6 +86,10 @@ class NeupimsSystem(Accelerator):
             for ganged in (0, 1) for ranks in (1, 2) for refi in (0, 400))
         return (("pim_gemv_kernel", pim_gemv_kernel, pim_gemv_py, examples),)
 
+    def check_workload(self, workload) -> tuple[str, ...]:
+        """The NPU's capacity warning, against the PIM memory the NPU reads."""
+        return self.npu.check_workload(workload)
+
     def notes(self) -> tuple[str, ...]:
         mode = "dual row buffers: NPU reads overlap PIM commands" if self.dual_row_buffers else \
             "single row buffer: a PIM op blocks the HBM for the NPU"

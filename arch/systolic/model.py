@@ -39,7 +39,7 @@ import math
 from functools import lru_cache
 from typing import Mapping
 
-from arch.contract import Accelerator, Component, Memory, OpCost, Unit
+from arch.contract import Accelerator, Component, Memory, OpCost, Unit, capacity_warnings
 from arch.systolic.energy import systolic_components
 from arch.systolic.kernel import DATAFLOW_CODE, FOLD_TIMING_CODE, gemm_kernel, gemm_kernel_py
 from arch.systolic.link import ring_allreduce_kernel, ring_allreduce_kernel_py
@@ -93,6 +93,10 @@ class SystolicArray(Accelerator):
                       for devices in (1, 2, 4, 8) for bpc in (0.3, 50.0, 600.0) for latency in (0, 500))
         return (("gemm_kernel", gemm_kernel, gemm_kernel_py, gemms),
                 ("ring_allreduce_kernel", ring_allreduce_kernel, ring_allreduce_kernel_py, rings))
+
+    def check_workload(self, workload) -> tuple[str, ...]:
+        """A warning (not an error) when the step's weights and KV cache exceed ``dram_capacity_bytes``."""
+        return capacity_warnings(workload, self.spec.dram_capacity_bytes, "dram_capacity_bytes", "the DRAM")
 
     def notes(self) -> tuple[str, ...]:
         return (

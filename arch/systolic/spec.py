@@ -62,7 +62,8 @@ class SystolicSpec(SpecBase):
     ofmap_sram_bytes: PositiveInt = Field(description="output/accumulator scratchpad per core")
     dram_bandwidth_bytes_per_s: PositiveFloat
     dram_latency_cycles: int = Field(0, ge=0)
-    dram_capacity_bytes: int = Field(0, ge=0, description="0 = capacity not checked")
+    dram_capacity_bytes: int = Field(0, ge=0, description="0 = capacity not checked; a step whose weights "
+                                     "and KV cache exceed it runs with a warning in its results")
     vector_lanes: PositiveInt = Field(128, description="elements per cycle of each core's vector unit")
     vector_clock_hz: PositiveFloat | None = Field(None, description="vector unit clock; None = clock_hz")
     vector_lane_ops_per_element: VectorLaneOps = Field(default_factory=VectorLaneOps)
