@@ -25,12 +25,13 @@ def render_sweep_markdown(title: str, rows: Sequence[Mapping[str, Any]]) -> str:
              f"{len(rows) - len(good)} failed. Grid: {', '.join(keys) or 'none'}.\n"]
     for system in sorted({row["system"] for row in good}):
         parts.append(_system_section(system, [row for row in good if row["system"] == system], keys))
+    parts.append(_warned(rows, keys))
     parts.append(_failures(rows, keys))
     return "\n".join(p for p in parts if p)
 
 
 def _grid_keys(rows: Sequence[Mapping[str, Any]]) -> list[str]:
-    fixed = {"point", "system", "error", *_FIGURES, "cycles", "energy_j"}
+    fixed = {"point", "system", "error", "warnings", *_FIGURES, "cycles", "energy_j"}
     keys: list[str] = []
     for row in rows:
         keys += [key for key in row if key not in fixed and key not in keys]
@@ -52,6 +53,15 @@ def _row(label: str, row: Mapping[str, Any], keys: list[str]) -> list[str]:
     return [label, str(row["point"]), *(str(row.get(k, "")) for k in keys), f"{row['tokens_per_s']:.4g}",
             f"{row['energy_per_token_j'] * 1e3:.4g}", f"{row['seconds'] * 1e3:.4g}", f"{row['area_mm2']:.4g}",
             f"{row['utilisation']:.1%}"]
+
+
+def _warned(rows: Sequence[Mapping[str, Any]], keys: list[str]) -> str:
+    warned = [row for row in rows if row.get("warnings")]
+    if not warned:
+        return ""
+    lines = [f"- point {row['point']} ({', '.join(f'{k}={row.get(k)!r}' for k in keys)}), "
+             f"**{row['system']}**: {row['warnings']}" for row in warned]
+    return "## Points with warnings\n\n" + "\n".join(lines) + "\n"
 
 
 def _failures(rows: Sequence[Mapping[str, Any]], keys: list[str]) -> str:

@@ -145,6 +145,8 @@ def sweep_rows(points: list[SweepPoint], results: list[ExperimentResult]) -> lis
             row = {"point": point.index, **dict(point.values), "system": system.name}
             row.update({k: system.to_dict()[k] for k in (
                 "cycles", "seconds", "tokens_per_s", "energy_j", "energy_per_token_j", "area_mm2", "utilisation")})
+            if system.warnings:
+                row["warnings"] = " | ".join(system.warnings)
             rows.append(row)
         for failure in result.failures:
             rows.append({"point": point.index, **dict(point.values), "system": failure.system,

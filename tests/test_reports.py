@@ -61,6 +61,16 @@ def test_sweep_report_lists_best_points_front_and_failures(cli, write, tmp_path)
     assert "<h2>big</h2>" in (folder / "report.html").read_text()
 
 
+def test_sweep_report_lists_points_with_warnings():
+    row = {"point": 3, "workload.batch": 512, "system": "npu", "tokens_per_s": 10.0, "energy_per_token_j": 1e-3,
+           "seconds": 0.1, "area_mm2": 5.0, "utilisation": 0.5, "cycles": 1, "energy_j": 1e-3,
+           "warnings": "dram_capacity_bytes: the workload's weights + KV cache need 38 GB"}
+    report = render_sweep_markdown("t", [row])
+    assert "## Points with warnings" in report
+    assert "point 3 (workload.batch=512), **npu**: dram_capacity_bytes: the workload's" in report
+    assert "Grid: workload.batch." in report  # the warnings column is not a grid key
+
+
 def test_sweep_report_names_failed_points():
     rows = [{"point": 0, "workload.batch": 1, "system": "a", "tokens_per_s": 10.0, "energy_per_token_j": 1e-3,
              "seconds": 0.1, "area_mm2": 5.0, "utilisation": 0.5, "cycles": 1, "energy_j": 1e-3},
