@@ -9,7 +9,7 @@ from simulator.results import ENERGY_CATEGORIES, ExperimentResult, SystemResult
 
 
 def render_markdown(result: ExperimentResult) -> str:
-    parts = [f"# {result.name}\n", _header(result), _summary(result.systems)]
+    parts = [f"# {result.name}\n", _header(result), _devices(result.systems), _summary(result.systems)]
     if result.baseline and any(s.name == result.baseline for s in result.systems):
         parts.append(_ratios(result))
     parts += [_energy(result.systems), _efficiency(result.systems), _area(result.systems), _top_ops(result.systems),
@@ -31,10 +31,26 @@ def _header(result: ExperimentResult) -> str:
     if "merged_from" in result.experiment:
         return f"xpusim {result.version}. Systems of the runs {', '.join(result.experiment['merged_from'])}.\n"
     workload = result.experiment.get("workload", {})
-    what = workload.get("model") or f"{len(workload.get('ops', []))} explicit ops"
+    what = workload.get("model") or workload.get("trace") or f"{len(workload.get('ops') or [])} explicit ops"
     return (f"xpusim {result.version}, seed {result.seed}. Workload: {what}, "
-            f"phase {workload.get('phase')}, batch {workload.get('batch')}, "
-            f"seq_len {workload.get('seq_len')}.\n")
+            f"phase {workload.get('phase')}, batch {workload.get('batch')}, {_lengths(workload)}.\n")
+
+
+def _lengths(workload) -> str:
+    kv_lens = workload.get("kv_lens")
+    if isinstance(kv_lens, list) and kv_lens:
+        return (f"KV lengths per request {min(kv_lens)}..{max(kv_lens)} "
+                f"(mean {sum(kv_lens) / len(kv_lens):.1f}, drawn with the seed)")
+    return f"seq_len {workload.get('seq_len')}"
+
+
+def _devices(systems: tuple[SystemResult, ...]) -> str:
+    groups = sorted({s.devices for s in systems if s.devices > 1})
+    if not groups:
+        return ""
+    return (f"Each system is one of {' or '.join(map(str, groups))} tensor-parallel devices: cycles, energy, "
+            "power and area are one device's; tokens/s is the whole group's, so energy per token here is one "
+            "device's share (multiply by the group size for the group's).\n")
 
 
 def _summary(systems: tuple[SystemResult, ...]) -> str:

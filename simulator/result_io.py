@@ -62,7 +62,7 @@ def _system(name: str, entry: Mapping[str, Any]) -> SystemResult:
         energy_pj_by_category={k: v * 1e12 for k, v in entry["energy_breakdown_j"].items()},
         area_mm2_by_component=dict(entry["area_breakdown_mm2"]), tokens=entry["tokens"], macs=entry["macs"],
         peak_macs_per_cycle=entry["peak_macs_per_cycle"], ops=ops, notes=tuple(entry.get("notes", ())),
-        warnings=tuple(entry.get("warnings", ())),
+        warnings=tuple(entry.get("warnings", ())), devices=entry.get("devices", 1),
         serving=entry.get("serving"),
     )
 

@@ -88,6 +88,7 @@ class SystemResult:
     ops: tuple[OpResult, ...]
     notes: tuple[str, ...] = ()      # what the model does not capture
     warnings: tuple[str, ...] = ()   # what is doubtful about this run (extrapolated values, data that does not fit)
+    devices: int = 1                 # tensor-parallel group size: cycles, energy and area are one device's
     serving: Mapping[str, Any] | None = None
 
     @property
@@ -147,7 +148,7 @@ class SystemResult:
             "energy_by_component_j": {k: v * 1e-12 for k, v in sorted(self.energy_pj_by_component.items())},
             "area_mm2": self.area_mm2,
             "area_breakdown_mm2": dict(sorted(self.area_mm2_by_component.items())),
-            "notes": list(self.notes), "warnings": list(self.warnings),
+            "notes": list(self.notes), "warnings": list(self.warnings), "devices": self.devices,
             "ops": [op.to_dict() for op in self.ops],
             **({"serving": dict(self.serving)} if self.serving is not None else {}),
         }

@@ -99,7 +99,7 @@ def summarise(name: str, accel: Accelerator, workload: Workload, schedule: Sched
         energy_pj_by_category=by_category, area_mm2_by_component=accel.area_mm2(),
         tokens=workload.tokens_per_step, macs=sum(op.macs for op in workload.ops) * repeat,
         peak_macs_per_cycle=accel.peak_macs_per_cycle(), ops=tuple(ops),
-        notes=accel.notes(), warnings=accel.warnings() + warnings,
+        notes=accel.notes(), warnings=accel.warnings() + warnings, devices=int(dict(workload.meta).get("tp", 1)),
     )
 
 
