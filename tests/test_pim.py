@@ -137,6 +137,15 @@ def test_a_shared_unit_at_300_mhz_slows_the_mac_spacing():
     assert pim().mac_spacing() == 2  # tCCD_L of hbm2-neupims
 
 
+def test_a_unit_per_bank_at_1_ghz_streams_faster_than_one_per_two_banks_at_300_mhz():
+    # AiM-style (one 1 GHz unit per bank) vs Samsung HBM-PIM (one 300 MHz unit per 2 banks), same op.
+    aim = PimMemorySpec.model_validate(registry_memory("aim-like-hbm2"))
+    samsung = PimMemorySpec.model_validate(registry_memory("samsung-hbm-pim"))
+    assert (aim.banks_per_unit, aim.unit_clock_hz) == (1, 1e9)
+    assert aim.mac_spacing() < samsung.mac_spacing()
+    assert gemv_timing(kv_op(), aim).dram_cycles < gemv_timing(kv_op(), samsung).dram_cycles
+
+
 def registry_memory(name):
     from arch.pim.spec import load_memory
     return load_memory(name)
