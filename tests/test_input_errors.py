@@ -163,3 +163,17 @@ def test_a_set_override_reaches_into_a_named_sub_preset(tmp_path):
                     "systems:\n  - name: pim\n    arch: neupims\n    set: {npu.cores: 2}\n")
     system = load_experiment(path).systems[0]
     assert system.spec.npu.cores == 2 and system.spec.npu.rows == 128  # the rest of the preset kept
+
+
+def test_a_misspelt_sub_preset_is_reported_with_its_key_alongside_other_problems(tmp_path):
+    from simulator.errors import InputError
+    from simulator.experiment import load_experiment
+    path = tmp_path / "e.yaml"
+    path.write_text("name: e\nworkload: {model: gpt3-7b, phase: decode, batch: 8, seq_len: 128}\nsystems:\n"
+                    "  - {name: a, arch: {kind: neupims, npu: neupims-npo, pim: neupims-hbm3}}\n"
+                    "  - {name: b, arch: a100-80gb, set: {hbm_bandwidth_bytes_per_s: -1}}\n")
+    with pytest.raises(InputError) as caught:
+        load_experiment(path)
+    paths = [p.path for p in caught.value.problems]
+    assert paths == ["systems.a.arch.npu", "systems.a.arch.pim", "systems.b.set.hbm_bandwidth_bytes_per_s"]
+    assert "did you mean 'neupims-npu'" in str(caught.value) and "did you mean 'neupims-hbm2'" in str(caught.value)

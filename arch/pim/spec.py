@@ -16,6 +16,8 @@ and what was expected.
 
 from __future__ import annotations
 
+import difflib
+
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
@@ -131,7 +133,9 @@ def _resolve_dram(value: Any, changes: dict[str, Any]) -> DramSpec:
 def load_memory(name: str) -> dict[str, Any]:
     """The raw mapping of a bundled PIM memory preset."""
     if name not in memory_presets():
-        raise ValueError(f"unknown PIM memory preset {name!r} (known: {', '.join(memory_presets())})")
+        close = difflib.get_close_matches(name, memory_presets(), n=2, cutoff=0.5)
+        hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+        raise ValueError(f"unknown PIM memory preset {name!r}{hint} (known: {', '.join(memory_presets())})")
     return load_yaml_file(MEMORY_DIR / f"{name}.yaml")
 
 
@@ -152,7 +156,10 @@ class NeupimsSpec(SpecBase):
     def _npu_preset(cls, value: Any) -> Any:
         if isinstance(value, str):
             from arch import registry  # the registry imports model modules lazily; no import cycle at use
-            raw = registry.preset_spec(value)
+            try:
+                raw = registry.preset_spec(value)
+            except registry.UnknownNameError as err:
+                raise ValueError(str(err)) from None
             if raw.get("kind") != "systolic":
                 raise ValueError(f"npu = {value!r}: expected a systolic preset, got kind {raw.get('kind')!r}")
             return raw
