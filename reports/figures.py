@@ -127,16 +127,25 @@ def layer_timeline(result: ExperimentResult) -> bytes:
                              layout="constrained")
     for ax, system in zip(axes[:, 0], systems):
         events = sorted(result.timelines[system.name], key=lambda e: (e.start, e.task))[:_MAX_GANTT_TASKS]
-        units = sorted({e.unit for e in events})
-        rows = {unit: i for i, unit in enumerate(units)}
+        row_of = _gantt_rows({e.unit for e in events})
+        labels = sorted(set(row_of.values()))
+        rows = {label: i for i, label in enumerate(labels)}
         us_per_cycle = 1e6 / system.clock_hz
         for event in events:
             ax.broken_barh([(event.start * us_per_cycle, max(event.end - event.start, 1) * us_per_cycle)],
-                           (rows[event.unit] - 0.4, 0.8), color=f"C{hash_unit(event.unit) % 10}")
-        ax.set_yticks(range(len(units)), units, fontsize="x-small")
+                           (rows[row_of[event.unit]] - 0.4, 0.8), color=f"C{hash_unit(event.unit) % 10}",
+                           alpha=0.6 if row_of[event.unit] != event.unit else 1.0)
+        ax.set_yticks(range(len(labels)), labels, fontsize="x-small")
         ax.set_title(f"{system.name}: one layer", fontsize="small")
     axes[-1, 0].set_xlabel("time (µs)")
     return _png(fig)
+
+
+def _gantt_rows(units: set[str], most: int = 16) -> dict[str, str]:
+    """A row label per unit instance: the instance itself, or its unit type (``pim[*]``) when rows would crowd."""
+    if len(units) <= most:
+        return {unit: unit for unit in units}
+    return {unit: unit.split("[")[0] + "[*]" for unit in units}
 
 
 def hash_unit(unit: str) -> int:
