@@ -7,7 +7,7 @@ software tags are written into the files, so equal results give equal bytes.
 
 Figures of a run: step time per system, energy per token by category, area by
 component, a roofline view of each system's ops (achieved FLOP/s against
-arithmetic intensity, with the system's peak), and a timeline of one layer per
+arithmetic intensity, with the system's peak), and a timeline of the simulated layer block per
 unit. Figures of a sweep: the energy-per-token against tokens/s plane with each
 system's Pareto front.
 """
@@ -136,7 +136,7 @@ def layer_timeline(result: ExperimentResult) -> bytes:
                            (rows[row_of[event.unit]] - 0.4, 0.8), color=f"C{hash_unit(event.unit) % 10}",
                            alpha=0.6 if row_of[event.unit] != event.unit else 1.0)
         ax.set_yticks(range(len(labels)), labels, fontsize="x-small")
-        ax.set_title(f"{system.name}: one layer", fontsize="small")
+        ax.set_title(f"{system.name}: the simulated block of layers (run {system.repeat} times)", fontsize="small")
     axes[-1, 0].set_xlabel("time (µs)")
     return _png(fig)
 

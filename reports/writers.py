@@ -87,7 +87,7 @@ def timeline_events(result: ExperimentResult) -> list[dict]:
     events = []
     for pid, system in enumerate(result.systems, start=1):
         events.append({"ph": "M", "name": "process_name", "pid": pid, "tid": 0,
-                       "args": {"name": f"{system.name} ({system.kind}), one layer"}})
+                       "args": {"name": f"{system.name} ({system.kind}), simulated layer block x{system.repeat}"}})
         units = sorted({e.unit for e in result.timelines.get(system.name, ())})
         tids = {unit: i for i, unit in enumerate(units, start=1)}
         for unit, tid in tids.items():
