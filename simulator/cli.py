@@ -81,7 +81,7 @@ def _parser() -> argparse.ArgumentParser:
                        help="trace file to write (default: NAME.trace.json in the current folder)")
     trace.set_defaults(handler=cmd_trace)
     listing = sub.add_parser("list", help="list accelerator kinds, presets and models")
-    listing.add_argument("what", nargs="?", choices=["kinds", "presets", "models", "all"], default="all")
+    listing.add_argument("what", nargs="?", choices=["kinds", "presets", "models", "dram", "pim-memories", "all"], default="all")
     listing.set_defaults(handler=cmd_list)
     return parser
 
@@ -170,6 +170,7 @@ def cmd_list(args: argparse.Namespace, console: Console) -> int:
     out = Console(highlight=False)
     sections: dict[str, Callable[[], list[str]]] = {
         "kinds": registry.kinds, "presets": _presets_with_kind, "models": _models,
+        "dram": _dram_presets, "pim-memories": _pim_memories,
     }
     chosen = sections if args.what == "all" else {args.what: sections[args.what]}
     for title, items in chosen.items():
@@ -181,6 +182,18 @@ def cmd_list(args: argparse.Namespace, console: Console) -> int:
 
 def _presets_with_kind() -> list[str]:
     return [f"{name} ({registry.preset_spec(name)['kind']})" for name in registry.presets()]
+
+
+def _dram_presets() -> list[str]:
+    from arch.dram import list_presets
+
+    return list_presets()
+
+
+def _pim_memories() -> list[str]:
+    from arch.pim.spec import memory_presets
+
+    return memory_presets()
 
 
 def _models() -> list[str]:

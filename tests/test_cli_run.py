@@ -61,6 +61,8 @@ def test_list_shows_kinds_presets_and_models(cli):
     code, out, err = cli("list")
     assert code == 0
     assert "systolic" in out and "tpuv4-like (systolic)" in out and "llama2-7b" in out
+    assert "neupims (neupims)" in out and "a100-80gb (gpu)" in out and "duplex (duplex)" in out
+    assert "hbm2-neupims" in out and "samsung-hbm-pim" in out  # DRAM devices and PIM memories
 
 
 def test_quickstart_validates(cli):
