@@ -11,9 +11,11 @@ transfer, never per cycle. Time is integer cycles of the system clock.
 Determinism: processes are created in schedule order and SimPy resolves
 simultaneous events in the order they were scheduled, so equal inputs give
 equal timelines. Faithfulness limits, stated: a task does not start loading
-before its unit is free (no prefetch across ops); memory latency is paid once per
-transfer and overlaps nothing else of that transfer; a transfer holds the whole
-memory bandwidth for its duration, so contention is resolved tile by tile.
+before its unit is free (no prefetch across ops); a tile's data arrives
+``latency_cycles`` after its transfer ends while the next transfer proceeds (the
+latency is pipelined, not paid back to back); a write is complete latency cycles
+after its transfer; a transfer holds the whole memory bandwidth for its
+duration, so contention is resolved tile by tile.
 
 Holds: a task whose cost names memories in ``holds`` claims each of them once
 its unit is free and keeps it until it ends, so no other task's transfer uses
@@ -112,12 +114,23 @@ class Engine:
         return moved[0]
 
     def _loader(self, reads, memory, channel, slots, loaded, moved):
+        """Loads tiles back to back; each arrives ``latency_cycles`` after its transfer, in order."""
+        last_arrival = 0
         for nbytes in reads:
             yield slots.get(1)
-            yield from self._transfer(nbytes, memory, channel, moved)
-            yield loaded.put(nbytes)
+            yield from self._transfer(nbytes, memory, channel, moved, with_latency=False)
+            latency = memory.latency_cycles if memory is not None and nbytes > 0 else 0
+            last_arrival = max(self.env.now + latency, last_arrival)
+            if last_arrival > self.env.now:
+                self.env.process(self._arrive(loaded, nbytes, last_arrival - self.env.now))
+            else:
+                yield loaded.put(nbytes)
 
-    def _transfer(self, nbytes, memory, channel, moved):
+    def _arrive(self, loaded, nbytes, delay):
+        yield self.env.timeout(delay)
+        yield loaded.put(nbytes)
+
+    def _transfer(self, nbytes, memory, channel, moved, with_latency=True):
         if memory is None or nbytes <= 0:
             return
         cycles = transfer_cycles(nbytes, memory)
@@ -128,7 +141,7 @@ class Engine:
                 yield claim
                 yield self.env.timeout(cycles)
         moved[0] += cycles
-        if memory.latency_cycles:
+        if with_latency and memory.latency_cycles:
             yield self.env.timeout(memory.latency_cycles)
 
 

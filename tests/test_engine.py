@@ -92,6 +92,15 @@ def test_latency_is_paid_per_transfer():
     assert log(events) == [("a", "pe[0]", 0, 18)]
 
 
+def test_latency_overlaps_the_next_tile_transfer():
+    # 100 bytes in 2 tiles at 10 B/cycle, latency 7: loads 0-5 and 5-10 back to back, arriving
+    # at 12 and 17; compute 1 cycle each: 12-13 and 17-18. (Paying latency back to back would end at 25.)
+    memories = (Memory("dram", bytes_per_cycle=10, latency_cycles=7),)
+    events = simulate(schedule([task("a", cycles=2, read=100, steps=2)], memories=memories))
+    assert log(events) == [("a", "pe[0]", 0, 18)]
+    assert events[0].memory_cycles == 10
+
+
 def test_same_schedule_same_timeline():
     units = (Unit("pe", ALL, count=2),)
     tasks = [task(f"t{i}", instance=i % 2, cycles=3 + i, read=50 * i, steps=1 + i % 3) for i in range(12)]
