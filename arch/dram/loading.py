@@ -6,11 +6,11 @@ Duplicate keys are errors (``workloads.yamlio``); an unknown preset name gets a
 
 from __future__ import annotations
 
-import difflib
 from pathlib import Path
 from typing import Any, Mapping
 
 from arch.dram.spec import DramSpec
+from arch.tech.errors import hint_clause
 from workloads.yamlio import load_yaml_file
 
 PRESET_DIR = Path(__file__).with_name("presets")
@@ -24,9 +24,8 @@ def list_presets() -> list[str]:
 def load_preset(name: str) -> DramSpec:
     """The bundled preset called ``name``."""
     if name not in list_presets():
-        close = difflib.get_close_matches(name, list_presets(), n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
-        raise ValueError(f"unknown DRAM preset {name!r}{hint} (known: {', '.join(list_presets())})")
+        raise ValueError(f"unknown DRAM preset {name!r}{hint_clause(name, list_presets())} "
+                         f"(known: {', '.join(list_presets())})")
     return spec_from_yaml(PRESET_DIR / f"{name}.yaml")
 
 

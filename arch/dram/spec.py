@@ -10,11 +10,11 @@ the burst's length on the data bus in clock cycles (not beats).
 
 from __future__ import annotations
 
-import difflib
 from enum import Enum
 from pydantic import BaseModel, Field, PositiveFloat, PositiveInt, PrivateAttr, field_validator, model_validator
 
 from arch.dram.commands import Command, Level
+from arch.tech.errors import hint_clause
 from arch.dram.constraints import (
     CompiledTiming,
     TimingConstraint,
@@ -231,7 +231,5 @@ class DramSpec(_Frozen):
 
 
 def _unknown_message(name: str, known: set[str]) -> str:
-    close = difflib.get_close_matches(name, sorted(known), n=1)
-    hint = f"; did you mean {close[0]!r}?" if close else ""
-    return f"timing_cycles.{name}: unknown parameter for this standard{hint}"
+    return f"timing_cycles.{name}: unknown parameter for this standard{hint_clause(name, known)}"
 

@@ -16,8 +16,6 @@ and what was expected.
 
 from __future__ import annotations
 
-import difflib
-
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
@@ -26,6 +24,7 @@ from pydantic import Field, PositiveFloat, PositiveInt, field_validator, model_v
 
 from arch.contract import SpecBase
 from arch.dram import DramSpec, load_preset, spec_from_mapping
+from arch.tech.errors import hint_clause
 from arch.systolic.spec import SystolicSpec
 from workloads.yamlio import load_yaml_file
 
@@ -133,9 +132,8 @@ def _resolve_dram(value: Any, changes: dict[str, Any]) -> DramSpec:
 def load_memory(name: str) -> dict[str, Any]:
     """The raw mapping of a bundled PIM memory preset."""
     if name not in memory_presets():
-        close = difflib.get_close_matches(name, memory_presets(), n=2, cutoff=0.5)
-        hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
-        raise ValueError(f"unknown PIM memory preset {name!r}{hint} (known: {', '.join(memory_presets())})")
+        raise ValueError(f"unknown PIM memory preset {name!r}{hint_clause(name, memory_presets())} "
+                         f"(known: {', '.join(memory_presets())})")
     return load_yaml_file(MEMORY_DIR / f"{name}.yaml")
 
 

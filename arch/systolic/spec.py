@@ -7,12 +7,12 @@ half (one buffer) must hold one array row of PE words.
 
 from __future__ import annotations
 
-import difflib
 from typing import Literal
 
 from pydantic import Field, NonNegativeFloat, PositiveFloat, PositiveInt, ValidationInfo, field_validator
 
 from arch.contract import SpecBase
+from arch.tech.errors import did_you_mean
 
 # Bits of each PE datatype; an op whose activations are wider than this is rejected.
 PE_DTYPE_BITS = {"int8": 8, "fp8": 8, "fp16": 16, "bf16": 16, "fp32": 32}
@@ -76,9 +76,8 @@ class SystolicSpec(SpecBase):
     @classmethod
     def _known_dataflow(cls, value):
         if isinstance(value, str) and value not in DATAFLOWS:
-            close = difflib.get_close_matches(value, DATAFLOWS, n=1, cutoff=0.3)
-            hint = f"did you mean {close[0]!r}? " if close else ""
-            raise ValueError(f"unknown dataflow {value!r}; {hint}expected 'ws', 'os' or 'is'")
+            raise ValueError(f"unknown dataflow {value!r};{did_you_mean(value, DATAFLOWS)} "
+                             "expected 'ws', 'os' or 'is'")
         return value
 
     @field_validator("ifmap_sram_bytes", "filter_sram_bytes", "ofmap_sram_bytes")

@@ -57,6 +57,12 @@ def did_you_mean(name: str, candidates: Iterable[str]) -> str:
     return " did you mean " + " or ".join(repr(m) for m in matches) + "?"
 
 
+def hint_clause(name: str, candidates: Iterable[str]) -> str:
+    """``"; did you mean ...?"`` to append after a name, or nothing if no candidate is close."""
+    hint = did_you_mean(name, candidates)
+    return f";{hint}" if hint else ""
+
+
 def unknown_name(kind: str, name: object, candidates: Iterable[str],
                  context: str = "") -> UnknownNameError:
     """An :class:`UnknownNameError` for ``name`` (a ``kind``, e.g. "DRAM path") with a
