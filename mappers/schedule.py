@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Mapping
+from typing import Callable, Mapping
 
 import networkx as nx
 
@@ -62,8 +62,9 @@ def map_workload(workload: Workload, accel: Accelerator, mapping: Mapping | None
     ``accel.op_cost``.
     """
     units = {unit.name: unit for unit in accel.units()}
-    parts = _split_workload(workload, accel, mapping or {})
-    costs = cost_ops(tuple(op for op_parts in parts.values() for op in op_parts), accel, mapping)
+    cost_of = _shape_cached(accel, mapping)  # one memo for the split search and the final costs
+    parts = _split_workload(workload, accel, mapping or {}, cost_of)
+    costs = cost_ops(tuple(op for op_parts in parts.values() for op in op_parts), accel, cost_of)
     free_at = {name: [0] * unit.count for name, unit in units.items()}
     finish: dict[str, int] = {}
     tasks = []
@@ -80,7 +81,8 @@ def map_workload(workload: Workload, accel: Accelerator, mapping: Mapping | None
     return Schedule(tuple(tasks), tuple(units.values()), accel.memories(), accel.clock_hz)
 
 
-def _split_workload(workload: Workload, accel: Accelerator, mapping: Mapping) -> dict[str, tuple[Op, ...]]:
+def _split_workload(workload: Workload, accel: Accelerator, mapping: Mapping,
+                    cost_of: Callable[[Op], OpCost]) -> dict[str, tuple[Op, ...]]:
     """Each op's parts: GEMMs and vector ops split across their unit's instances, collectives whole.
 
     A ``split_dim`` from the mapping applies to GEMMs; vector ops are cut along rows.
@@ -88,7 +90,6 @@ def _split_workload(workload: Workload, accel: Accelerator, mapping: Mapping) ->
     counts = {unit.name: unit.count for unit in accel.units()}
     limit = int(mapping.get("split_cores", 0)) or None
     dims = (mapping["split_dim"],) if mapping.get("split_dim") else None
-    cost_of = _shape_cached(accel, mapping)
     parts = {}
     for op in workload.ops:
         # an op splits across the instances of the unit its cost names
@@ -120,18 +121,12 @@ def _bytes_per_cycle(accel: Accelerator, memory_name: str) -> float:
     return memory.bytes_per_cycle * memory.channels if memory else float("inf")
 
 
-def cost_ops(ops: tuple[Op, ...], accel: Accelerator, mapping: Mapping | None) -> dict[str, OpCost]:
-    """Each op's cost; ops that differ only in name and layer share one evaluation."""
-    by_shape: dict[Op, OpCost] = {}
-    costs = {}
+def cost_ops(ops: tuple[Op, ...], accel: Accelerator, cost_of: Callable[[Op], OpCost]) -> dict[str, OpCost]:
+    """Each op's cost by name, through ``cost_of`` (ops that differ only in name and layer share one)."""
     for op in ops:
         if not accel.supports(op):
             raise UnsupportedOpError(f"{accel.kind}: no unit runs {op.kind.value} ops (op {op.name!r})")
-        shape = dataclasses.replace(op, name="", layer=-1)
-        if shape not in by_shape:
-            by_shape[shape] = accel.op_cost(op, mapping)
-        costs[op.name] = by_shape[shape]
-    return costs
+    return {op.name: cost_of(op) for op in ops}
 
 
 def _order_key(workload: Workload):
