@@ -8,6 +8,8 @@ pydantic error into these problems, adding "did you mean" for unknown keys.
 from __future__ import annotations
 
 import difflib
+import re
+import reprlib
 import types
 import typing
 from dataclasses import dataclass
@@ -81,12 +83,34 @@ def _message(item: dict, loc: tuple, model: type[BaseModel]) -> str:
     if kind == "missing":
         return "required key is missing"
     message = item["msg"].removeprefix("Value error, ")
-    return f"{message} (got {_short(value)})"
+    return f"{message} (got {_short(value)}){number_hint(value)}"
+
+
+# Bounded rendering: a value may be a huge (alias-expanded) structure, so it is never
+# repr()'d whole; reprlib stops after a few items per level and a few levels.
+_REPR = reprlib.Repr()
+_REPR.maxlevel, _REPR.maxdict, _REPR.maxlist, _REPR.maxtuple, _REPR.maxset = 3, 4, 4, 4, 4
+_REPR.maxstring, _REPR.maxother, _REPR.maxlong = 60, 60, 40
 
 
 def _short(value: Any) -> str:
-    text = repr(value)
+    text = _REPR.repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+# YAML 1.1 (PyYAML) reads a float only with a dot and a signed exponent: 6.4e10 is a string.
+_UNSIGNED_EXPONENT = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)[eE]\d+$")
+
+
+def number_hint(value: Any) -> str:
+    """For a string such as ``'6.4e10'``: how to write it so YAML reads a number."""
+    if not (isinstance(value, str) and _UNSIGNED_EXPONENT.match(value.strip())):
+        return ""
+    mantissa, exponent = re.split("[eE]", value.strip())
+    mantissa = mantissa if "." in mantissa else f"{mantissa}.0"  # YAML 1.1 needs the dot too
+    number = float(value)
+    plain = f" or {int(number)}" if number.is_integer() and abs(number) < 1e18 else ""
+    return f"; YAML reads {value!r} as text, not a number: write {mantissa}e+{exponent}{plain}"
 
 
 def _is_union_tag(part: Any) -> bool:

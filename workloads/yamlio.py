@@ -1,9 +1,19 @@
-"""Strict YAML reading shared by every layer: duplicate keys are errors.
+"""Strict, bounded YAML reading shared by every layer.
 
 PyYAML silently keeps the last of two equal keys; a simulator whose results
-depend on which one won must not. :func:`load_yaml` raises
-:class:`YamlError` with the line and column of the duplicate, and wraps PyYAML's
-own syntax errors in the same type so callers handle one error class.
+depend on which one won must not, so a key given twice in one mapping is a
+:class:`YamlError` with both lines. A merge key (``<<: *defaults``) is YAML's own
+way of overriding, so keys written next to it replace the merged ones, as the
+YAML merge-key specification says.
+
+Hostile input is bounded before any value is built: a file over
+:data:`MAX_FILE_BYTES`, a binary or non-UTF-8 file, a document whose aliases
+expand to more than :data:`MAX_NODES` nodes (the "billion laughs" alias bomb:
+the composed node graph is small, its expansion exponential), and nesting deeper
+than :data:`MAX_DEPTH` are all errors that name the limit. Node counting walks the
+composed graph once, memoised per node, so a bomb is refused in linear time.
+PyYAML's syntax errors are wrapped in the same :class:`YamlError`, so callers
+handle one error class.
 """
 
 from __future__ import annotations
@@ -13,9 +23,17 @@ from typing import Any
 
 import yaml
 
+# Limits on one YAML document. An experiment file is a few hundred nodes and a few KB;
+# the largest shipped data file (arch/tech/components.yaml) is under 50 KB.
+MAX_FILE_BYTES = 4 * 1024 * 1024
+MAX_NODES = 200_000  # nodes after alias expansion
+MAX_DEPTH = 64  # nested mappings / sequences
+
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+
 
 class YamlError(ValueError):
-    """Malformed YAML or a duplicate key, with the file and position."""
+    """Malformed, oversized or binary YAML, or a duplicate key, with the file and position."""
 
 
 class _StrictLoader(yaml.SafeLoader):
@@ -23,17 +41,19 @@ class _StrictLoader(yaml.SafeLoader):
 
 
 def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
-    loader.flatten_mapping(node)
     seen: dict[Any, yaml.Node] = {}
     for key_node, _ in node.value:
+        if key_node.tag == _MERGE_TAG:
+            continue  # merged keys may be overridden by the keys written here
         key = loader.construct_object(key_node, deep=deep)
         if key in seen:
             mark = key_node.start_mark
             raise YamlError(
-                f"duplicate key {key!r} at line {mark.line + 1}, column {mark.column + 1} "
+                f"duplicate key {_short_key(key)} at line {mark.line + 1}, column {mark.column + 1} "
                 f"(first defined at line {seen[key].start_mark.line + 1})"
             )
         seen[key] = key_node
+    loader.flatten_mapping(node)  # merged keys first, then this mapping's own: the own ones win
     return loader.construct_mapping(node, deep=deep)
 
 
@@ -41,23 +61,102 @@ _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _c
 
 
 def load_yaml(text: str, source: str = "<string>") -> Any:
+    """Parse one YAML document with duplicate keys rejected and its size and depth bounded."""
+    if len(text) > MAX_FILE_BYTES:
+        raise YamlError(f"{source}: {len(text)} characters is over the {MAX_FILE_BYTES}-byte limit for a YAML file")
+    if "\x00" in text:
+        raise YamlError(f"{source}: holds a NUL character: this is a binary file, not YAML text")
+    loader = _StrictLoader(text)
     try:
-        return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - SafeLoader subclass
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        check_node_limits(node)
+        return loader.construct_document(node)
     except YamlError as err:
         raise YamlError(f"{source}: {err}") from None
+    except RecursionError:
+        raise YamlError(f"{source}: nesting is too deep (at most {MAX_DEPTH} levels)") from None
     except yaml.YAMLError as err:
         raise YamlError(f"{source}: malformed YAML: {_describe(err)}") from None
+    finally:
+        loader.dispose()
 
 
 def load_yaml_file(path: str | Path) -> Any:
+    """Read and parse ``path`` (UTF-8 text, at most :data:`MAX_FILE_BYTES`)."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        size = path.stat().st_size
+        if path.is_dir():
+            raise YamlError(f"{path}: is a folder, not a YAML file")
+        if size > MAX_FILE_BYTES:
+            raise YamlError(f"{path}: {size} bytes is over the {MAX_FILE_BYTES}-byte limit for a YAML file")
+        data = path.read_bytes()
     except FileNotFoundError:
         raise YamlError(f"{path}: file not found") from None
     except OSError as err:
         raise YamlError(f"{path}: cannot read file ({err.strerror})") from None
-    return load_yaml(text, str(path))
+    return load_yaml(decode_text(data, str(path)), str(path))
+
+
+def decode_text(data: bytes, source: str) -> str:
+    """``data`` as UTF-8 text; a binary or otherwise encoded file is a :class:`YamlError` naming the byte."""
+    if b"\x00" in data[:8192]:
+        raise YamlError(f"{source}: holds NUL bytes: this is a binary file, not YAML text")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise YamlError(f"{source}: not UTF-8 text (byte 0x{data[err.start]:02x} at offset {err.start}); "
+                        "save the file as UTF-8") from None
+
+
+def check_node_limits(root: yaml.Node) -> None:
+    """Raise :class:`YamlError` if ``root`` expands to over :data:`MAX_NODES` nodes or :data:`MAX_DEPTH` levels.
+
+    A depth-first walk with sizes and depths memoised per node object, so an
+    alias (a second reference to one node) costs one lookup, however large its
+    expansion.
+    """
+    size: dict[int, int] = {}
+    depth: dict[int, int] = {}
+    on_path = {id(root)}
+    stack = [(root, iter(_children(root)))]
+    while stack:
+        node, pending = stack[-1]
+        child = next(pending, None)
+        if child is not None:
+            if id(child) in on_path:
+                raise YamlError(f"the alias at line {child.start_mark.line + 1} refers to a node that holds it")
+            if id(child) not in size:
+                if len(stack) >= MAX_DEPTH:
+                    raise YamlError(f"nesting is deeper than {MAX_DEPTH} levels (line {child.start_mark.line + 1})")
+                on_path.add(id(child))
+                stack.append((child, iter(_children(child))))
+            continue
+        stack.pop()
+        on_path.discard(id(node))
+        children = _children(node)
+        size[id(node)] = 1 + sum(size[id(c)] for c in children)
+        depth[id(node)] = 1 + max((depth[id(c)] for c in children), default=0)
+        if size[id(node)] > MAX_NODES:
+            raise YamlError(f"the document expands to more than {MAX_NODES} nodes (aliases counted at every "
+                            f"use, line {node.start_mark.line + 1}); write the data out or use fewer aliases")
+        if depth[id(node)] > MAX_DEPTH:
+            raise YamlError(f"nesting is deeper than {MAX_DEPTH} levels (line {node.start_mark.line + 1})")
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
+
+
+def _short_key(key: Any) -> str:
+    text = repr(key) if isinstance(key, (str, int, float, bool)) or key is None else f"<{type(key).__name__}>"
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _describe(err: yaml.YAMLError) -> str:
