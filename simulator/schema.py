@@ -12,6 +12,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, PositiveInt, model_validator
 
+from simulator.search_spec import SearchSpec
+
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 
 
@@ -128,4 +130,5 @@ class ExperimentSpec(Strict):
     systems: list[SystemEntry] = Field(min_length=1)
     report: ReportSpec = Field(default_factory=ReportSpec)
     sweep: SweepSpec | None = None
+    search: SearchSpec | None = None   # a design search (simulator/search_spec.py)
     tech: TechBlock = Field(default_factory=TechBlock)

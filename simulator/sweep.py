@@ -47,12 +47,12 @@ def load_sweep(path: str | Path) -> tuple[dict, list[SweepPoint]]:
 def expand(raw: Mapping, source: str, base_dir: Path) -> list[SweepPoint]:
     grid = raw["sweep"]["grid"]
     keys = list(grid)
-    problems = [p for key in keys for p in _check_key(key, raw)]
+    problems = [p for key in keys for p in check_key(key, raw)]
     if problems:
         raise InputError(source, problems)
     points, problems = [], []
     for index, values in enumerate(itertools.product(*(grid[k] for k in keys))):
-        variant = _apply(raw, dict(zip(keys, values)))
+        variant = apply_values(raw, dict(zip(keys, values)))
         try:
             experiment = parse_experiment(variant, source, base_dir)
         except InputError as err:
@@ -65,7 +65,8 @@ def expand(raw: Mapping, source: str, base_dir: Path) -> list[SweepPoint]:
     return points
 
 
-def _check_key(key: str, raw: Mapping) -> list[Problem]:
+def check_key(key: str, raw: Mapping, block: str = "sweep.grid") -> list[Problem]:
+    """Problems with a dotted key of a grid (or of a search's parameters, ``block``)."""
     parts = key.split(".")
     names = [s.get("name") for s in raw.get("systems", []) if isinstance(s, Mapping)]
     if parts[0] == "workload" and len(parts) == 2:
@@ -73,13 +74,15 @@ def _check_key(key: str, raw: Mapping) -> list[Problem]:
     if parts[0] == "systems" and len(parts) >= 4 and parts[2] == "arch":
         if parts[1] in names:
             return []
-        return [Problem(f"sweep.grid.{key}", f"no system named {parts[1]!r}{suggest(parts[1], names)}")]
-    return [Problem(f"sweep.grid.{key}", "expected 'workload.<field>' or 'systems.<name>.arch.<field>'")]
+        return [Problem(f"{block}.{key}", f"no system named {parts[1]!r}{suggest(parts[1], names)}")]
+    return [Problem(f"{block}.{key}", "expected 'workload.<field>' or 'systems.<name>.arch.<field>'")]
 
 
-def _apply(raw: Mapping, values: Mapping[str, Any]) -> dict:
+def apply_values(raw: Mapping, values: Mapping[str, Any]) -> dict:
+    """A copy of ``raw`` with dotted ``values`` set (checked by :func:`check_key`), without sweep or search."""
     variant = copy.deepcopy(dict(raw))
     variant.pop("sweep", None)
+    variant.pop("search", None)
     for key, value in values.items():
         parts = key.split(".")
         if parts[0] == "workload":
