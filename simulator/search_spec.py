@@ -15,7 +15,7 @@
       trials: 200
       seed: 0                              # default: the experiment's seed
 
-The schema here checks shapes and ranges; :func:`search_problems` checks what
+The schema here checks shapes and ranges; :func:`simulator.search.search_problems` checks what
 needs the rest of the file (the system exists, each key is a sweep-style path,
 each parameter's extreme values give a valid experiment).
 """
