@@ -87,6 +87,11 @@ class WorkloadSpec(Strict):
     # decode only: each request's KV length, drawn from a distribution with the experiment
     # seed or listed; replaces seq_len (checks in simulator/workload_spec.py)
     kv_lens: LengthSpec | list[PositiveInt] | None = None
+    # how attention runs (workloads/attention.py): unfused score/softmax/context or a fused kernel;
+    # softmax_passes (unfused only): reads of the score matrix; kv_splits: split-KV chunks
+    attention: Literal["unfused", "flash2", "flashdecoding", "flashdecoding++"] = "unfused"
+    softmax_passes: Literal[1, 2, 3] = 1
+    kv_splits: PositiveInt | None = Field(None, le=1 << 10)
 
     @model_validator(mode="after")
     def _model_or_ops(self) -> "WorkloadSpec":

@@ -36,7 +36,8 @@ from workloads.tracefile import import_workload
 
 # Keys a trace file fixes by itself; giving one next to ``trace`` is an error.
 _TRACE_FIXES = ("phase", "batch", "seq_len", "kv_lens", "weight_bits", "act_bits", "kv_bits",
-                "weight_group_size", "scale_bits", "tp", "serving")
+                "weight_group_size", "scale_bits", "tp", "serving", "attention", "softmax_passes", "kv_splits")
+_ATTENTION_KEYS = ("attention", "softmax_passes", "kv_splits")
 
 
 def build_workload(spec: WorkloadSpec, source: str = "workload", *, seed: int = 0) -> Workload:
@@ -58,6 +59,7 @@ def build_workload(spec: WorkloadSpec, source: str = "workload", *, seed: int = 
         config, phase=spec.phase, batch=spec.batch, seq_len=spec.seq_len,
         weight_bits=spec.weight_bits, act_bits=spec.act_bits, kv_bits=spec.kv_bits,
         weight_group_size=spec.weight_group_size, scale_bits=spec.scale_bits, tp=spec.tp,
+        attention=spec.attention, softmax_passes=spec.softmax_passes, kv_splits=spec.kv_splits,
     ), "workload", source)
 
 
@@ -76,7 +78,7 @@ def _guarded(build, path: str, source: str):
 def workload_problems(spec: WorkloadSpec) -> list[Problem]:
     """Rules for ``trace`` and ``kv_lens`` that the schema alone cannot express."""
     given = spec.model_fields_set
-    problems = []
+    problems = _attention_problems(spec)
     if spec.trace is not None:
         clashing = [key for key in _TRACE_FIXES if key in given]
         if clashing:
@@ -97,6 +99,24 @@ def workload_problems(spec: WorkloadSpec) -> list[Problem]:
     if isinstance(spec.kv_lens, list) and "batch" in given and len(spec.kv_lens) != spec.batch:
         problems.append(Problem("workload.kv_lens", (
             f"lists {len(spec.kv_lens)} lengths but batch is {spec.batch}: give one length per request")))
+    return problems
+
+
+def _attention_problems(spec: WorkloadSpec) -> list[Problem]:
+    """The attention keys need a model's layers and fit together (workloads/attention.py)."""
+    given = [key for key in _ATTENTION_KEYS if key in spec.model_fields_set]
+    if given and (spec.ops is not None or spec.phase == "serving"):
+        where = "an 'ops' list" if spec.ops is not None else "phase 'serving'"
+        return [Problem(f"workload.{given[0]}", f"attention algorithms apply to a model's prefill or decode "
+                                                 f"layers, not to {where}: remove {given[0]!r}")]
+    problems = []
+    if spec.softmax_passes != 1 and spec.attention != "unfused":
+        problems.append(Problem("workload.softmax_passes", (
+            f"applies to attention 'unfused' (a fused kernel keeps its scores on chip), got attention "
+            f"{spec.attention!r}")))
+    if spec.kv_splits is not None and spec.attention not in ("flashdecoding", "flashdecoding++"):
+        problems.append(Problem("workload.kv_splits", (
+            f"applies to attention 'flashdecoding' or 'flashdecoding++', got attention {spec.attention!r}")))
     return problems
 
 
@@ -128,7 +148,8 @@ def decode_batch_workload(config: ModelConfig, kv_lens: np.ndarray, spec: Worklo
                   query_tokens=np.ones(size, np.int64), kv_tokens=np.asarray(kv_lens, np.int64) + 1)
     workload = iteration_workload(config, batch, spec.weight_bits, spec.act_bits, spec.kv_bits,
                                   weight_group_size=spec.weight_group_size,
-                                  scale_bits=spec.scale_bits, tp=spec.tp)
+                                  scale_bits=spec.scale_bits, tp=spec.tp, attention=spec.attention,
+                                  softmax_passes=spec.softmax_passes, kv_splits=spec.kv_splits)
     mean = float(np.mean(kv_lens))
     return dataclasses.replace(workload, name=f"{config.name}-decode-b{size}-kvmean{mean:.0f}",
                                meta=workload.meta + (("kv_lens_min", int(np.min(kv_lens))),

@@ -17,7 +17,9 @@ What is modelled, and how faithfully:
   prefill, batch in decode) against weights; biases add ``extra_bytes``.
 - Attention is a batched GEMM per KV group (``count`` = batch x kv_heads, ``m`` =
   query heads per group x query tokens), so grouped-query attention reads each K/V
-  head once per group. Decode reads K/V from the cache (operand ``kv``, ``kv_bits``)
+  head once per group. The ``attention`` algorithm (:mod:`workloads.attention`)
+  decides its ops: unfused score / softmax / context (the names above), or one
+  fused ``attention`` op (plus ``attn_reduce`` when the KV is split). Decode reads K/V from the cache (operand ``kv``, ``kv_bits``)
   over ``seq_len + 1`` positions; prefill attends over the prompt's own K/V
   (operand ``activation``). Prefill computes the full ``seq_len x seq_len`` score
   matrix: causal masking's skipped half is not subtracted.
@@ -44,6 +46,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from workloads.attention import SOFTMAX_PASSES, AttentionAlgorithm, attention_ops
 from workloads.graph import Workload
 from workloads.models import SMALL_PARAM_BITS, ModelConfig, Position
 from workloads.op import Op, OpKind, Operand, Phase
@@ -65,6 +68,9 @@ class _Step:
     act_bits: float
     kv_bits: float
     quant: WeightQuant = WeightQuant()
+    attention: AttentionAlgorithm = AttentionAlgorithm.UNFUSED
+    softmax_passes: int = 1
+    kv_splits: int | None = None  # None: workloads.attention's heuristic
 
     @property
     def query_len(self) -> int:
@@ -132,20 +138,13 @@ def _attention(step: _Step, core: "AttentionCore | None" = None) -> tuple[list[O
 
 def attention_core(step: _Step, prefix: str, qk_sources: list[str], requests: int,
                    query_len: int, kv_len: int, operand: Operand) -> tuple[list[Op], Edges]:
-    """Score, softmax and context of ``requests`` alike requests, fed by the projections.
+    """The attention ops of ``requests`` alike requests, fed by the projections; ends in ``o_proj``.
 
-    One batched GEMM per KV group: ``count`` = requests x kv_heads, ``m`` = query
-    heads per group x ``query_len``, over ``kv_len`` positions. Ends in ``o_proj``.
+    Unfused: score, softmax and context, one batched GEMM per KV group (``count`` =
+    requests x kv_heads, ``m`` = query heads per group x ``query_len``, over
+    ``kv_len`` positions); fused algorithms: see :mod:`workloads.attention`.
     """
-    cfg = step.config
-    count, m = requests * cfg.num_kv_heads, cfg.query_groups * query_len
-    score, softmax, context = f"{prefix}attn_score", f"{prefix}softmax", f"{prefix}attn_context"
-    ops = [step.gemm(score, m, cfg.head_dim, kv_len, count=count, operand=operand),
-           step.vector(softmax, OpKind.SOFTMAX, m, kv_len, count=count),
-           step.gemm(context, m, kv_len, cfg.head_dim, count=count, operand=operand)]
-    edges = [(src, score) for src in qk_sources]
-    edges += [(score, softmax), (softmax, context), ("v_proj", context), (context, "o_proj")]
-    return ops, edges
+    return attention_ops(step, prefix, qk_sources, requests, query_len, kv_len, operand)
 
 
 def _uniform_core(step: _Step, qk_sources: list[str]) -> tuple[list[Op], Edges]:
@@ -215,7 +214,9 @@ def _ffn(step: _Step) -> tuple[list[Op], Edges, str]:
 def build_decoder_layer(config: ModelConfig, phase: str | Phase, batch: int, seq_len: int,
                         weight_bits: float = 16, act_bits: float = 16,
                         kv_bits: float = 16, *, weight_group_size: int | None = DEFAULT_GROUP_SIZE,
-                        scale_bits: float = DEFAULT_SCALE_BITS, tp: int = 1) -> Workload:
+                        scale_bits: float = DEFAULT_SCALE_BITS, tp: int = 1,
+                        attention: str | AttentionAlgorithm = AttentionAlgorithm.UNFUSED,
+                        softmax_passes: int = 1, kv_splits: int | None = None) -> Workload:
     """One decoder layer of a prefill or decode step; ``repeat`` = ``num_layers``.
 
     ``seq_len`` is the prompt length (prefill) or the number of tokens already in
@@ -223,12 +224,16 @@ def build_decoder_layer(config: ModelConfig, phase: str | Phase, batch: int, seq
     ``weight_bits``, each weight GEMM's ``extra_bytes`` holds its quantisation
     scales (see :mod:`workloads.quant`). With ``tp > 1`` the ops are those of one
     of ``tp`` tensor-parallel devices, with all-reduces (see :mod:`workloads.parallel`).
+    ``attention``, ``softmax_passes`` and ``kv_splits`` choose the attention
+    algorithm's ops (:mod:`workloads.attention`).
     """
     tp = _positive_int("tp", tp)
+    algorithm = _attention_choice(attention, softmax_passes, kv_splits)
     quant = WeightQuant(_bits("weight_bits", weight_bits), weight_group_size, scale_bits)
     step = _Step(shard_config(config, tp), _parse_phase(phase), _positive_int("batch", batch),
                  _positive_int("seq_len", seq_len), weight_bits,
-                 _bits("act_bits", act_bits), _bits("kv_bits", kv_bits), quant)
+                 _bits("act_bits", act_bits), _bits("kv_bits", kv_bits), quant,
+                 algorithm, softmax_passes, kv_splits)
     ops, edges = _layer_ops(step)
     if tp > 1:
         ops, edges = _with_allreduces(step, ops, edges, tp)
@@ -244,7 +249,8 @@ def build_decoder_layer(config: ModelConfig, phase: str | Phase, batch: int, seq
         meta=(("model", config.name), ("seq_len", seq_len), ("query_len", step.query_len),
               ("kv_len", step.kv_len), ("weight_bits", weight_bits),
               ("act_bits", act_bits), ("kv_bits", kv_bits),
-              ("weight_group_size", weight_group_size), ("scale_bits", scale_bits), ("tp", tp)),
+              ("weight_group_size", weight_group_size), ("scale_bits", scale_bits), ("tp", tp),
+              ("attention", algorithm.value), ("softmax_passes", softmax_passes)),
     )
 
 
@@ -361,6 +367,26 @@ def _bits(name: str, value: Any) -> float:
     if not _is_valid_bits(value):
         raise ValueError(f"{name} must be a number in (0, 64], got {value!r}")
     return value
+
+
+def _attention_choice(attention: str | AttentionAlgorithm, softmax_passes: int,
+                      kv_splits: int | None) -> AttentionAlgorithm:
+    try:
+        algorithm = AttentionAlgorithm(attention)
+    except ValueError:
+        raise ValueError(f"attention must be one of {', '.join(a.value for a in AttentionAlgorithm)}, "
+                         f"got {attention!r}") from None
+    if softmax_passes not in SOFTMAX_PASSES:
+        raise ValueError(f"softmax_passes must be one of {SOFTMAX_PASSES}, got {softmax_passes!r}")
+    if softmax_passes != 1 and algorithm is not AttentionAlgorithm.UNFUSED:
+        raise ValueError(f"softmax_passes applies to attention 'unfused' (a fused kernel keeps its scores "
+                         f"on chip), got softmax_passes {softmax_passes} with attention {algorithm.value!r}")
+    if kv_splits is not None:
+        _positive_int("kv_splits", kv_splits)
+        if not algorithm.splits_kv:
+            raise ValueError(f"kv_splits applies to attention 'flashdecoding' or 'flashdecoding++', "
+                             f"got attention {algorithm.value!r}")
+    return algorithm
 
 
 def _parse_phase(phase: str | Phase) -> Phase:

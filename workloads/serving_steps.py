@@ -31,8 +31,9 @@ from typing import Any
 import numpy as np
 
 from workloads.graph import Workload
-from workloads.layers import (Edges, _bits, _layer_ops, _positive_int, _Step, _with_allreduces,
-                              attention_core)
+from workloads.attention import AttentionAlgorithm
+from workloads.layers import (Edges, _attention_choice, _bits, _layer_ops, _positive_int, _Step,
+                              _with_allreduces, attention_core)
 from workloads.models import ModelConfig
 from workloads.op import Op, Operand, Phase
 from workloads.parallel import shard_config
@@ -54,14 +55,22 @@ class _IterationStep(_Step):
 def iteration_workload(config: ModelConfig, batch: Batch, weight_bits: float = 16,
                        act_bits: float = 16, kv_bits: float = 16, *,
                        weight_group_size: int | None = DEFAULT_GROUP_SIZE,
-                       scale_bits: float = DEFAULT_SCALE_BITS, tp: int = 1) -> Workload:
-    """One decoder layer of serving iteration ``batch``; ``repeat`` = ``num_layers``."""
+                       scale_bits: float = DEFAULT_SCALE_BITS, tp: int = 1,
+                       attention: str | AttentionAlgorithm = AttentionAlgorithm.UNFUSED,
+                       softmax_passes: int = 1, kv_splits: int | None = None) -> Workload:
+    """One decoder layer of serving iteration ``batch``; ``repeat`` = ``num_layers``.
+
+    ``attention``, ``softmax_passes`` and ``kv_splits`` choose the attention ops
+    as in :func:`workloads.layers.build_decoder_layer`.
+    """
     if batch.size < 1:
         raise ValueError(f"iteration {batch.index} has no requests")
     tp = _positive_int("tp", tp)
     quant = WeightQuant(_bits("weight_bits", weight_bits), weight_group_size, scale_bits)
     step = _IterationStep(shard_config(config, tp), Phase.ANY, batch.size, 1, weight_bits,
                           _bits("act_bits", act_bits), _bits("kv_bits", kv_bits), quant,
+                          attention=_attention_choice(attention, softmax_passes, kv_splits),
+                          softmax_passes=softmax_passes, kv_splits=kv_splits,
                           iteration_tokens=batch.tokens)
     ops, edges = _layer_ops(step, core=lambda s, sources: _mixed_core(s, sources, batch))
     if tp > 1:

@@ -26,7 +26,7 @@ from typing import Any
 
 from workloads.graph import Workload
 from workloads.models import read_mapping
-from workloads.op import Op, OpKind, Operand, Phase
+from workloads.op import Op, OpKind, Operand, Phase, SoftmaxScheme
 
 FORMAT = "xpusim-trace"
 VERSION = 1
@@ -37,8 +37,9 @@ _TOP_DEFAULTS = {"name": None, "phase": "any", "batch": 1, "tokens_per_step": 1,
 _OP_REQUIRED = ("name", "kind", "m", "n")
 _OP_DEFAULTS = {"k": 1, "count": 1, "a_bits": 16, "b_bits": 16, "out_bits": 16,
                 "b_operand": Operand.WEIGHT.value, "phase": Phase.ANY.value, "layer": -1,
-                "extra_bytes": 0, "devices": 1}
-_POSITIVE = ("m", "n", "k", "count", "devices")
+                "extra_bytes": 0, "devices": 1, "passes": 1, "kv_splits": 1,
+                "softmax_scheme": SoftmaxScheme.ONLINE.value}
+_POSITIVE = ("m", "n", "k", "count", "devices", "passes", "kv_splits")
 _BITS = ("a_bits", "b_bits", "out_bits")
 _SCALARS = (str, int, float, bool, type(None))
 
@@ -179,7 +180,8 @@ def _op_errors(index: int, entry: Any) -> list[str]:
 
 def _enum_errors(where: str, entry: dict) -> list[str]:
     errors = []
-    for key, enum in (("kind", OpKind), ("b_operand", Operand), ("phase", Phase)):
+    for key, enum in (("kind", OpKind), ("b_operand", Operand), ("phase", Phase),
+                      ("softmax_scheme", SoftmaxScheme)):
         values = [member.value for member in enum]
         if key in entry and entry[key] not in values:
             errors.append(f"{where}.{key}: must be one of {', '.join(values)}, got {entry[key]!r}")
