@@ -1,0 +1,168 @@
+"""How an op is laid out on a square mesh region and what it costs there (closed form per op).
+
+* **Region**: decode ops run on ``decode_region_pe`` x ``decode_region_pe`` PEs,
+  the others on ``prefill_region_pe`` (WaferLLM §4: the phases use different
+  core counts). A region must fit the program rectangle.
+* **GEMMs** outside decode with more than ``gemv_max_rows`` rows run the
+  selected distributed GEMM (:func:`arch.wafer.kernel.mesh_gemm_kernel`); decode
+  GEMMs (and small ones) run as MeshGEMV with the selected all-reduce. The
+  ``count`` instances of a batched GEMM (attention heads) are stacked along the
+  one of M, K or N (K or N for a GEMV) that pads least -- for ``Q K^T`` this is
+  the reduction (head-segmented, as WaferLLM's dist-GEMM-T reduces each PE's
+  head slice), for ``P V`` the output columns.
+* **Vector ops** put their last dimension along one mesh axis and their rows
+  along the other; RMSNorm needs one small all-reduce (a partial per row),
+  softmax two (max and sum) ([WL] §2.3, the released decode layer).
+* Padding: every dimension is rounded up to a multiple of the region side and
+  the padded MACs, words and cycles are the ones reported.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+
+from arch.costs import OpCost, Traffic
+from arch.capacity import CapacityError
+from arch.wafer.kernel import (ALLREDUCE_ALGORITHMS, GEMM_ALGORITHMS, MESHGEMV_COLORS, mesh_gemm_kernel,
+                               mesh_gemv_kernel, mesh_vector_kernel)
+from arch.wafer.options import GemmAlgorithm, WaferMappingOptions
+from arch.wafer.spec import WaferSpec
+from workloads.op import VECTOR_FLOPS_PER_ELEMENT, Op, OpKind, Phase
+
+UNIT = "mesh"
+FABRIC = "fabric"
+BYTES_PER_WORD = 2
+MAX_STEPS_PER_OP = 64
+REDUCTIONS = {OpKind.NORM: 1, OpKind.SOFTMAX: 2}
+
+
+class RegionError(ValueError):
+    """A region side the program rectangle cannot hold."""
+
+
+@dataclass(frozen=True)
+class MeshCost:
+    """A kernel's result for one op, before it becomes an :class:`OpCost`."""
+
+    cycles: int
+    comm_cycles: int
+    macs: int
+    lane_ops: int
+    sram_reads: int
+    sram_writes: int
+    word_hops: int
+    region_pe: int
+    peak_words_per_pe: int = 0
+    colors_needed: int = 0
+
+    def op_cost(self, overhead_cycles: int) -> OpCost:
+        actions = (("pe.mac", self.macs), ("pe.vector_op", self.lane_ops), ("sram.read", self.sram_reads),
+                   ("sram.write", self.sram_writes), ("fabric.word_hop", self.word_hops))
+        traffic = (Traffic(FABRIC, BYTES_PER_WORD * self.word_hops, 0),)
+        steps = max(1, min(MAX_STEPS_PER_OP, self.region_pe))
+        return OpCost(unit=UNIT, compute_cycles=self.cycles + overhead_cycles, traffic=traffic, steps=steps,
+                      actions=actions)
+
+
+def region_side(spec: WaferSpec, op: Op, options: WaferMappingOptions) -> int:
+    """The side of the square region ``op`` runs on; :class:`RegionError` naming the option if too big."""
+    key = "decode_region_pe" if op.phase is Phase.DECODE else "prefill_region_pe"
+    side = getattr(options, key)
+    if side > spec.max_region_pe:
+        raise RegionError(f"{key}: {side} x {side} PEs do not fit the {spec.mesh_width_pe} x "
+                          f"{spec.mesh_height_pe} program rectangle (largest square side {spec.max_region_pe})")
+    return side
+
+
+def is_gemv(op: Op, options: WaferMappingOptions) -> bool:
+    return op.kind is OpKind.GEMM and (op.phase is Phase.DECODE or op.m <= options.gemv_max_rows)
+
+
+def mesh_cost(spec: WaferSpec, op: Op, options: WaferMappingOptions) -> MeshCost:
+    """The closed-form cost of ``op`` on its region (module docstring)."""
+    p = region_side(spec, op, options)
+    if op.kind is OpKind.GEMM:
+        if is_gemv(op, options):
+            return _gemv(spec, op, options, p)
+        return _gemm(spec, op, options, p)
+    return _vector(spec, op, options, p)
+
+
+def _latency(spec: WaferSpec) -> tuple[int, int, int, int, int]:
+    return (spec.hop_latency_cycles, spec.relay_latency_cycles, spec.link_words_per_cycle,
+            spec.fp16_macs_per_cycle_per_pe, spec.call_overhead_cycles)
+
+
+def _padded(dims: tuple[int, int, int], p: int) -> int:
+    return math.prod(-(-d // p) for d in dims)
+
+
+def gemm_shape(op: Op, p: int) -> tuple[int, int, int]:
+    """(M, K, N) of the GEMM a batched op is costed as: ``count`` stacked where it pads least."""
+    m, k, n, c = op.m, op.k, op.n, op.count
+    options = ((m, c * k, n), (m, k, c * n), (c * m, k, n))
+    return min(options, key=lambda dims: (_padded(dims, p), options.index(dims)))
+
+
+def gemv_shape(op: Op, p: int) -> tuple[int, int, int]:
+    m, k, n, c = op.m, op.k, op.n, op.count
+    options = ((m, c * k, n), (m, k, c * n))
+    return min(options, key=lambda dims: (_padded(dims, p), options.index(dims)))
+
+
+def _gemm(spec: WaferSpec, op: Op, options: WaferMappingOptions, p: int) -> MeshCost:
+    m, k, n = gemm_shape(op, p)
+    alpha, beta, e, c, o_call = _latency(spec)
+    algo = GEMM_ALGORITHMS[options.gemm_algorithm.value]
+    out = _gemm_counts(algo, m, k, n, p, alpha, beta, e, c, o_call, spec.step_sync_cycles, spec.free_colors)
+    cycles, comm, macs, reads, writes, hops, _sent, _busiest, colors, _relays, peak = out
+    _check_fits(spec, op, options.gemm_algorithm, peak, p)
+    return MeshCost(cycles, comm, macs, 0, reads, writes, hops, p, peak, colors)
+
+
+def _gemv(spec: WaferSpec, op: Op, options: WaferMappingOptions, p: int) -> MeshCost:
+    m, k, n = gemv_shape(op, p)
+    alpha, beta, e, c, o_call = _latency(spec)
+    algo = ALLREDUCE_ALGORITHMS[options.allreduce_algorithm.value]
+    out = _gemv_counts(algo, m, k, n, p, options.ktree_phases, options.ktree_groups, alpha, beta, e, c, o_call)
+    cycles, comm, macs, reads, writes, hops, _stages, _paths = out
+    kt, nt = -(-k // p), -(-n // p)
+    return MeshCost(cycles, comm, macs, 0, reads, writes, hops, p, kt * nt + 2 * m * kt + m * nt,
+                    MESHGEMV_COLORS)
+
+
+def _vector(spec: WaferSpec, op: Op, options: WaferMappingOptions, p: int) -> MeshCost:
+    alpha, beta, e, c, o_call = _latency(spec)
+    algo = ALLREDUCE_ALGORITHMS[options.allreduce_algorithm.value]
+    out = _vector_counts(algo, op.count * op.m, op.n, p, VECTOR_FLOPS_PER_ELEMENT[op.kind],
+                         REDUCTIONS.get(op.kind, 0), options.ktree_phases, options.ktree_groups,
+                         alpha, beta, e, c, o_call)
+    cycles, comm, lane_ops, reads, writes, hops = out
+    return MeshCost(cycles, comm, 0, lane_ops, reads, writes, hops, p)
+
+
+def _check_fits(spec: WaferSpec, op: Op, algorithm: GemmAlgorithm, peak_words: int, p: int) -> None:
+    need = BYTES_PER_WORD * peak_words
+    if need > spec.usable_sram_bytes_per_pe:
+        raise CapacityError(
+            f"sram_bytes_per_pe: {algorithm.value} GEMM {op.name!r} ({op.m} x {op.k} x {op.n}, count "
+            f"{op.count}) on {p} x {p} PEs needs {need} bytes of tiles and buffers per PE, but a PE has "
+            f"{spec.usable_sram_bytes_per_pe} usable bytes ({spec.sram_bytes_per_pe} less "
+            f"{spec.reserved_sram_bytes_per_pe} reserved); use meshgemm or cannon, or a larger region")
+
+
+@lru_cache(maxsize=65536)
+def _gemm_counts(*args) -> tuple:
+    return tuple(int(x) for x in mesh_gemm_kernel(*args))
+
+
+@lru_cache(maxsize=65536)
+def _gemv_counts(*args) -> tuple:
+    return tuple(int(x) for x in mesh_gemv_kernel(*args))
+
+
+@lru_cache(maxsize=65536)
+def _vector_counts(*args) -> tuple:
+    return tuple(int(x) for x in mesh_vector_kernel(*args))

@@ -1,0 +1,107 @@
+"""Partitioning a model over a wafer: per-PE residency, pipeline regions, KV capacity, region autotuning.
+
+* **Per-PE residency** of one layer on a ``p x p`` region: every weight GEMM's
+  padded tile ``ceil(k/p) ceil(n/p)`` words (WaferLLM places weights 2-D, [WL]
+  §4) plus the layer's KV cache. With shift-based placement the KV of a row
+  moves to the row above as it fills, so every PE holds ``ceil(kv / p^2)``; with
+  concatenation each new token's KV goes to one row of PEs ([WL] §4, Fig. 5),
+  so a row holds a ``p``-th of the capacity (Table 5's ratio).
+* **Pipeline regions**: a region holds ``floor(usable SRAM / per-layer bytes)``
+  layers; a model needs ``ceil(layers / layers per region)`` regions, which must
+  fit the program rectangle ([WL] §7.5: the 48 KB SRAM "necessitates pipeline
+  parallelism"). At batch 1 a token walks the regions one after another, so
+  the step time is the sum of the layers' times.
+* **KV capacity** (Table 5): the tokens whose KV fits the SRAM the weights and
+  reserved areas leave free over the program rectangle (shift), or one PE row's
+  share of it per region side (concat).
+* **Autotuning**: :func:`autotune_regions` picks the region side per phase that
+  simulates fastest among candidates (WaferLLM autotunes core counts per phase).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from arch.capacity import CapacityError
+from arch.wafer.opcost import BYTES_PER_WORD, gemv_shape
+from arch.wafer.options import KvPlacement
+from arch.wafer.spec import WaferSpec
+from workloads.op import Op, OpKind, Operand
+
+
+@dataclass(frozen=True)
+class Residency:
+    """Bytes one PE holds for one layer, by kind, and the regions a model needs."""
+
+    weight_bytes_per_pe: int
+    kv_bytes_per_pe: int
+    usable_bytes_per_pe: int
+    layers_per_region: int
+    regions: int
+    region_pe: int
+
+    @property
+    def layer_bytes_per_pe(self) -> int:
+        return self.weight_bytes_per_pe + self.kv_bytes_per_pe
+
+
+def _resident_words(op: Op, p: int) -> int:
+    m, k, n = gemv_shape(op, p)
+    return -(-k // p) * -(-n // p)
+
+
+def residency(spec: WaferSpec, ops: tuple[Op, ...], layers: int, p: int,
+              placement: KvPlacement = KvPlacement.SHIFT) -> Residency:
+    """Per-PE residency of a layer graph on ``p x p`` PEs and the regions ``layers`` of it need."""
+    weights = sum(_resident_words(op, p) for op in ops
+                  if op.kind is OpKind.GEMM and op.b_operand is Operand.WEIGHT) * BYTES_PER_WORD
+    kv = sum(_resident_words(op, p) for op in ops
+             if op.kind is OpKind.GEMM and op.b_operand is Operand.KV) * BYTES_PER_WORD
+    if placement is KvPlacement.CONCAT:
+        kv *= p  # the KV that concatenation appends lands on one row of the region
+    usable = spec.usable_sram_bytes_per_pe
+    per_layer = weights + kv
+    fit = usable // per_layer if per_layer else layers
+    regions = math.ceil(layers / fit) if fit else 0
+    return Residency(weights, kv, usable, fit, regions, p)
+
+
+def check_fits(spec: WaferSpec, res: Residency, what: str) -> None:
+    """Raise :class:`CapacityError` naming what does not fit (a layer on a PE, or the regions on the wafer)."""
+    if res.layers_per_region == 0:
+        raise CapacityError(
+            f"sram_bytes_per_pe: one layer of {what} on {res.region_pe} x {res.region_pe} PEs needs "
+            f"{res.layer_bytes_per_pe} bytes per PE (weights {res.weight_bytes_per_pe}, KV cache "
+            f"{res.kv_bytes_per_pe}) but a PE has {res.usable_bytes_per_pe} usable bytes "
+            f"({spec.sram_bytes_per_pe} less {spec.reserved_sram_bytes_per_pe} reserved); use a larger region, "
+            "shift-based KV placement or a shorter sequence")
+    needed = res.regions * res.region_pe ** 2
+    if needed > spec.pe_count:
+        raise CapacityError(
+            f"mesh_width_pe x mesh_height_pe: {what} needs {res.regions} regions of {res.region_pe} x "
+            f"{res.region_pe} PEs ({res.layers_per_region} layers each, {res.layer_bytes_per_pe} bytes per PE "
+            f"per layer) = {needed} PEs, but the program rectangle has {spec.pe_count}")
+
+
+def kv_capacity_tokens(spec: WaferSpec, weight_bytes: int, kv_bytes_per_token: int, region_pe: int,
+                       placement: KvPlacement) -> int:
+    """Tokens of KV cache the wafer holds beside the weights (module docstring, Table 5)."""
+    free = spec.usable_sram_bytes_per_pe * spec.pe_count - weight_bytes
+    tokens = max(0, free) // kv_bytes_per_token
+    return tokens if placement is KvPlacement.SHIFT else tokens // region_pe
+
+
+def shift_step_cycles(spec: WaferSpec, kv_words_per_token: int, p: int) -> int:
+    """Cycles of one decode step's KV shift: each PE passes one token's slice to the row above (one hop)."""
+    slice_words = -(-kv_words_per_token // p)
+    return spec.hop_latency_cycles + -(-slice_words // spec.link_words_per_cycle)
+
+
+def autotune_regions(cycles_of, candidates: tuple[int, ...]) -> tuple[int, int]:
+    """(best side, its cycles) among ``candidates`` for ``cycles_of(side) -> cycles`` (None = does not fit)."""
+    results = [(cycles, side) for side in candidates if (cycles := cycles_of(side)) is not None]
+    if not results:
+        raise CapacityError(f"no region side among {candidates} fits")
+    cycles, side = min(results)
+    return side, cycles

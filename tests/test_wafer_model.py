@@ -1,0 +1,120 @@
+"""The wafer model: spec checks, options, capacity, partitioning, area, decode trends and speed."""
+
+import dataclasses
+import time
+
+import pytest
+from pydantic import ValidationError
+
+from arch import registry
+from arch.capacity import CapacityError
+from arch.wafer.opcost import RegionError
+from arch.wafer.options import GemmAlgorithm, KvPlacement, WaferMappingOptions
+from arch.wafer.partition import kv_capacity_tokens, residency
+from workloads.layers import build_decoder_layer
+from workloads.models import load_model
+from workloads.op import Op, OpKind, Phase
+
+
+def wse(preset="wse2", **fields):
+    return registry.build({**registry.preset_spec(preset), **fields})
+
+
+def decode(model="llama3-8b", kv=4096):
+    return build_decoder_layer(load_model(model), "decode", 1, kv)
+
+
+def test_reserved_sram_must_leave_room_and_names_the_field():
+    with pytest.raises(ValidationError) as info:
+        wse(reserved_sram_bytes_per_pe=49152)
+    assert "reserved_sram_bytes_per_pe" in str(info.value)
+
+
+def test_unknown_mapping_option_is_rejected():
+    with pytest.raises(ValidationError) as info:
+        WaferMappingOptions.model_validate({"gemm_algoritm": "summa"})
+    assert "gemm_algoritm" in str(info.value)
+    assert WaferMappingOptions.model_validate({"gemm_algorithm": "summa"}).gemm_algorithm is GemmAlgorithm.SUMMA
+
+
+def test_a_region_larger_than_the_rectangle_names_the_option():
+    op = Op("g", OpKind.GEMM, 1, 4096, 4096, phase=Phase.DECODE)
+    with pytest.raises(RegionError, match="decode_region_pe: 800 x 800"):
+        wse().op_cost(op, None, WaferMappingOptions(decode_region_pe=800))
+
+
+def test_area_is_the_vendor_wafer_at_its_node_and_shrinks_at_a_newer_one():
+    accel = wse()
+    assert sum(accel.area_mm2().values()) == pytest.approx(46225.0)
+    assert sum(wse(tech_node_nm=5).area_mm2().values()) < 46225.0
+
+
+def test_decode_gets_slower_with_more_pes_and_prefill_faster():
+    accel = wse()
+    work = decode()
+    dec = [accel.step_cycles(work, WaferMappingOptions(decode_region_pe=p)) for p in (420, 540, 660)]
+    pre_work = build_decoder_layer(load_model("llama3-8b"), "prefill", 1, 4096)
+    pre = [accel.step_cycles(pre_work, WaferMappingOptions(prefill_region_pe=p)) for p in (480, 600, 720)]
+    assert dec == sorted(dec) and pre == sorted(pre, reverse=True)
+
+
+def test_every_op_of_a_layer_costs_at_least_its_roofline_and_more_work_costs_more():
+    accel = wse()
+    for work in (decode(), build_decoder_layer(load_model("llama3-8b"), "prefill", 1, 1024)):
+        for op in work.ops:
+            cost = accel.op_cost(op)
+            assert cost.compute_cycles >= accel.roofline_cycles(op) > 0, op.name
+            bigger = dataclasses.replace(op, n=op.n * 2)
+            assert accel.op_cost(bigger).compute_cycles >= cost.compute_cycles, op.name
+            energy = accel.energy(cost.action_counts).total_pj
+            assert accel.energy(accel.op_cost(bigger).action_counts).total_pj >= energy > 0
+
+
+def test_energy_is_counts_times_the_table():
+    accel = wse()
+    counts = accel.op_cost(Op("g", OpKind.GEMM, 1, 4096, 4096, phase=Phase.DECODE)).action_counts
+    table = accel.component_table()
+    expected = sum(n * table[k.split(".")[0]].energy_pj_per_action[k.split(".")[1]] for k, n in counts.items())
+    assert accel.energy(counts).total_pj == pytest.approx(expected)
+
+
+def test_a_layer_that_does_not_fit_a_pe_names_the_sram():
+    work = build_decoder_layer(load_model("llama3-8b"), "decode", 1, 32768)
+    with pytest.raises(CapacityError, match="sram_bytes_per_pe"):
+        wse().check_workload(work, WaferMappingOptions(decode_region_pe=32))
+
+
+def test_a_model_whose_regions_exceed_the_wafer_names_the_rectangle():
+    work = build_decoder_layer(load_model("llama2-70b"), "decode", 1, 4096)
+    with pytest.raises(CapacityError, match="mesh_width_pe x mesh_height_pe"):
+        wse().check_workload(work, WaferMappingOptions(decode_region_pe=360))
+
+
+def test_llama3_8b_needs_a_few_decode_regions_of_360():
+    # 16 GB of fp16 weights over 360^2 PEs with 40 KiB usable each: a few regions ([WL] §7.5)
+    res = residency(wse().spec, decode().ops, 32, 360)
+    assert 3 <= res.regions <= 5 and res.regions * 360 ** 2 <= 750 * 994
+    wse().check_workload(decode(), WaferMappingOptions(decode_region_pe=360))
+
+
+def test_concat_kv_holds_a_region_side_fewer_tokens_than_shift():
+    # W-V9: the capacity ratio is the decode region side (Table 5: 360.07 at P = 360)
+    spec = wse().spec
+    shift = kv_capacity_tokens(spec, 16 * 10 ** 9, 131072, 360, KvPlacement.SHIFT)
+    concat = kv_capacity_tokens(spec, 16 * 10 ** 9, 131072, 360, KvPlacement.CONCAT)
+    assert concat == shift // 360 and concat > 0
+
+
+def test_a_decode_step_is_costed_in_well_under_a_second():
+    accel = wse()
+    start = time.perf_counter()
+    work = build_decoder_layer(load_model("llama3-8b"), "decode", 1, 3001)
+    accel.check_workload(work, WaferMappingOptions(decode_region_pe=361))
+    cycles = accel.step_cycles(work, WaferMappingOptions(decode_region_pe=361))
+    assert time.perf_counter() - start < 1.0 and cycles > 0
+
+
+def test_the_notes_print_every_latency_parameter():
+    note = wse().notes()[0]
+    for word in ("alpha 1", "beta 20", "call overhead 0", "sync 380", "1.1 GHz"):
+        assert word in note
