@@ -1,0 +1,35 @@
+"""Progress off a terminal: a plain line at every tenth and at the end, with rate and time left."""
+
+from __future__ import annotations
+
+import io
+
+from rich.console import Console
+
+from simulator.progress import progress_bar
+
+
+def _console(terminal: bool) -> tuple[Console, io.StringIO]:
+    buffer = io.StringIO()
+    return Console(file=buffer, force_terminal=terminal, width=120, highlight=False), buffer
+
+
+def test_plain_lines_show_count_rate_and_eta_at_each_tenth():
+    console, buffer = _console(terminal=False)
+    now = iter(float(t) for t in range(100))  # one second per reading
+    with progress_bar(console, 20, "sweeping x", clock=lambda: next(now)) as update:
+        for done in range(1, 21):
+            update(done)
+    lines = buffer.getvalue().splitlines()
+    assert len(lines) == 10
+    assert lines[0] == "sweeping x: 2/20 points (10%), 2 points/s, ETA 9 s"
+    assert lines[-1] == "sweeping x: 20/20 points (100%), 2 points/s, ETA 0 s"
+
+
+def test_a_terminal_gets_a_bar_with_count_rate_and_eta():
+    console, buffer = _console(terminal=True)
+    with progress_bar(console, 4, "searching y", unit="trials") as update:
+        for done in range(1, 5):
+            update(done)
+    text = buffer.getvalue()
+    assert "searching y" in text and "4/4" in text and "trials/s" in text and "ETA" in text
