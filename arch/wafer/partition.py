@@ -6,14 +6,17 @@
   moves to the row above as it fills, so every PE holds ``ceil(kv / p^2)``; with
   concatenation each new token's KV goes to one row of PEs ([WL] §4, Fig. 5),
   so a row holds a ``p``-th of the capacity (Table 5's ratio).
-* **Pipeline regions**: a region holds ``floor(usable SRAM / per-layer bytes)``
-  layers; a model needs ``ceil(layers / layers per region)`` regions, which must
-  fit the program rectangle ([WL] §7.5: the 48 KB SRAM "necessitates pipeline
+* **Pipeline regions**: a layer must fit one region; layers fill regions one
+  after another (a layer may continue into the next region), so a model needs
+  ``ceil(layers x layer bytes / usable SRAM)`` PEs, ``ceil(PEs / p^2)`` regions,
+  and the PEs must fit the program rectangle ([WL] §7.5: the 48 KB SRAM "necessitates pipeline
   parallelism"). At batch 1 a token walks the regions one after another, so
   the step time is the sum of the layers' times.
 * **KV capacity** (Table 5): the tokens whose KV fits the SRAM the weights and
   reserved areas leave free over the program rectangle (shift), or one PE row's
   share of it per region side (concat).
+* **Phase transition**: :func:`reshuffle_cycles` bounds the one-off move of
+  weights and KV from the prefill layout to the decode layout.
 * **Autotuning**: :func:`autotune_regions` picks the region side per phase that
   simulates fastest among candidates (WaferLLM autotunes core counts per phase).
 """
@@ -40,6 +43,7 @@ class Residency:
     layers_per_region: int
     regions: int
     region_pe: int
+    pes_needed: int = 0
 
     @property
     def layer_bytes_per_pe(self) -> int:
@@ -63,8 +67,8 @@ def residency(spec: WaferSpec, ops: tuple[Op, ...], layers: int, p: int,
     usable = spec.usable_sram_bytes_per_pe
     per_layer = weights + kv
     fit = usable // per_layer if per_layer else layers
-    regions = math.ceil(layers / fit) if fit else 0
-    return Residency(weights, kv, usable, fit, regions, p)
+    pes = math.ceil(layers * per_layer * p * p / usable) if fit else 0  # a layer may continue into the next region
+    return Residency(weights, kv, usable, fit, math.ceil(pes / p ** 2), p, pes)
 
 
 def check_fits(spec: WaferSpec, res: Residency, what: str) -> None:
@@ -76,12 +80,11 @@ def check_fits(spec: WaferSpec, res: Residency, what: str) -> None:
             f"{res.kv_bytes_per_pe}) but a PE has {res.usable_bytes_per_pe} usable bytes "
             f"({spec.sram_bytes_per_pe} less {spec.reserved_sram_bytes_per_pe} reserved); use a larger region, "
             "shift-based KV placement or a shorter sequence")
-    needed = res.regions * res.region_pe ** 2
-    if needed > spec.pe_count:
+    if res.pes_needed > spec.pe_count:
         raise CapacityError(
-            f"mesh_width_pe x mesh_height_pe: {what} needs {res.regions} regions of {res.region_pe} x "
-            f"{res.region_pe} PEs ({res.layers_per_region} layers each, {res.layer_bytes_per_pe} bytes per PE "
-            f"per layer) = {needed} PEs, but the program rectangle has {spec.pe_count}")
+            f"mesh_width_pe x mesh_height_pe: {what} needs {res.pes_needed} PEs ({res.regions} regions of "
+            f"{res.region_pe} x {res.region_pe}, {res.layer_bytes_per_pe} bytes per PE per layer), but the "
+            f"program rectangle has {spec.pe_count}")
 
 
 def kv_capacity_tokens(spec: WaferSpec, weight_bytes: int, kv_bytes_per_token: int, region_pe: int,
@@ -96,6 +99,16 @@ def shift_step_cycles(spec: WaferSpec, kv_words_per_token: int, p: int) -> int:
     """Cycles of one decode step's KV shift: each PE passes one token's slice to the row above (one hop)."""
     slice_words = -(-kv_words_per_token // p)
     return spec.hop_latency_cycles + -(-slice_words // spec.link_words_per_cycle)
+
+
+def reshuffle_cycles(spec: WaferSpec, resident_bytes: int, from_pe: int, to_pe: int) -> int:
+    """Cycles of the prefill-to-decode reshuffle ([WL] §4.3): every PE of the smaller layout receives its
+    share of the weights and KV over one link, after crossing the program rectangle (alpha per hop)."""
+    pes = min(from_pe, to_pe) ** 2 * max(1, math.ceil(resident_bytes / (spec.usable_sram_bytes_per_pe
+                                                                        * min(from_pe, to_pe) ** 2)))
+    per_pe = -(-resident_bytes // min(pes, spec.pe_count))
+    link_bytes = spec.link_bits // 8
+    return (spec.mesh_width_pe + spec.mesh_height_pe) * spec.hop_latency_cycles + -(-per_pe // link_bytes)
 
 
 def autotune_regions(cycles_of, candidates: tuple[int, ...]) -> tuple[int, int]:
