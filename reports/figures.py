@@ -156,18 +156,22 @@ def hash_unit(unit: str) -> int:
 def sweep_pareto(rows: Sequence[Mapping]) -> bytes:
     """Energy per token against tokens/s for every sweep row; lines join each system's Pareto front."""
     fig, ax = plt.subplots(figsize=(6.0, 3.8))
-    systems = sorted({row["system"] for row in rows if "error" not in row})
+    simulated = [row for row in rows if "error" not in row and "tokens_per_s" in row]
+    ranked = [row for row in simulated if row.get("fits", True) not in (False, "False")]
+    systems = sorted({row["system"] for row in ranked})
     for index, name in enumerate(systems):
-        points = [(row["tokens_per_s"], row["energy_per_token_j"] * 1e3)
-                  for row in rows if row.get("system") == name and "error" not in row]
+        points = [(row["tokens_per_s"], row["energy_per_token_j"] * 1e3) for row in ranked if row["system"] == name]
         ax.scatter(*zip(*points), s=16, color=f"C{index % 10}", label=name, alpha=0.7)
         front = pareto_front(points)
         ax.plot(*zip(*front), color=f"C{index % 10}", linewidth=1.0)
+    unfit = [(row["tokens_per_s"], row["energy_per_token_j"] * 1e3) for row in simulated if row not in ranked]
+    if unfit:
+        ax.scatter(*zip(*unfit), s=20, marker="x", color="0.6", label="does not fit (not ranked)")
     _log_axes(ax)
     ax.set_xlabel("throughput (tokens/s)")
     ax.set_ylabel("energy per token (mJ)")
     ax.set_title("Sweep: throughput against energy (lines: Pareto fronts)")
-    if systems:
+    if systems or unfit:
         ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.0, 1.0))
     return _png(fig)
 

@@ -3,8 +3,10 @@
 A sweep row (:func:`simulator.sweep.sweep_rows`) holds the grid values of one
 point and one system's headline figures. The report lists, per system, the point
 with the highest throughput, the point with the lowest energy per token, and
-every point on the throughput/energy Pareto front; failed points are listed
-with their messages. ``sweep.csv`` keeps every row.
+every point on the throughput/energy Pareto front, among the points whose
+weights and KV cache fit the system's DRAM (``fits``): a design that does not fit
+is listed on its own and never ranked. Failed points are listed with their
+messages. ``sweep.csv`` keeps every row.
 """
 
 from __future__ import annotations
@@ -18,20 +20,25 @@ _FIGURES = ("tokens_per_s", "energy_per_token_j", "seconds", "area_mm2", "utilis
 
 
 def render_sweep_markdown(title: str, rows: Sequence[Mapping[str, Any]]) -> str:
-    good = [row for row in rows if "error" not in row]
+    failed = [row for row in rows if "error" in row]
+    ranked = [row for row in rows if fits(row) and "error" not in row]
     keys = _grid_keys(rows)
+    unfit = [row for row in rows if not fits(row)]
     parts = [f"# {title}: sweep\n",
-             f"{len({row['point'] for row in rows})} points, {len(rows)} rows, "
-             f"{len(rows) - len(good)} failed. Grid: {', '.join(keys) or 'none'}.\n"]
-    for system in sorted({row["system"] for row in good}):
-        parts.append(_system_section(system, [row for row in good if row["system"] == system], keys))
-    parts.append(_warned(rows, keys))
+             f"{len({row['point'] for row in rows})} points, {len(rows)} rows, {len(failed)} failed, "
+             f"{len(unfit)} do not fit the DRAM (not ranked). Grid: {', '.join(keys) or 'none'}.\n"]
+    for system in sorted({row["system"] for row in rows if "error" not in row}):
+        mine = [row for row in ranked if row["system"] == system]
+        parts.append(_system_section(system, mine, keys) if mine else
+                     f"## {system}\n\nNo point fits this system's DRAM: nothing to rank.\n")
+    parts.append(_unfit(unfit, keys))
+    parts.append(_warned([row for row in rows if fits(row)], keys))
     parts.append(_failures(rows, keys))
     return "\n".join(p for p in parts if p)
 
 
 def _grid_keys(rows: Sequence[Mapping[str, Any]]) -> list[str]:
-    fixed = {"point", "system", "error", "warnings", *_FIGURES, "cycles", "energy_j"}
+    fixed = {"point", "system", "error", "warnings", "fits", "capacity", *_FIGURES, "cycles", "energy_j"}
     keys: list[str] = []
     for row in rows:
         keys += [key for key in row if key not in fixed and key not in keys]
@@ -53,6 +60,19 @@ def _row(label: str, row: Mapping[str, Any], keys: list[str]) -> list[str]:
     return [label, str(row["point"]), *(str(row.get(k, "")) for k in keys), f"{row['tokens_per_s']:.4g}",
             f"{row['energy_per_token_j'] * 1e3:.4g}", f"{row['seconds'] * 1e3:.4g}", f"{row['area_mm2']:.4g}",
             f"{row['utilisation']:.1%}"]
+
+
+def fits(row: Mapping[str, Any]) -> bool:
+    """Whether a sweep row's design holds its weights and KV cache (rows from before ``fits`` existed: yes)."""
+    return row.get("fits", True) not in (False, "False")
+
+
+def _unfit(rows: Sequence[Mapping[str, Any]], keys: list[str]) -> str:
+    if not rows:
+        return ""
+    lines = [f"- point {row['point']} ({', '.join(f'{k}={row.get(k)!r}' for k in keys)}), "
+             f"**{row['system']}**: {row.get('capacity') or row.get('warnings', '')}" for row in rows]
+    return "## Points that do not fit (not ranked)\n\n" + "\n".join(lines) + "\n"
 
 
 def _warned(rows: Sequence[Mapping[str, Any]], keys: list[str]) -> str:

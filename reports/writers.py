@@ -6,6 +6,9 @@
 folder; a sweep gets ``sweep.csv``, ``sweep.json``, its own ``report.md`` /
 ``report.html`` and ``figures/pareto.png``. Output is deterministic: the same result gives
 byte-identical files (keys sorted, floats printed with ``repr``, no timestamps).
+Every file is written atomically (a temporary file renamed over it,
+:mod:`reports.atomic`), and figures an earlier run left in
+``figures/`` that this result does not have are removed.
 This is the ``standard`` writer registered under the ``xpusim.writers`` entry
 point, which is how the CLI finds it.
 """
@@ -13,9 +16,11 @@ point, which is how the CLI finds it.
 from __future__ import annotations
 
 import csv
+import io
 import json
 from pathlib import Path
 
+from reports.atomic import remove_stale, write_bytes_atomic, write_text_atomic
 from reports.figures import run_figures, sweep_pareto
 from reports.html import render_html
 from reports.markdown import render_markdown
@@ -50,17 +55,15 @@ def write_report_with_figures(title: str, markdown_text: str, figures: dict[str,
     written = []
     if figures:
         (out / "figures").mkdir(exist_ok=True)
+    remove_stale(out / "figures", figures)
     for name, png in figures.items():
-        (out / "figures" / name).write_bytes(png)
-        written.append(out / "figures" / name)
-    html_path = out / "report.html"
-    html_path.write_text(render_html(title, markdown_text, figures), encoding="utf-8")
+        written.append(write_bytes_atomic(out / "figures" / name, png))
+    html_path = write_text_atomic(out / "report.html", render_html(title, markdown_text, figures))
     return written + [html_path]
 
 
 def write_json(result: ExperimentResult, path: Path) -> Path:
-    path.write_text(json.dumps(result.to_dict(), indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    return path
+    return write_text_atomic(path, json.dumps(result.to_dict(), indent=2, sort_keys=True) + "\n")
 
 
 def write_summary_csv(result: ExperimentResult, path: Path) -> Path:
@@ -75,11 +78,11 @@ def write_ops_csv(result: ExperimentResult, path: Path) -> Path:
 
 
 def _write_csv(path: Path, columns: tuple[str, ...], rows) -> Path:
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(columns)
-        writer.writerows(rows)
-    return path
+    handle = io.StringIO(newline="")
+    writer = csv.writer(handle)
+    writer.writerow(columns)
+    writer.writerows(rows)
+    return write_text_atomic(path, handle.getvalue())
 
 
 def timeline_events(result: ExperimentResult) -> list[dict]:
@@ -104,13 +107,11 @@ def timeline_events(result: ExperimentResult) -> list[dict]:
 
 def write_timeline(result: ExperimentResult, path: Path) -> Path:
     trace = {"traceEvents": timeline_events(result), "displayTimeUnit": "ns"}
-    path.write_text(json.dumps(trace, sort_keys=True) + "\n", encoding="utf-8")
-    return path
+    return write_text_atomic(path, json.dumps(trace, sort_keys=True) + "\n")
 
 
 def write_markdown(result: ExperimentResult, path: Path) -> Path:
-    path.write_text(render_markdown(result), encoding="utf-8")
-    return path
+    return write_text_atomic(path, render_markdown(result))
 
 
 def write_sweep(rows: list[dict], out_dir: str | Path) -> list[Path]:
@@ -120,13 +121,14 @@ def write_sweep(rows: list[dict], out_dir: str | Path) -> list[Path]:
     columns: list[str] = []
     for row in rows:
         columns += [key for key in row if key not in columns]
-    with (out / "sweep.csv").open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=columns)
-        writer.writeheader()
-        writer.writerows(rows)
-    (out / "sweep.json").write_text(json.dumps(rows, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    handle = io.StringIO(newline="")
+    writer = csv.DictWriter(handle, fieldnames=columns)
+    writer.writeheader()
+    writer.writerows(rows)
+    write_text_atomic(out / "sweep.csv", handle.getvalue())
+    write_text_atomic(out / "sweep.json", json.dumps(rows, indent=1, sort_keys=True) + "\n")
     text = render_sweep_markdown(out.name, rows)
-    (out / "report.md").write_text(text, encoding="utf-8")
-    figures = {"pareto.png": sweep_pareto(rows)} if any("error" not in row for row in rows) else {}
+    write_text_atomic(out / "report.md", text)
+    figures = {"pareto.png": sweep_pareto(rows)} if any("tokens_per_s" in row for row in rows) else {}
     return [out / "sweep.csv", out / "sweep.json", out / "report.md",
             *write_report_with_figures(out.name, text, figures, out)]

@@ -19,13 +19,16 @@ from typing import Callable, Sequence
 from rich.console import Console
 
 from arch import registry
+from simulator.checks import require_valid
+from simulator.cli_output import out_folder, positive_int, sweep_folder, validated
 from simulator.errors import InputError, Problem
 from simulator.cli_search import add_search_parser, check_search_block
 from simulator.experiment import load_experiment
 from simulator.progress import progress_bar
 from simulator.run import run_experiment, version
+from simulator.outdir import check_writable, mark_complete, mark_incomplete
 from simulator.result_io import load_result, merge_results
-from simulator.sweep import load_sweep, run_points, run_points_on_dask, sweep_rows
+from simulator.sweep import load_sweep, run_points_on_dask, run_sweep, sweep_rows
 from simulator.workload_spec import build_workload
 from workloads.tracefile import export_workload
 from workloads.yamlio import YamlError
@@ -59,11 +62,16 @@ def _parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run an experiment file and write results")
     run.add_argument("file", type=Path)
     run.add_argument("--out", type=Path, default=Path("results"), help="output folder (default: results)")
+    run.add_argument("--force", action="store_true",
+                     help="write over an earlier result of the same name (default: a new numbered folder)")
     run.set_defaults(handler=cmd_run)
     sweep = sub.add_parser("sweep", help="run every point of an experiment's sweep.grid")
     sweep.add_argument("file", type=Path)
     sweep.add_argument("--out", type=Path, default=Path("results"), help="output folder (default: results)")
-    sweep.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="local worker processes")
+    sweep.add_argument("--workers", type=positive_int, default=os.cpu_count() or 1, help="local worker processes")
+    sweep.add_argument("--force", action="store_true",
+                       help="start afresh over an earlier result of the same name (default: resume this sweep's "
+                            "journal, or a new numbered folder)")
     sweep.add_argument("--scheduler", default=None,
                        help="run the points on the Dask cluster at this address (tcp://host:8786; extra dask)")
     sweep.set_defaults(handler=cmd_sweep)
@@ -93,10 +101,13 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
     if experiment.spec.sweep is not None:
         console.print("note: this file has a sweep: block; `xpusim run` runs its base point only, "
                       "`xpusim sweep` runs the grid")
+    require_valid(experiment)  # the same checks as `xpusim validate`, before anything is simulated
+    out_dir = out_folder(args.out / experiment.name, args.force, console)
+    mark_incomplete(out_dir, f"run of {args.file}")
     with console.status(f"running {experiment.name}") as status:
         result = run_experiment(experiment, on_system=lambda name: status.update(f"simulating {name}"))
-    out_dir = args.out / experiment.name
     written = [path for writer in _writers() for path in writer(result, out_dir)]
+    mark_complete(out_dir)
     for system in result.systems:
         console.print(f"{system.name}: {system.cycles} cycles, {system.seconds * 1e3:.4g} ms, "
                       f"{system.energy_j * 1e3:.4g} mJ, {system.area_mm2:.4g} mm²")
@@ -111,14 +122,20 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
 
 def cmd_sweep(args: argparse.Namespace, console: Console) -> int:
     raw, points = load_sweep(args.file)
+    out_dir, journal = sweep_folder(args.out / raw["name"], points, args.force, console)
+    mark_incomplete(out_dir, f"sweep of {args.file}: {len(points)} points; journal.jsonl lists those finished")
     with progress_bar(console, len(points), f"sweeping {raw['name']}", unit="points") as on_done:
-        results = (run_points_on_dask(points, args.scheduler, on_done) if args.scheduler
-                   else run_points(points, max(1, args.workers), on_done))
-    rows = sweep_rows(points, results)
-    out_dir = args.out / raw["name"]
+        if args.scheduler:
+            rows, ran = sweep_rows(points, run_points_on_dask(points, args.scheduler, on_done)), len(points)
+        else:
+            rows, ran = run_sweep(points, journal, args.workers, on_done)
     written = [path for writer in _writers("xpusim.sweep_writers") for path in writer(rows, out_dir)]
+    mark_complete(out_dir)
     failed = sum(1 for row in rows if "error" in row)
-    console.print(f"{len(points)} points, {len(rows)} rows ({failed} failed); wrote {', '.join(map(str, written))}")
+    unfit = sum(1 for row in rows if row.get("fits") is False)
+    resumed = f", {len(points) - ran} from the journal" if ran < len(points) else ""
+    console.print(f"{len(points)} points ({ran} simulated{resumed}), {len(rows)} rows ({failed} failed, "
+                  f"{unfit} do not fit); wrote {', '.join(map(str, written))}")
     return EXIT_FAILED_SYSTEMS if failed else EXIT_OK
 
 
@@ -128,6 +145,12 @@ def _plain_text(text: str) -> str:
 
 def cmd_report(args: argparse.Namespace, console: Console) -> int:
     runs = [load_result(path) for path in args.results]
+    out = args.out.resolve()
+    clash = [p for p in args.results if out in (p.resolve(), p.resolve().parent)]
+    if clash:
+        raise InputError("report", [Problem("--out", f"{args.out} holds an input of this report ({clash[0]}); "
+                                                     "give another folder so the inputs are not written over")])
+    check_writable(args.out)
     merged = merge_results(runs, args.name, args.baseline)
     written = [path for writer in _writers() for path in writer(merged, args.out)]
     console.print(f"{len(merged.systems)} systems from {len(runs)} run(s); wrote {len(written)} files to {args.out}")
@@ -138,14 +161,16 @@ def cmd_validate(args: argparse.Namespace, console: Console) -> int:
     status = EXIT_OK
     for path in args.files:
         try:
-            experiment = load_experiment(path)
-            if experiment.spec.search is not None:
+            summary, warnings = validated(path)
+            if load_experiment(path).spec.search is not None:
                 check_search_block(path)
-        except InputError as err:
+        except (InputError, YamlError, registry.UnknownNameError) as err:
             console.print(f"[bold red]invalid:[/] {_plain(err)}")
             status = EXIT_BAD_INPUT
             continue
-        console.print(f"ok: {path} ({experiment.name}, {len(experiment.systems)} systems)")
+        for warning in warnings:
+            console.print(f"[bold yellow]warning:[/] {_plain_text(str(warning))}")
+        console.print(f"ok: {path} ({summary})")
     return status
 
 

@@ -147,3 +147,37 @@ def _unwrap(annotation: Any, sequence: bool = False) -> Any:
     if sequence and origin in (list, tuple):
         return args[0]
     return annotation
+
+
+def error_text(err: BaseException) -> str:
+    """An exception's message without the quotes ``str(KeyError)`` adds; other messages whole.
+
+    (``str(err).strip("'\"")`` would also cut a closing quote the message ends with.)
+    """
+    if isinstance(err, KeyError) and len(err.args) == 1 and isinstance(err.args[0], str):
+        return err.args[0]
+    return str(err)
+
+
+# Integers beyond 2**53 are not exact as floats and overflow the 64-bit products the
+# Numba kernels form; no quantity in an experiment (bytes, Hz, tokens) comes near it.
+MAX_INTEGER = 1 << 53
+
+
+def oversized_integers(data: Any, path: str = "", limit: int = MAX_INTEGER) -> list[Problem]:
+    """A problem for every integer in ``data`` (nested mappings and lists) beyond +-``limit``."""
+    problems: list[Problem] = []
+    stack = [(path, data)]
+    while stack and len(problems) < 20:
+        where, value = stack.pop()
+        if isinstance(value, bool):
+            continue
+        if isinstance(value, int) and abs(value) > limit:
+            digits = len(str(abs(value)))
+            problems.append(Problem(where, f"a {digits}-digit integer is out of range: "
+                                           f"at most {limit} (2**53) in magnitude"))
+        elif isinstance(value, dict):
+            stack += [(f"{where}.{k}" if where else str(k), v) for k, v in reversed(list(value.items()))]
+        elif isinstance(value, list):
+            stack += [(f"{where}[{i}]", v) for i, v in reversed(list(enumerate(value)))]
+    return problems

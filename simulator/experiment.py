@@ -20,7 +20,7 @@ from pydantic import ValidationError
 from arch import registry
 from arch.contract import SpecBase, TechSettings
 from arch.tech.errors import TechError
-from simulator.errors import InputError, Problem, from_validation_error, suggest
+from simulator.errors import InputError, Problem, from_validation_error, oversized_integers, suggest
 from simulator.schema import ExperimentSpec
 from simulator.workload_spec import resolve_workload
 from workloads.yamlio import YamlError, load_yaml, load_yaml_file
@@ -74,27 +74,55 @@ def parse_text(text: str, source: str = "<string>") -> Experiment:
 def parse_experiment(data: Any, source: str = "<experiment>", base_dir: Path | None = None) -> Experiment:
     if not isinstance(data, Mapping):
         raise InputError(source, [Problem("", f"the file must be a mapping of keys, got {type(data).__name__}")])
+    if too_large := oversized_integers(data):
+        raise InputError(source, too_large)
     try:
         spec = ExperimentSpec.model_validate(data)
     except ValidationError as err:
-        raise InputError(source, from_validation_error(err, ExperimentSpec, rename=_system_names(data))) from None
+        problems = from_validation_error(err, ExperimentSpec, rename=_system_names(data))
+        if not any(p.path.startswith("workload") for p in problems):  # report the workload's problems too
+            problems += _workload_problems(data.get("workload"), data.get("seed", 0), source, base_dir)
+        raise InputError(source, problems) from None
     workload, problems = resolve_workload(spec.workload, spec.seed, base_dir or Path.cwd())
     spec = spec.model_copy(update={"workload": workload})  # trace path made absolute, kv_lens drawn
     tech = _tech_settings(spec, problems)
     systems = tuple(dataclasses.replace(s, tech=tech) for s in _resolve_all(spec, problems, base_dir or Path.cwd()))
     problems += _cross_field(spec)
     if problems:
+        if not any(p.path.startswith("workload") for p in problems):  # all problems at once
+            problems += _workload_problems(spec.workload, spec.seed, source, base_dir)
         raise InputError(source, problems)
     return Experiment(spec, systems, source)
 
 
+def _workload_problems(block: Any, seed: Any, source: str, base_dir: Path | None) -> list[Problem]:
+    """Problems building the workload block (only looked for when the file has other problems)."""
+    from simulator.checks import workload_block_problems  # checks imports this module
+
+    return workload_block_problems(block, seed, source, base_dir or Path.cwd())
+
+
 def _tech_settings(spec: ExperimentSpec, problems: list[Problem]) -> TechSettings:
-    settings = TechSettings.from_mapping(spec.tech.overrides, spec.tech.allow_extrapolation)
+    settings = TechSettings.from_mapping(_flat(spec.tech.overrides), spec.tech.allow_extrapolation)
     try:
         settings.library(45)
     except TechError as err:
         problems.append(Problem("tech.overrides", str(err)))
+    except TypeError:  # a list or other unhashable value
+        problems.append(Problem("tech.overrides", "expected numbers (or nested mappings of numbers) as values"))
+        settings = TechSettings.from_mapping({}, spec.tech.allow_extrapolation)
     return settings
+
+
+def _flat(overrides: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """``{"register": {"read_pj": 0.1}}`` as ``{"register.read_pj": 0.1}`` (the library takes both)."""
+    flat: dict[str, Any] = {}
+    for key, value in overrides.items():
+        if isinstance(value, Mapping):
+            flat.update(_flat(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
 
 
 def _system_names(data: Mapping) -> dict[tuple, str]:

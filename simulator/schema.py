@@ -23,16 +23,25 @@ class Strict(BaseModel):
 
 Bits = Field(default=16, gt=0, le=32)
 
+# Upper bounds on counts, so every product the kernels form (tokens x width x width,
+# bytes x repeat) stays inside Numba's 64-bit integers: 2**24 tokens x 2**20 x 2**20
+# would not, but no LLM layer is wider than 2**20 (the widest preset, gpt3-175b, has
+# hidden 12288 and ffn 49152) nor a step longer than 2**24 tokens.
+MAX_TOKENS = 1 << 24
+MAX_WIDTH = 1 << 20
+MAX_BATCH = 1 << 20
+MAX_TP = 1 << 12
+
 
 class GemmOpSpec(Strict):
     """One explicit GEMM: M tokens x K reduction times K x N weights, ``count`` times."""
 
     name: str = Field(pattern=NAME_PATTERN)
     kind: Literal["gemm"] = "gemm"
-    M: PositiveInt
-    N: PositiveInt
-    K: PositiveInt
-    count: PositiveInt = 1
+    M: PositiveInt = Field(le=MAX_TOKENS)
+    N: PositiveInt = Field(le=MAX_WIDTH)
+    K: PositiveInt = Field(le=MAX_WIDTH)
+    count: PositiveInt = Field(1, le=MAX_BATCH)
 
 
 class LengthSpec(Strict):
@@ -74,14 +83,14 @@ class WorkloadSpec(Strict):
     model: str | dict[str, Any] | None = None
     ops: list[GemmOpSpec] | None = None
     phase: Literal["prefill", "decode", "serving"] = "decode"
-    batch: PositiveInt = 1
-    seq_len: PositiveInt = 1024
+    batch: PositiveInt = Field(1, le=MAX_BATCH)
+    seq_len: PositiveInt = Field(1024, le=MAX_TOKENS)
     weight_bits: float = Bits
     act_bits: float = Bits
     kv_bits: float = Bits
     weight_group_size: int | None = Field(128, ge=0)
     scale_bits: float = Bits
-    tp: PositiveInt = 1
+    tp: PositiveInt = Field(1, le=MAX_TP)
     serving: ServingSpec | None = None
     trace: str | None = None  # a trace file (workloads/tracefile.py), relative to the experiment file
     # decode only: each request's KV length, drawn from a distribution with the experiment
@@ -137,3 +146,5 @@ class ExperimentSpec(Strict):
     sweep: SweepSpec | None = None
     search: SearchSpec | None = None   # a design search (simulator/search_spec.py)
     tech: TechBlock = Field(default_factory=TechBlock)
+    # a design whose DRAM cannot hold the weights + KV cache: an error, or simulated with a warning
+    capacity: Literal["fail", "warn"] = "fail"

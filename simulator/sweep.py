@@ -8,20 +8,35 @@ processes (``workers``, default: the machine's cores), or on a Dask cluster when
 scheduler address is given (:func:`run_points_on_dask`); results come back in
 grid order whatever the executor or worker count, so the same sweep gives the
 same table.
+
+Every point is checked as ``xpusim run`` checks an experiment
+(:func:`simulator.checks.check_experiment`). A system whose DRAM cannot hold the
+point's weights and KV cache is not simulated at that point (``capacity: warn``:
+simulated and marked); its row says ``fits: False`` and it never counts as a best
+point or a Pareto point. :func:`run_sweep` runs the points durably: each finished
+point is appended to the folder's journal (:mod:`simulator.journal`) and a rerun
+resumes from it. Local workers exit when the sweep's process dies.
 """
 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import itertools
-from concurrent.futures import ProcessPoolExecutor
+import os
+import threading
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
+from simulator.checks import check_experiment, fitting_systems
 from simulator.errors import InputError, Problem, suggest
+from simulator.journal import Journal, round_trip
 from simulator.experiment import Experiment, parse_experiment
 from simulator.run import run_experiment
+from simulator.schema import WorkloadSpec
 from simulator.results import ExperimentResult
 from workloads.yamlio import YamlError, load_yaml_file
 
@@ -30,7 +45,9 @@ from workloads.yamlio import YamlError, load_yaml_file
 class SweepPoint:
     index: int
     values: tuple[tuple[str, Any], ...]
-    experiment: Experiment
+    experiment: Experiment  # the systems that run at this point (all, or those that fit)
+    unfit: tuple[tuple[str, str], ...] = ()  # (system, capacity shortfall) of systems that do not fit
+    skipped: tuple[str, ...] = ()  # unfit systems left out of ``experiment`` (capacity: fail)
 
 
 def load_sweep(path: str | Path) -> tuple[dict, list[SweepPoint]]:
@@ -48,6 +65,8 @@ def expand(raw: Mapping, source: str, base_dir: Path) -> list[SweepPoint]:
     grid = raw["sweep"]["grid"]
     keys = list(grid)
     problems = [p for key in keys for p in check_key(key, raw)]
+    problems += [Problem(f"sweep.grid.{key}", "an empty list gives no points: list at least one value")
+                 for key in keys if not grid[key]]
     if problems:
         raise InputError(source, problems)
     points, problems = [], []
@@ -56,13 +75,29 @@ def expand(raw: Mapping, source: str, base_dir: Path) -> list[SweepPoint]:
         try:
             experiment = parse_experiment(variant, source, base_dir)
         except InputError as err:
-            where = ", ".join(f"{k}={v!r}" for k, v in zip(keys, values))
-            problems += [Problem(p.path, f"{p.message} [sweep point {index}: {where}]") for p in err.problems]
+            problems += _at_point(err.problems, index, keys, values)
             continue
-        points.append(SweepPoint(index, tuple(zip(keys, values)), experiment))
+        report = check_experiment(experiment, capacity_is_problem=False)
+        if report.problems:
+            problems += _at_point(report.problems, index, keys, values)
+            continue
+        points.append(_point(index, tuple(zip(keys, values)), experiment, report))
     if problems:
         raise InputError(source, problems)
     return points
+
+
+def _at_point(found, index: int, keys: list[str], values: tuple) -> list[Problem]:
+    where = ", ".join(f"{k}={v!r}" for k, v in zip(keys, values))
+    return [Problem(p.path, f"{p.message} [sweep point {index}: {where}]") for p in found]
+
+
+def _point(index: int, values: tuple, experiment: Experiment, report) -> SweepPoint:
+    unfit = tuple(report.capacity.items())
+    if not unfit or experiment.spec.capacity == "warn":
+        return SweepPoint(index, values, experiment, unfit)
+    running = dataclasses.replace(experiment, systems=fitting_systems(experiment, report))
+    return SweepPoint(index, values, running, unfit, tuple(name for name, _ in unfit))
 
 
 def check_key(key: str, raw: Mapping, block: str = "sweep.grid") -> list[Problem]:
@@ -70,7 +105,10 @@ def check_key(key: str, raw: Mapping, block: str = "sweep.grid") -> list[Problem
     parts = key.split(".")
     names = [s.get("name") for s in raw.get("systems", []) if isinstance(s, Mapping)]
     if parts[0] == "workload" and len(parts) == 2:
-        return []
+        fields = list(WorkloadSpec.model_fields)
+        if parts[1] in fields:
+            return []
+        return [Problem(f"{block}.{key}", f"unknown workload key {parts[1]!r}{suggest(parts[1], fields)}")]
     if parts[0] == "systems" and len(parts) >= 4 and parts[2] == "arch":
         if parts[1] in names:
             return []
@@ -98,7 +136,7 @@ def run_points(points: list[SweepPoint], workers: int = 1,
     experiments = [p.experiment for p in points]
     if workers <= 1:
         return list(_each(map(_run_one, experiments), on_done))
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    with ProcessPoolExecutor(max_workers=workers, initializer=exit_with_parent, initargs=(os.getpid(),)) as pool:
         return list(_each(pool.map(_run_one, experiments, chunksize=max(1, len(points) // (8 * workers))), on_done))
 
 
@@ -142,16 +180,87 @@ def _run_one(experiment: Experiment) -> ExperimentResult:
 
 def sweep_rows(points: list[SweepPoint], results: list[ExperimentResult]) -> list[dict[str, Any]]:
     """One row per (point, system): the grid values and the system's headline figures."""
-    rows = []
-    for point, result in zip(points, results):
-        for system in result.systems:
-            row = {"point": point.index, **dict(point.values), "system": system.name}
-            row.update({k: system.to_dict()[k] for k in (
-                "cycles", "seconds", "tokens_per_s", "energy_j", "energy_per_token_j", "area_mm2", "utilisation")})
-            if system.warnings:
-                row["warnings"] = " | ".join(system.warnings)
-            rows.append(row)
-        for failure in result.failures:
-            rows.append({"point": point.index, **dict(point.values), "system": failure.system,
-                         "error": failure.message})
-    return rows
+    return [row for point, result in zip(points, results) for row in point_rows(point, result)]
+
+
+def point_rows(point: SweepPoint, result: ExperimentResult) -> list[dict[str, Any]]:
+    """The rows of one point, systems in the experiment's order; ``fits`` says whether weights + KV fit."""
+    unfit = dict(point.unfit)
+    by_name: dict[str, dict[str, Any]] = {}
+    for system in result.systems:
+        row = {"point": point.index, **dict(point.values), "system": system.name, "fits": system.name not in unfit}
+        row.update({k: system.to_dict()[k] for k in (
+            "cycles", "seconds", "tokens_per_s", "energy_j", "energy_per_token_j", "area_mm2", "utilisation")})
+        warnings = list(system.warnings) + ([unfit[system.name]] if system.name in unfit else [])
+        if warnings:
+            row["warnings"] = " | ".join(warnings)
+        by_name[system.name] = row
+    for failure in result.failures:
+        by_name[failure.system] = {"point": point.index, **dict(point.values), "system": failure.system,
+                                   "fits": failure.system not in unfit, "error": failure.message}
+    for name in point.skipped:
+        by_name[name] = {"point": point.index, **dict(point.values), "system": name, "fits": False,
+                         "capacity": unfit[name]}
+    order = [entry.name for entry in point.experiment.spec.systems]
+    return [by_name[name] for name in order if name in by_name] + \
+           [row for name, row in by_name.items() if name not in order]
+
+
+def run_sweep(points: list[SweepPoint], journal: Journal, workers: int = 1,
+              on_done: Callable[[int], None] | None = None) -> tuple[list[dict[str, Any]], int]:
+    """Every point's rows in grid order, running only the points ``journal`` lacks; and how many ran.
+
+    Each finished point is appended to the journal at once, so a sweep killed at
+    any moment loses at most the points in flight.
+    """
+    todo = [p for p in points if p.index not in journal.done]
+    finished = len(points) - len(todo)
+    if on_done:
+        on_done(finished)
+    for point, result in _completed(todo, workers):
+        journal.append(point.index, round_trip(point_rows(point, result)))
+        finished += 1
+        if on_done:
+            on_done(finished)
+    return [row for p in points for row in journal.done[p.index]], len(todo)
+
+
+def _completed(points: list[SweepPoint], workers: int):
+    """``(point, result)`` pairs as points finish (any order)."""
+    if workers <= 1 or len(points) <= 1:
+        for point in points:
+            yield point, _run_one(point.experiment)
+        return
+    with ProcessPoolExecutor(max_workers=workers, initializer=exit_with_parent, initargs=(os.getpid(),)) as pool:
+        futures = {pool.submit(_run_one, p.experiment): p for p in points}
+        for future in as_completed(futures):
+            yield futures[future], future.result()
+
+
+def exit_with_parent(parent_pid: int, poll_s: float = 0.5) -> None:
+    """In a worker process: exit as soon as the process ``parent_pid`` is gone (or a zombie)."""
+    if not _alive(parent_pid):
+        os._exit(1)
+
+    def watch() -> None:
+        while _alive(parent_pid):
+            time.sleep(poll_s)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
+def _alive(pid: int) -> bool:
+    if not os.path.isdir("/proc/self"):  # no procfs: ask the kernel whether the pid exists
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except (FileNotFoundError, ProcessLookupError):
+        return False

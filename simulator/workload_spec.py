@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from simulator.errors import InputError, Problem
+from simulator.errors import InputError, Problem, error_text
 from simulator.schema import LengthSpec, WorkloadSpec
 from workloads.graph import Workload
 from workloads.layers import build_decoder_layer, build_gemm_list
@@ -71,7 +71,7 @@ def _guarded(build, path: str, source: str):
     try:
         return build()
     except (ValueError, KeyError, FileNotFoundError, NotImplementedError) as err:
-        raise InputError(source, [Problem(path, str(err).strip("'\""))]) from None
+        raise InputError(source, [Problem(path, error_text(err))]) from None
 
 
 # -- cross-field rules ------------------------------------------------------------------
@@ -158,11 +158,19 @@ def decode_batch_workload(config: ModelConfig, kv_lens: np.ndarray, spec: Worklo
 
 # -- resolution at load time -------------------------------------------------------------
 def resolve_workload(spec: WorkloadSpec, seed: int, base_dir: Path) -> tuple[WorkloadSpec, list[Problem]]:
-    """``spec`` with ``trace`` made absolute and ``kv_lens`` drawn; plus the problems found."""
+    """``spec`` with ``trace`` made absolute and ``kv_lens`` drawn; plus the problems found.
+
+    A model file (``config.json`` or YAML) is read from the working folder, or
+    else from the experiment file's folder, as an ``arch`` file is.
+    """
     problems = workload_problems(spec)
     if problems:
         return spec, problems
     update: dict = {}
+    if isinstance(spec.model, str) and ("/" in spec.model or spec.model.endswith((".json", ".yaml", ".yml"))):
+        path = Path(spec.model)
+        if not path.is_absolute() and not path.exists() and (base_dir / path).exists():
+            update["model"] = str(base_dir / path)  # as for arch files: the working folder, then the file's
     if spec.trace is not None:
         path = Path(spec.trace)
         path = path if path.is_absolute() else base_dir / path

@@ -76,5 +76,5 @@ def test_sweep_report_names_failed_points():
              "seconds": 0.1, "area_mm2": 5.0, "utilisation": 0.5, "cycles": 1, "energy_j": 1e-3},
             {"point": 1, "workload.batch": 9, "system": "a", "error": "does not fit"}]
     report = render_sweep_markdown("t", rows)
-    assert "2 points, 2 rows, 1 failed. Grid: workload.batch." in report
+    assert "2 points, 2 rows, 1 failed, 0 do not fit the DRAM (not ranked). Grid: workload.batch." in report
     assert "point 1 (workload.batch=9), **a**: does not fit" in report

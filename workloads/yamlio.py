@@ -102,6 +102,8 @@ def load_yaml_file(path: str | Path) -> Any:
 
 def decode_text(data: bytes, source: str) -> str:
     """``data`` as UTF-8 text; a binary or otherwise encoded file is a :class:`YamlError` naming the byte."""
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        raise YamlError(f"{source}: UTF-16 text (it starts with a UTF-16 byte-order mark); save the file as UTF-8")
     if b"\x00" in data[:8192]:
         raise YamlError(f"{source}: holds NUL bytes: this is a binary file, not YAML text")
     try:

@@ -1,0 +1,154 @@
+"""Everything ``run`` and ``sweep`` check before simulating, in one place.
+
+``xpusim validate``, ``xpusim run`` and ``xpusim sweep`` all call
+:func:`check_experiment` on a loaded :class:`~simulator.experiment.Experiment`, so
+a file that validates is a file that runs, and a file ``run`` rejects is rejected
+by ``validate`` with the same message. The check builds what a run builds short
+of mapping and simulating: the workload (model preset or ``config.json``, trace
+file, ``ops`` list, tensor-parallel split; for a serving experiment the request
+stream and one decode step of the model), and every system's accelerator model
+with the workload's own checks (:meth:`~arch.contract.Accelerator.check_workload`).
+
+Capacity is checked the same way for every family (:mod:`simulator.capacity`):
+a design whose DRAM cannot hold the weights (every expert of an MoE) and the KV
+cache is a problem by default, and a warning with ``capacity: warn``.
+
+Not checked here (only a run finds it): a mapper or engine error on a particular
+op, since finding it means mapping the workload.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from arch import registry
+from simulator.capacity import capacity_shortfall
+from simulator.errors import InputError, Problem, error_text
+from simulator.experiment import Experiment, ResolvedSystem
+from simulator.schema import WorkloadSpec
+from simulator.workload_spec import build_workload, model_config, resolve_workload
+from workloads.graph import Workload
+from workloads.layers import build_decoder_layer
+from workloads.models import ModelConfig
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    """What :func:`check_experiment` found: problems (the run would fail), warnings, and per-system fit."""
+
+    problems: tuple[Problem, ...] = ()
+    warnings: tuple[Problem, ...] = ()
+    fits: dict[str, bool] = field(default_factory=dict)
+    capacity: dict[str, str] = field(default_factory=dict)  # system -> shortfall message
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def check_experiment(experiment: Experiment, capacity_is_problem: bool | None = None,
+                     map_systems: bool = False) -> CheckReport:
+    """Every problem of ``experiment`` that a run would meet before simulating.
+
+    ``capacity_is_problem`` defaults to the experiment's ``capacity:`` setting
+    (``fail`` unless it says ``warn``); a sweep passes ``False`` to record
+    non-fitting systems instead of refusing the whole grid. With
+    ``map_systems`` (``xpusim validate``) each system also maps the workload, as
+    a run does first, so an op a system cannot run (a 16-bit op on int8 PEs) is
+    reported with the message the run would give.
+    """
+    if capacity_is_problem is None:
+        capacity_is_problem = getattr(experiment.spec, "capacity", "fail") != "warn"
+    try:
+        workload, config = step_workload(experiment)
+    except InputError as err:
+        return CheckReport(problems=err.problems)
+    problems, warnings, fits, shortfalls = [], [], {}, {}
+    for system in experiment.systems:
+        path = f"systems.{system.name}"
+        try:
+            accel = registry.model_class(system.kind)(system.spec, system.tech)
+            family = tuple(accel.check_workload(workload) or ())
+        except (ValueError, KeyError) as err:  # a family's own capacity refusal included
+            problems.append(Problem(path, error_text(err)))
+            fits[system.name] = False
+            continue
+        if map_systems and (failure := _mapping_failure(workload, accel)):
+            problems.append(Problem(path, failure))
+            continue
+        shortfall = capacity_shortfall(accel, workload, config)
+        fits[system.name] = not shortfall
+        if shortfall:
+            shortfalls[system.name] = shortfall
+            (problems if capacity_is_problem else warnings).append(Problem(path, shortfall))
+        warnings += [Problem(path, w) for w in family if not (shortfall and "weights + KV" in w)]
+    return CheckReport(tuple(problems), tuple(warnings), fits, shortfalls)
+
+
+def _mapping_failure(workload: Workload, accel) -> str:
+    """The message a run would record if mapping ``workload`` on ``accel`` fails; ``""`` if it maps."""
+    from mappers.subbatch import map_step  # the mapper is needed only here
+
+    try:
+        map_step(workload, accel)
+    except (ValueError, KeyError) as err:  # what simulator.run records as a failed system
+        return error_text(err)
+    return ""
+
+
+def require_valid(experiment: Experiment, map_systems: bool = False) -> CheckReport:
+    """:func:`check_experiment`, raising :class:`InputError` (with the file as source) on any problem."""
+    report = check_experiment(experiment, map_systems=map_systems)
+    if report.problems:
+        raise InputError(experiment.source, report.problems)
+    return report
+
+
+def step_workload(experiment: Experiment) -> tuple[Workload, ModelConfig | None]:
+    """The workload a run builds (for serving: one decode step at batch 1) and the model, if any."""
+    return _build(experiment.spec.workload, experiment.spec.seed, experiment.source,
+                  Path(experiment.source).parent)
+
+
+def _build(spec: WorkloadSpec, seed: int, source: str, base_dir: Path) -> tuple[Workload, ModelConfig | None]:
+    config = model_config(spec, source) if spec.model is not None else None
+    if spec.phase != "serving":
+        return build_workload(spec, source, seed=seed), config
+    from simulator.serving_run import request_stream  # imports the serving loop only when needed
+
+    if not len(request_stream(spec.serving, seed, base_dir)):
+        where = f"the request trace {spec.serving.csv}" if spec.serving.csv else "the request stream"
+        raise InputError(source, [Problem("workload.serving", f"{where} lists no requests: give at least one "
+                                                              "row of arrival_s, prompt_tokens, output_tokens")])
+    try:
+        workload = build_decoder_layer(config, "decode", 1, 1, spec.weight_bits, spec.act_bits, spec.kv_bits,
+                                       weight_group_size=spec.weight_group_size, scale_bits=spec.scale_bits,
+                                       tp=spec.tp)
+    except (ValueError, KeyError) as err:
+        raise InputError(source, [Problem("workload", error_text(err))]) from None
+    return workload, config
+
+
+def workload_block_problems(block: Any, seed: Any, source: str, base_dir: Path) -> list[Problem]:
+    """What building the ``workload:`` block alone finds (an unknown model, a bad tp, a broken trace file)."""
+    try:
+        spec = block if isinstance(block, WorkloadSpec) else WorkloadSpec.model_validate(block)
+        spec, problems = resolve_workload(spec, seed if isinstance(seed, int) else 0, base_dir)
+    except (ValidationError, TypeError, ValueError):
+        return []  # shape errors of the block are reported by the schema
+    if problems:
+        return problems
+    try:
+        _build(spec, seed if isinstance(seed, int) else 0, source, base_dir)
+    except InputError as err:
+        return list(err.problems)
+    return []
+
+
+def fitting_systems(experiment: Experiment, report: CheckReport) -> tuple[ResolvedSystem, ...]:
+    """The systems of ``experiment`` whose capacity check passed."""
+    return tuple(s for s in experiment.systems if report.fits.get(s.name, True))

@@ -1,0 +1,97 @@
+"""A sweep's journal: one JSON line per finished point, appended and flushed as it completes.
+
+The first line identifies the sweep (a SHA-256 of every point's resolved
+experiment and grid values, and the point count); each further line holds one
+point's rows. ``xpusim sweep`` into a folder whose journal has the same key runs
+only the points the journal lacks and assembles the table in grid order, so an
+interrupted and resumed sweep writes the same rows as one that ran through. A
+line cut short by a kill (no newline at the end) is dropped and the file
+truncated to the last complete line before appending again. Rows are stored as
+JSON and fresh rows pass through the same JSON round trip, so resumed and fresh
+rows are identical values.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any, Iterable
+
+JOURNAL = "journal.jsonl"
+FORMAT = "xpusim-sweep-journal-1"
+
+
+def sweep_key(points: Iterable[Any]) -> str:
+    """SHA-256 over every point's grid values and resolved experiment (arch specs expanded)."""
+    digest = hashlib.sha256()
+    for point in points:
+        entry = {"index": point.index, "values": [list(v) for v in point.values],
+                 "experiment": point.experiment.resolved(), "unfit": list(point.unfit)}
+        digest.update(json.dumps(entry, sort_keys=True, default=str).encode("utf-8"))
+    return digest.hexdigest()
+
+
+def round_trip(rows: list[dict]) -> list[dict]:
+    """``rows`` as they read back from the journal (key order kept)."""
+    return json.loads(json.dumps(rows, default=str))
+
+
+class Journal:
+    """Append-only record of finished points in ``folder/journal.jsonl``."""
+
+    def __init__(self, path: Path, key: str, total: int, done: dict[int, list[dict]]) -> None:
+        self.path, self.key, self.total, self.done = path, key, total, done
+
+    @classmethod
+    def open(cls, folder: Path, key: str, total: int) -> "Journal":
+        """The folder's journal if it belongs to this sweep (its finished points in ``done``), else a new one."""
+        path = folder / JOURNAL
+        done = _read(path, key, total)
+        if done is None:
+            header = {"format": FORMAT, "key": key, "points": total}
+            with open(path, "w", encoding="utf-8") as handle:
+                handle.write(json.dumps(header) + "\n")
+                handle.flush()
+                os.fsync(handle.fileno())
+            done = {}
+        return cls(path, key, total, done)
+
+    def append(self, index: int, rows: list[dict]) -> None:
+        with open(self.path, "a", encoding="utf-8") as handle:
+            handle.write(json.dumps({"point": index, "rows": rows}, default=str) + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        self.done[index] = rows
+
+
+def matches(folder: Path, key: str, total: int) -> bool:
+    """Whether ``folder`` holds a journal of this very sweep."""
+    return _read(folder / JOURNAL, key, total, repair=False) is not None
+
+
+def _read(path: Path, key: str, total: int, repair: bool = True) -> dict[int, list[dict]] | None:
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    complete = data[: data.rfind(b"\n") + 1]  # a last line without its newline was cut short
+    lines = complete.decode("utf-8", errors="replace").splitlines()
+    try:
+        header = json.loads(lines[0]) if lines else {}
+    except json.JSONDecodeError:
+        return None
+    if header.get("format") != FORMAT or header.get("key") != key or header.get("points") != total:
+        return None
+    done: dict[int, list[dict]] = {}
+    for line in lines[1:]:
+        try:
+            entry = json.loads(line)
+            done.setdefault(int(entry["point"]), entry["rows"])
+        except (json.JSONDecodeError, KeyError, TypeError, ValueError):
+            return None
+    if repair and len(complete) < len(data):
+        with open(path, "r+b") as handle:
+            handle.truncate(len(complete))
+    return done
