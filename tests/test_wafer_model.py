@@ -13,7 +13,7 @@ from arch.wafer.options import GemmAlgorithm, KvPlacement, WaferMappingOptions
 from arch.wafer.partition import kv_capacity_tokens, residency
 from workloads.layers import build_decoder_layer
 from workloads.models import load_model
-from workloads.op import Op, OpKind, Phase
+from workloads.op import Op, OpKind, Operand, Phase
 
 
 def wse(preset="wse2", **fields):
@@ -118,3 +118,20 @@ def test_the_notes_print_every_latency_parameter():
     note = wse().notes()[0]
     for word in ("alpha 1", "beta 20", "call overhead 0", "sync 380", "1.1 GHz"):
         assert word in note
+
+
+def test_a_kernel_needing_more_colours_than_the_pe_has_names_the_budget():
+    op = Op("g", OpKind.GEMM, 4096, 4096, 4096, phase=Phase.PREFILL)
+    with pytest.raises(CapacityError, match="routing_colors: meshgemm GEMM 'g' needs 12"):
+        wse(routing_colors=16).op_cost(op)  # 16 less 6 reserved = 10 free
+    summa = wse(routing_colors=16).op_cost(op, None, WaferMappingOptions(gemm_algorithm="summa"))
+    assert summa.compute_cycles > wse().op_cost(op).compute_cycles
+
+
+def test_shift_placement_pays_a_one_hop_kv_shift_per_step_and_concat_does_not():
+    op = Op("score", OpKind.GEMM, 4, 4097, 128, count=8, b_operand=Operand.KV, phase=Phase.DECODE)
+    shift = wse().op_cost(op, None, WaferMappingOptions(kv_placement="shift"))
+    concat = wse().op_cost(op, None, WaferMappingOptions(kv_placement="concat"))
+    # one token's K: 8 heads x 128 = 1024 words over 360 columns -> 3 words per PE, 1 hop + 2 cycles
+    assert shift.compute_cycles - concat.compute_cycles == 1 + 2
+    assert shift.action_counts["fabric.word_hop"] - concat.action_counts["fabric.word_hop"] == 360 * 360 * 3

@@ -13,6 +13,10 @@
 * **Vector ops** put their last dimension along one mesh axis and their rows
   along the other; RMSNorm needs one small all-reduce (a partial per row),
   softmax two (max and sum) ([WL] §2.3, the released decode layer).
+* **KV placement**: with shift-based placement every decode step moves one
+  token's K (and V) slice of each row to the row above, costed on the attention
+  GEMV that reads it; concatenation moves nothing (its price is capacity, see
+  :mod:`arch.wafer.partition`).
 * Padding: every dimension is rounded up to a multiple of the region side and
   the padded MACs, words and cycles are the ones reported.
 """
@@ -27,9 +31,9 @@ from arch.costs import OpCost, Traffic
 from arch.capacity import CapacityError
 from arch.wafer.kernel import (ALLREDUCE_ALGORITHMS, GEMM_ALGORITHMS, MESHGEMV_COLORS, mesh_gemm_kernel,
                                mesh_gemv_kernel, mesh_vector_kernel)
-from arch.wafer.options import GemmAlgorithm, WaferMappingOptions
+from arch.wafer.options import GemmAlgorithm, KvPlacement, WaferMappingOptions
 from arch.wafer.spec import WaferSpec
-from workloads.op import VECTOR_FLOPS_PER_ELEMENT, Op, OpKind, Phase
+from workloads.op import VECTOR_FLOPS_PER_ELEMENT, Op, OpKind, Operand, Phase
 
 UNIT = "mesh"
 FABRIC = "fabric"
@@ -119,6 +123,8 @@ def _gemm(spec: WaferSpec, op: Op, options: WaferMappingOptions, p: int) -> Mesh
     out = _gemm_counts(algo, m, k, n, p, alpha, beta, e, c, o_call, spec.step_sync_cycles, spec.free_colors)
     cycles, comm, macs, reads, writes, hops, _sent, _busiest, colors, _relays, peak = out
     _check_fits(spec, op, options.gemm_algorithm, peak, p)
+    if options.gemm_algorithm in (GemmAlgorithm.MESHGEMM, GemmAlgorithm.CANNON):
+        _check_colors(spec, f"{options.gemm_algorithm.value} GEMM {op.name!r}", colors)
     return MeshCost(cycles, comm, macs, 0, reads, writes, hops, p, peak, colors)
 
 
@@ -128,9 +134,22 @@ def _gemv(spec: WaferSpec, op: Op, options: WaferMappingOptions, p: int) -> Mesh
     algo = ALLREDUCE_ALGORITHMS[options.allreduce_algorithm.value]
     out = _gemv_counts(algo, m, k, n, p, options.ktree_phases, options.ktree_groups, alpha, beta, e, c, o_call)
     cycles, comm, macs, reads, writes, hops, _stages, _paths = out
+    _check_colors(spec, f"MeshGEMV {op.name!r}", MESHGEMV_COLORS)
     kt, nt = -(-k // p), -(-n // p)
+    if op.b_operand is Operand.KV and op.phase is Phase.DECODE and options.kv_placement is KvPlacement.SHIFT:
+        token_words = op.count * min(op.k, op.n)  # one token's K or V: heads x head_dim
+        shift = shift_step_cycles(spec, token_words, p)
+        moved = p * p * -(-token_words // p)  # every row passes one token's slice to the row above
+        cycles, comm, hops, reads, writes = cycles + shift, comm + shift, hops + moved, reads + moved, writes + moved
     return MeshCost(cycles, comm, macs, 0, reads, writes, hops, p, kt * nt + 2 * m * kt + m * nt,
                     MESHGEMV_COLORS)
+
+
+def shift_step_cycles(spec: WaferSpec, kv_words_per_token: int, p: int) -> int:
+    """Cycles of one decode step's KV shift ([WL] §4, Fig. 5): each PE passes its slice of one token's
+    K or V to the PE above (one hop, all rows at once)."""
+    slice_words = -(-kv_words_per_token // p)
+    return spec.hop_latency_cycles + -(-slice_words // spec.link_words_per_cycle)
 
 
 def _vector(spec: WaferSpec, op: Op, options: WaferMappingOptions, p: int) -> MeshCost:
@@ -151,6 +170,15 @@ def _check_fits(spec: WaferSpec, op: Op, algorithm: GemmAlgorithm, peak_words: i
             f"{op.count}) on {p} x {p} PEs needs {need} bytes of tiles and buffers per PE, but a PE has "
             f"{spec.usable_sram_bytes_per_pe} usable bytes ({spec.sram_bytes_per_pe} less "
             f"{spec.reserved_sram_bytes_per_pe} reserved); use meshgemm or cannon, or a larger region")
+
+
+def _check_colors(spec: WaferSpec, what: str, needed: int) -> None:
+    """Fixed-route kernels need their colours on every PE (relaying algorithms pay beta instead)."""
+    if needed > spec.free_colors:
+        raise CapacityError(
+            f"routing_colors: {what} needs {needed} routing colours per PE but the spec leaves "
+            f"{spec.free_colors} ({spec.routing_colors} less {spec.reserved_colors} reserved); use summa or "
+            "allgather, which relay through PEs")
 
 
 @lru_cache(maxsize=65536)

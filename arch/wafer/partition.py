@@ -27,7 +27,7 @@ import math
 from dataclasses import dataclass
 
 from arch.capacity import CapacityError
-from arch.wafer.opcost import BYTES_PER_WORD, gemv_shape
+from arch.wafer.opcost import BYTES_PER_WORD, gemv_shape, shift_step_cycles  # noqa: F401 (re-exported)
 from arch.wafer.options import KvPlacement
 from arch.wafer.spec import WaferSpec
 from workloads.op import Op, OpKind, Operand
@@ -93,12 +93,6 @@ def kv_capacity_tokens(spec: WaferSpec, weight_bytes: int, kv_bytes_per_token: i
     free = spec.usable_sram_bytes_per_pe * spec.pe_count - weight_bytes
     tokens = max(0, free) // kv_bytes_per_token
     return tokens if placement is KvPlacement.SHIFT else tokens // region_pe
-
-
-def shift_step_cycles(spec: WaferSpec, kv_words_per_token: int, p: int) -> int:
-    """Cycles of one decode step's KV shift: each PE passes one token's slice to the row above (one hop)."""
-    slice_words = -(-kv_words_per_token // p)
-    return spec.hop_latency_cycles + -(-slice_words // spec.link_words_per_cycle)
 
 
 def reshuffle_cycles(spec: WaferSpec, resident_bytes: int, from_pe: int, to_pe: int) -> int:
