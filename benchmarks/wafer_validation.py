@@ -25,8 +25,8 @@ from arch import registry  # noqa: E402
 from arch.wafer.energy import paper_energy_ratio  # noqa: E402
 from arch.wafer.kernel import GEMM_ALGORITHMS, mesh_gemm_kernel, mesh_gemv_kernel  # noqa: E402
 from arch.wafer.options import AllreduceAlgorithm, KvPlacement, WaferMappingOptions  # noqa: E402
-from arch.capacity import resident_bytes  # noqa: E402
-from arch.wafer.partition import kv_capacity_tokens, reshuffle_cycles, shift_step_cycles  # noqa: E402
+from arch.capacity import CapacityError, resident_bytes  # noqa: E402
+from arch.wafer.partition import autotune_regions, kv_capacity_tokens, reshuffle_cycles, shift_step_cycles  # noqa: E402
 from workloads.layers import build_decoder_layer  # noqa: E402
 from workloads.models import load_model  # noqa: E402
 from workloads.op import Op, OpKind, Phase  # noqa: E402
@@ -237,6 +237,12 @@ def main() -> int:
             results.append(row(f"{model} {n_in}/{n_out}", e2e_tpr(wse2, model, n_in, n_out, prefill_side,
                                                                    decode_side), pub, 0.30))
 
+    print("Autotuned region sides (WaferLLM autotunes per phase; the paper's LLaMA3-8B choice: prefill 660^2, "
+          "decode 360^2 [WL] §7.1)")
+    for model in ("llama3-8b", "llama2-13b"):
+        pre, dec = autotuned_sides(wse2, model)
+        print(f"  {model}: prefill {pre[0]}^2 ({pre[1]} cycles), decode {dec[0]}^2 ({dec[1]} cycles)")
+
     print("W-V3 WSE-3 weak scaling (per-PE dims 9/9/30), cycles per decode layer -- wse3")
     for p, groups in ((240, 10), (120, 10), (360, 18), (480, 20), (720, 24)):
         cycles, comm = weak_cycles(wse3, p, groups, 9 * p, 9 * p, 30 * p)
@@ -269,6 +275,25 @@ def e2e_tpr(accel, model: str, n_in: int, n_out: int, prefill_side: int, decode_
     resident = resident_bytes(build_decoder_layer(config, "decode", 1, n_in))
     shuffle = reshuffle_cycles(accel.spec, resident, prefill_side, decode_side)
     return n_out * accel.clock_hz / (prefill + shuffle + decode)
+
+
+def autotuned_sides(accel, model: str) -> tuple[tuple[int, int], tuple[int, int]]:
+    """The fastest prefill (4096 tokens) and decode (KV 4096) region sides among 300, 330, ..., 750."""
+    config = load_model(MODELS[model])
+    candidates = tuple(range(300, accel.spec.max_region_pe + 1, 30))
+    found = []
+    for phase, key in (("prefill", "prefill_region_pe"), ("decode", "decode_region_pe")):
+        work = build_decoder_layer(config, phase, 1, 4096)
+
+        def cycles_of(side, work=work, key=key):
+            options = WaferMappingOptions(**{key: side})
+            try:
+                accel.check_workload(work, options)
+            except CapacityError:
+                return None
+            return accel.step_cycles(work, options)
+        found.append(autotune_regions(cycles_of, candidates))
+    return found[0], found[1]
 
 
 def algorithm_ranking(accel) -> bool:

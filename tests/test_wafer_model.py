@@ -157,3 +157,11 @@ def test_prefill_at_600_is_predicted_within_the_papers_tolerance():
     work = build_decoder_layer(load_model("llama3-8b"), "prefill", 1, 4096)
     tpr = 4096 * accel.clock_hz / accel.step_cycles(work, WaferMappingOptions(prefill_region_pe=600))
     assert tpr == pytest.approx(25037.2, rel=0.25)
+
+
+def test_autotuning_picks_the_fastest_fitting_side():
+    from arch.wafer.partition import autotune_regions
+    costs = {300: None, 360: 50, 420: 40, 480: 60}
+    assert autotune_regions(costs.get, (300, 360, 420, 480)) == (420, 40)
+    with pytest.raises(CapacityError):
+        autotune_regions(lambda side: None, (300,))
