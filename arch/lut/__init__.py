@@ -1,0 +1,1 @@
+"""LUT tensor cores: lookup-table mixed-precision GEMM (``kind: lut``)."""
