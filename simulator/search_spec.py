@@ -68,6 +68,14 @@ class ParameterSpec(_Strict):
     step: int | float | None = Field(None, gt=0)
     log: bool = False
 
+    @field_validator("choices", mode="before")
+    @classmethod
+    def _numbers_from_yaml(cls, value: Any) -> Any:
+        """``7.0e8`` reads as text under YAML 1.1 (PyYAML wants ``7.0e+8``); a choice that reads as a number is one."""
+        if not isinstance(value, list):
+            return value
+        return [_number(v) if isinstance(v, str) else v for v in value]
+
     @model_validator(mode="after")
     def _choices_or_range(self) -> "ParameterSpec":
         ranged = (self.low, self.high) != (None, None)
@@ -90,6 +98,13 @@ class ParameterSpec(_Strict):
     def extremes(self) -> list[Any]:
         """The values checked before a search runs: every choice, or both ends of the range."""
         return list(self.choices) if self.choices is not None else [self.low, self.high]
+
+
+def _number(text: str) -> Any:
+    try:
+        return float(text) if any(c.isdigit() for c in text) else text
+    except ValueError:
+        return text
 
 
 class ObjectiveSpec(_Strict):
