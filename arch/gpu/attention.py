@@ -30,7 +30,8 @@ limit is not a measured figure.
 
 Flat GEMMs (:func:`flat_gemm_cycles`): a GEMM with few rows padded to a
 row granularity (64 as in the libraries FlashDecoding++ compares with, 8 with
-its flat-GEMM kernel), output tiles of ``FLAT_TILE_N`` columns over SM waves,
+its flat-GEMM kernel), output tiles of the fastest width of ``FLAT_TILE_NS``
+columns over SM waves, with the stream at the tiles' occupancy as above,
 and either double-buffered (time = max(compute, stream)) or not (their sum),
 the FlashDecoding++ paper's two flat-GEMM optimisations. It is a what-if
 kernel for comparisons; the GPU model costs ordinary GEMMs with its calibrated
@@ -57,9 +58,10 @@ BLOCK_M = 64
 # 8 rows where the libraries it compares with pad to 64.
 FLAT_PAD_ROWS = 8
 LIBRARY_PAD_ROWS = 64
-# Output columns per flat-GEMM thread block: an ASSUMPTION, the 128-wide side of the
-# GPU presets' GEMM tiles (CUTLASS SM80 tile sizes, arch/gpu/presets/*.yaml gemm_tiles).
-FLAT_TILE_N = 128
+# Output columns per flat-GEMM thread block, the fastest taken per shape (as a kernel
+# heuristic picks): 128, the wide side of the presets' CUTLASS SM80 tiles, down to 8, the
+# MMA instruction's n (mma.sync.m16n8k16, arch/gpu/kernel.py MMA_N).
+FLAT_TILE_NS = (128, 64, 32, 16, 8)
 
 
 @dataclass(frozen=True)
@@ -127,14 +129,20 @@ def attention_cost(spec: GpuSpec, op: Op, dtype: str) -> OpCost:
 
 
 def flat_gemm_time(spec: GpuSpec, op: Op, dtype: str, pad: int, double_buffered: bool) -> KernelTime:
-    """A GEMM's rows padded to ``pad``, ``FLAT_TILE_N``-column tiles over SM waves (module docstring)."""
+    """A GEMM's rows padded to ``pad``, over SM waves of the fastest of ``FLAT_TILE_NS`` (module docstring)."""
     if op.kind is not OpKind.GEMM:
         raise ValueError(f"op {op.name!r}: flat_gemm_time needs a gemm op, got {op.kind.value}")
-    row_tiles = math.ceil(op.m / FLAT_TILE_N)  # a flat GEMM has one; taller ones are cut
+    return min((_flat_gemm_time(spec, op, dtype, pad, double_buffered, tile_n) for tile_n in FLAT_TILE_NS),
+               key=lambda time: time.cycles)
+
+
+def _flat_gemm_time(spec: GpuSpec, op: Op, dtype: str, pad: int, double_buffered: bool,
+                    tile_n: int) -> KernelTime:
+    row_tiles = math.ceil(op.m / FLAT_TILE_NS[0])  # a flat GEMM has one; taller ones are cut
     rows = math.ceil(math.ceil(op.m / row_tiles) / pad) * pad
-    tiles = op.count * row_tiles * math.ceil(op.n / FLAT_TILE_N)
+    tiles = op.count * row_tiles * math.ceil(op.n / tile_n)
     waves = math.ceil(tiles / spec.sm_count)
-    tile = math.ceil(rows * FLAT_TILE_N * (op.k + spec.tile_overhead_k)
+    tile = math.ceil(rows * tile_n * (op.k + spec.tile_overhead_k)
                      / (spec.macs_per_sm_cycle(dtype) * spec.gemm_efficiency_max))
     occupancy = min(1.0, tiles / spec.sm_count)
     stream = math.ceil(op.min_bytes / (spec.stream_bytes_per_cycle * occupancy))
