@@ -22,7 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from arch import registry  # noqa: E402
-from arch.wafer.energy import paper_energy_ratio  # noqa: E402
+from arch.wafer.energy import paper_energy_j, paper_energy_ratio  # noqa: E402
 from arch.wafer.kernel import GEMM_ALGORITHMS, mesh_gemm_kernel, mesh_gemv_kernel  # noqa: E402
 from arch.wafer.options import AllreduceAlgorithm, KvPlacement, WaferMappingOptions  # noqa: E402
 from arch.capacity import CapacityError, resident_bytes  # noqa: E402
@@ -252,6 +252,7 @@ def main() -> int:
         else:
             print(f"  P = {p:<4} predicted {cycles:>8} cycles ({comm} communication, {comm / cycles:.0%})")
 
+    energy_conventions(wse2)
     elapsed = speed_check(wse2)
     results.append(elapsed < 1.0)
     missed = results.count(False)
@@ -324,6 +325,26 @@ def algorithm_ranking(accel) -> bool:
     ok &= gemv["ktree"] < gemv["pipeline"]
     print(f"  ranking {'holds' if ok else 'DOES NOT HOLD'}")
     return ok
+
+
+def energy_conventions(accel) -> None:
+    """One LLaMA3-8B decode token (KV 4096, 420^2) under the three energy views the family offers."""
+    work = build_decoder_layer(load_model("llama3-8b"), "decode", 1, 4096)
+    options = WaferMappingOptions(decode_region_pe=420)
+    counts: dict[str, int] = {}
+    for op in work.ops:
+        for key, n in accel.op_cost(op, None, options).action_counts.items():
+            counts[key] = counts.get(key, 0) + n * work.repeat
+    seconds = accel.step_cycles(work, options) / accel.clock_hz
+    dynamic = accel.energy(counts).total_pj * 1e-12
+    static = accel.leakage_w() * seconds
+    cores = accel.spec.core_power_w * accel.spec.die_pe_count * seconds
+    print("\nEnergy of one LLaMA3-8B decode token on wse2 (420^2, KV 4096)")
+    print(f"  per action (technology library, 7 nm): {dynamic:.4f} J dynamic + {static:.4f} J leakage")
+    print(f"  paper convention (37.5 x A100 400 W x time): {paper_energy_j(seconds):.3f} J")
+    print(f"  core power x cores x time ({accel.spec.core_power_w} W x {accel.spec.die_pe_count}): {cores:.3f} J")
+    print("  (the per-action model counts only the work done; the wafer's clock, idle cores and I/O are not in "
+          "the technology library)")
 
 
 def speed_check(accel) -> float:
