@@ -1,0 +1,112 @@
+"""The LUT system model: what runs where, precompute placement, costs, Table 1 shapes."""
+
+import dataclasses
+
+import pytest
+from pydantic import ValidationError
+
+from arch import registry
+from arch.lut.model import LUT_UNIT, VECTOR_UNIT, LutSystem
+from arch.lut.options import LutMappingOptions, Precompute
+from arch.lut.published import TABLE1
+from workloads.layers import build_decoder_layer
+from workloads.models import load_model
+from workloads.op import Op, OpKind, Operand
+
+PRESETS = ("a100-lut-4x", "a100-lut-8x", "h100-lut-4x", "h100-lut-8x", "lut-npu")
+GEMV = Op("gemv", OpKind.GEMM, 1, 4096, 4096, a_bits=8, b_bits=2)
+
+
+def build(preset, **changes):
+    return registry.build({**registry.preset_spec(preset), **changes})
+
+
+def test_presets_are_registered():
+    assert set(PRESETS) <= set(registry.presets()) and "lut" in registry.kinds()
+
+
+@pytest.mark.parametrize("preset", PRESETS)
+def test_units_and_support(preset):
+    accel = build(preset)
+    assert accel.candidate_units(GEMV) == (LUT_UNIT,)
+    wide = dataclasses.replace(GEMV, b_bits=8)
+    assert accel.candidate_units(wide) == (VECTOR_UNIT,)   # W8 exceeds max_weight_bits = 4
+    assert accel.candidate_units(Op("s", OpKind.SOFTMAX, 4, 64)) == (VECTOR_UNIT,)
+    fp16_kv = Op("attn", OpKind.GEMM, 1, 128, 128, count=8, b_operand=Operand.KV, a_bits=16, b_bits=16)
+    assert accel.candidate_units(fp16_kv) == (VECTOR_UNIT,)
+
+
+def test_int8_kv_runs_bit_serially_only_when_enabled():
+    kv = Op("attn", OpKind.GEMM, 1, 128, 128, count=8, b_operand=Operand.KV, a_bits=8, b_bits=8)
+    assert build("a100-lut-4x").candidate_units(kv) == (LUT_UNIT,)
+    assert build("a100-lut-4x", int_b_bit_serial=False).candidate_units(kv) == (VECTOR_UNIT,)
+
+
+def test_bad_values_name_the_field():
+    with pytest.raises(ValidationError) as info:
+        build("a100-lut-4x", array_k=0)
+    assert info.value.errors()[0]["loc"] == ("array_k",)
+    with pytest.raises(ValidationError, match="weight_buffer_bits"):
+        build("a100-lut-4x", weight_buffer_bits=8)
+    with pytest.raises(ValidationError):
+        build("a100-lut-4x", arrays=4)  # unknown key
+    with pytest.raises(ValidationError) as info:
+        LutMappingOptions.model_validate({"precompute": "later"})
+    assert info.value.errors()[0]["loc"] == ("precompute",)
+
+
+def seconds(accel, op, precompute=Precompute.FUSED):
+    cost = accel.op_cost(op, options=LutMappingOptions(precompute=precompute))
+    mem = accel.memories()[0]
+    return (cost.compute_cycles + mem.transfer_cycles(cost.read_bytes) + mem.transfer_cycles(cost.write_bytes)) / accel.clock_hz
+
+
+def test_separate_precompute_costs_more_than_fused():
+    accel = build("a100-lut-4x")
+    for op in (GEMV, dataclasses.replace(GEMV, m=2048)):
+        fused, separate = (accel.op_cost(op, options=LutMappingOptions(precompute=p)) for p in Precompute)
+        assert separate.read_bytes > fused.read_bytes and seconds(accel, op, Precompute.SEPARATE) > seconds(accel, op)
+        assert fused.action_counts["vector.add"] == separate.action_counts["vector.add"] > 0
+
+
+def test_in_array_precompute_rebuilds_tables_per_n_tile():
+    conventional = build("a100-lut-4x", precompute_in_array=True, symmetric_tables=False, offline_weight_flip=False)
+    op = dataclasses.replace(GEMV, m=64)
+    counts = conventional.op_cost(op).action_counts
+    lut_tc = build("a100-lut-4x").op_cost(op).action_counts
+    tiles = -(-op.n // conventional.spec.columns)
+    # 11 adds per 16-entry table and one build per N tile vs 10 adds per 8-entry table once
+    assert counts["lut_precompute.add"] == tiles * 11 * op.m * op.k // 4
+    assert lut_tc["vector.add"] == 10 * op.m * op.k // 4
+    reinterpreted = build("a100-lut-4x", precompute_in_array=True, offline_weight_flip=False)
+    again = reinterpreted.op_cost(op).action_counts
+    assert again["lut_negation.lookup"] == again["lut_mux.lookup"] and "lut_negation.lookup" not in counts
+
+
+def test_decode_gemv_is_memory_bound_and_weight_bits_shrink_it():
+    accel = build("a100-lut-4x", launch_overhead_s=0.0)
+    big = dataclasses.replace(GEMV, n=16384, k=16384)
+    w2, w4 = seconds(accel, big), seconds(accel, dataclasses.replace(big, b_bits=4))
+    assert w4 == pytest.approx(2 * w2, rel=0.02)  # weight bytes double, the arrays stay idle half the time
+    cost = accel.op_cost(big)
+    assert accel.roofline_cycles(big) <= cost.compute_cycles + accel.memories()[0].transfer_cycles(cost.read_bytes)
+
+
+def test_kernel_twins_are_declared():
+    names = [name for name, *_ in LutSystem.kernel_twins()]
+    assert names == ["lut_mpgemm_kernel", "table_build_adds"]
+    for _, jitted, twin, examples in LutSystem.kernel_twins():
+        assert all(tuple(jitted(*a)) == tuple(twin(*a)) if isinstance(twin(*a), tuple) else jitted(*a) == twin(*a)
+                   for a in examples)
+
+
+def step_ms(preset, phase, batch, seq):
+    accel = build(preset)
+    layer = build_decoder_layer(load_model("bitnet-b1.58-3b"), phase, batch, seq, 2, 8, 8)
+    return sum(seconds(accel, op) for op in layer.ops) * layer.repeat * 1e3
+
+
+def test_table1_decode_ratio_of_the_array_sizes():
+    # L-V5 ratio (+-15 %): decode BS1024 SEQ1, A100-LUT-4X / A100-LUT-8X = 11.41 / 7.47
+    ratio = step_ms("a100-lut-4x", "decode", 1024, 1) / step_ms("a100-lut-8x", "decode", 1024, 1)
+    assert ratio == pytest.approx(TABLE1["A100-LUT-4X"].decode_ms / TABLE1["A100-LUT-8X"].decode_ms, rel=0.15)
