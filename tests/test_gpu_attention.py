@@ -5,7 +5,8 @@ import math
 import pytest
 
 from arch import registry
-from arch.gpu.attention import (BLOCK_M, FLAT_PAD_ROWS, attention_cost, attention_time, flat_gemm_time)
+from arch.gpu.attention import (BLOCK_M, FLAT_PAD_ROWS, attention_cost, attention_roofline_cycles, attention_time,
+                                flat_gemm_time)
 from workloads.layers import build_decoder_layer
 from workloads.models import load_model
 from workloads.op import Op, OpKind
@@ -66,6 +67,18 @@ def test_engine_cost_reproduces_max_of_compute_and_stream_plus_launch(a100, llam
     assert cost.compute_cycles + full_rate == time.cycles + spec.launch_cycles
     assert cost.read_bytes + cost.write_bytes == op.min_bytes
     assert dict(cost.actions)["hbm.read_bit"] == 8 * cost.read_bytes
+
+
+@pytest.mark.parametrize("attention", ["flash2", "flashdecoding", "flashdecoding++"])
+@pytest.mark.parametrize("phase,batch,kv", [("decode", 1, 4096), ("decode", 64, 512), ("prefill", 2, 2048)])
+def test_cost_is_never_below_the_roofline(a100, llama, attention, phase, batch, kv):
+    spec = a100.spec
+    op = next(o for o in build_decoder_layer(llama, phase, batch, kv, attention=attention).ops
+              if o.kind is OpKind.ATTENTION)
+    cost = attention_cost(spec, op, "fp16")
+    simulated = cost.compute_cycles + sum(math.ceil(b / spec.stream_bytes_per_cycle)
+                                          for b in (cost.read_bytes, cost.write_bytes))
+    assert simulated >= attention_roofline_cycles(spec, op, "fp16") > 0
 
 
 def test_prefill_attention_is_compute_bound_and_counts_its_row_blocks(a100, llama):

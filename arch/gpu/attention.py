@@ -128,6 +128,15 @@ def attention_cost(spec: GpuSpec, op: Op, dtype: str) -> OpCost:
                            ("hbm.write_bit", 8 * write_bytes)))
 
 
+def attention_roofline_cycles(spec: GpuSpec, op: Op, dtype: str) -> int:
+    """Lower bound of a fused attention op: its matmuls at the tensor peak, its softmax at the
+    vector peak, or its bytes at the full HBM bandwidth, whichever is largest."""
+    tensor = 2 * op.macs / (spec.peak_flops_per_s(dtype) / spec.clock_hz)
+    vector = op.nonmatmul_flops / (spec.vector_flops_per_s / spec.clock_hz)
+    memory = op.min_bytes / (spec.hbm_bandwidth_bytes_per_s / spec.clock_hz)
+    return math.ceil(max(tensor, vector, memory))
+
+
 def flat_gemm_time(spec: GpuSpec, op: Op, dtype: str, pad: int, double_buffered: bool) -> KernelTime:
     """A GEMM's rows padded to ``pad``, over SM waves of the fastest of ``FLAT_TILE_NS`` (module docstring)."""
     if op.kind is not OpKind.GEMM:
