@@ -7,9 +7,9 @@
   selected distributed GEMM (:func:`arch.wafer.kernel.mesh_gemm_kernel`); decode
   GEMMs (and small ones) run as MeshGEMV with the selected all-reduce. The
   ``count`` instances of a batched GEMM (attention heads) are stacked along the
-  one of M, K or N (K or N for a GEMV) that pads least -- for ``Q K^T`` this is
-  the reduction (head-segmented, as WaferLLM's dist-GEMM-T reduces each PE's
-  head slice), for ``P V`` the output columns.
+  one of M, K or N (K or N for a GEMV) that finishes first -- for ``Q K^T``
+  usually the reduction (head-segmented, as WaferLLM's dist-GEMM-T reduces each
+  PE's head slice), for ``P V`` the output columns.
 * **Vector ops** put their last dimension along one mesh axis and their rows
   along the other; RMSNorm needs one small all-reduce (a partial per row),
   softmax two (max and sum) ([WL] §2.3, the released decode layer).
@@ -60,12 +60,13 @@ class MeshCost:
     region_pe: int
     peak_words_per_pe: int = 0
     colors_needed: int = 0
+    steps: int = 1  # pipelined GEMM steps the engine overlaps fabric transfers with
 
     def op_cost(self, overhead_cycles: int) -> OpCost:
         actions = (("pe.mac", self.macs), ("pe.vector_op", self.lane_ops), ("sram.read", self.sram_reads),
                    ("sram.write", self.sram_writes), ("fabric.word_hop", self.word_hops))
         traffic = (Traffic(FABRIC, BYTES_PER_WORD * self.word_hops, 0),)
-        steps = max(1, min(MAX_STEPS_PER_OP, self.region_pe))
+        steps = max(1, min(MAX_STEPS_PER_OP, self.steps))
         return OpCost(unit=UNIT, compute_cycles=self.cycles + overhead_cycles, traffic=traffic, steps=steps,
                       actions=actions)
 
@@ -103,36 +104,39 @@ def _padded(dims: tuple[int, int, int], p: int) -> int:
     return math.prod(-(-d // p) for d in dims)
 
 
-def gemm_shape(op: Op, p: int) -> tuple[int, int, int]:
-    """(M, K, N) of the GEMM a batched op is costed as: ``count`` stacked where it pads least."""
+def gemm_shapes(op: Op) -> tuple[tuple[int, int, int], ...]:
+    """The (M, K, N) a batched GEMM can be costed as: its ``count`` stacked along K, N or M."""
     m, k, n, c = op.m, op.k, op.n, op.count
-    options = ((m, c * k, n), (m, k, c * n), (c * m, k, n))
-    return min(options, key=lambda dims: (_padded(dims, p), options.index(dims)))
+    return ((m, c * k, n), (m, k, c * n), (c * m, k, n)) if c > 1 else ((m, k, n),)
 
 
 def gemv_shape(op: Op, p: int) -> tuple[int, int, int]:
+    """The stacking (along K or N) that pads least: how a GEMV's operand is resident."""
     m, k, n, c = op.m, op.k, op.n, op.count
     options = ((m, c * k, n), (m, k, c * n))
     return min(options, key=lambda dims: (_padded(dims, p), options.index(dims)))
 
 
 def _gemm(spec: WaferSpec, op: Op, options: WaferMappingOptions, p: int) -> MeshCost:
-    m, k, n = gemm_shape(op, p)
     alpha, beta, e, c, o_call = _latency(spec)
     algo = GEMM_ALGORITHMS[options.gemm_algorithm.value]
-    out = _gemm_counts(algo, m, k, n, p, alpha, beta, e, c, o_call, spec.step_sync_cycles, spec.free_colors)
+    outs = [_gemm_counts(algo, m, k, n, p, alpha, beta, e, c, o_call, spec.step_sync_cycles, spec.free_colors)
+            for m, k, n in gemm_shapes(op)]
+    out = min(outs, key=lambda o: o[0])  # the stacking that finishes first
     cycles, comm, macs, reads, writes, hops, _sent, _busiest, colors, _relays, peak = out
     _check_fits(spec, op, options.gemm_algorithm, peak, p)
     if options.gemm_algorithm in (GemmAlgorithm.MESHGEMM, GemmAlgorithm.CANNON):
         _check_colors(spec, f"{options.gemm_algorithm.value} GEMM {op.name!r}", colors)
-    return MeshCost(cycles, comm, macs, 0, reads, writes, hops, p, peak, colors)
+    return MeshCost(cycles, comm, macs, 0, reads, writes, hops, p, peak, colors, steps=p)
 
 
 def _gemv(spec: WaferSpec, op: Op, options: WaferMappingOptions, p: int) -> MeshCost:
-    m, k, n = gemv_shape(op, p)
     alpha, beta, e, c, o_call = _latency(spec)
     algo = ALLREDUCE_ALGORITHMS[options.allreduce_algorithm.value]
-    out = _gemv_counts(algo, m, k, n, p, options.ktree_phases, options.ktree_groups, alpha, beta, e, c, o_call)
+    shapes = [(m, k, n) for m, k, n in gemm_shapes(op)[:2]]
+    outs = [(_gemv_counts(algo, m, k, n, p, options.ktree_phases, options.ktree_groups, alpha, beta, e, c,
+                          o_call), (m, k, n)) for m, k, n in shapes]
+    out, (m, k, n) = min(outs, key=lambda item: item[0][0])  # the stacking that finishes first
     cycles, comm, macs, reads, writes, hops, _stages, _paths = out
     _check_colors(spec, f"MeshGEMV {op.name!r}", MESHGEMV_COLORS)
     kt, nt = -(-k // p), -(-n // p)
