@@ -118,3 +118,8 @@ def test_kv_lens_decode_batches_take_the_algorithm():
     spec = WorkloadSpec(model="llama2-7b", batch=3, kv_lens=[100, 2000, 5000], attention="flashdecoding")
     kinds = {op.kind for op in build_workload(spec).ops}
     assert OpKind.ATTENTION in kinds and OpKind.ATTN_REDUCE in kinds and OpKind.SOFTMAX not in kinds
+
+
+def test_fused_kinds_name_the_option_that_chose_them():
+    assert "workload.attention" in OpKind.ATTENTION.chosen_by and "unfused" in OpKind.ATTN_REDUCE.chosen_by
+    assert OpKind.GEMM.chosen_by == "" and OpKind.SOFTMAX.chosen_by == ""

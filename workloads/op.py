@@ -52,6 +52,14 @@ class OpKind(str, Enum):
         """Moves data between devices instead of computing (no FLOPs counted)."""
         return self is OpKind.ALLREDUCE
 
+    @property
+    def chosen_by(self) -> str:
+        """The experiment option that puts ops of this kind in a workload, for refusals ('' if none)."""
+        if self in (OpKind.ATTENTION, OpKind.ATTN_REDUCE):
+            return ("workload.attention (flash2 | flashdecoding | flashdecoding++); "
+                    "attention: unfused runs on every kind")
+        return ""
+
 
 class Operand(str, Enum):
     """Where the B operand of a GEMM lives: it decides reuse and placement."""
