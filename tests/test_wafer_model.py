@@ -165,3 +165,14 @@ def test_autotuning_picks_the_fastest_fitting_side():
     assert autotune_regions(costs.get, (300, 360, 420, 480)) == (420, 40)
     with pytest.raises(CapacityError):
         autotune_regions(lambda side: None, (300,))
+
+
+def test_phase_less_ops_of_a_decode_step_run_on_the_decode_region():
+    # serving iterations build ops without a phase; the step's phase (default_mapping) picks the region
+    accel = wse()
+    op = Op("g", OpKind.GEMM, 1, 4096, 4096)
+    decode_step = accel.mapping_options({}, "decode", 1)
+    prefill_step = accel.mapping_options({}, "prefill", 1)
+    on_decode = accel.op_cost(op, None, decode_step).compute_cycles
+    assert on_decode == accel.op_cost(dataclasses.replace(op, phase=Phase.DECODE)).compute_cycles
+    assert on_decode < accel.op_cost(op, None, prefill_step).compute_cycles  # 360^2 beats 660^2 for a GEMV

@@ -76,16 +76,24 @@ class WaferMesh(Accelerator):
         """Raise :class:`~arch.capacity.CapacityError` when a layer does not fit a PE's SRAM or the
         model's pipeline regions do not fit the program rectangle; no warnings otherwise."""
         options = self._options(options)
+        if "step_phase" not in options.model_fields_set:
+            options = options.model_copy(update={"step_phase": str(workload.phase)})
         probe = next((op for op in workload.ops if op.kind is OpKind.GEMM), workload.ops[0])
         side = region_side(self.spec, probe, options)
         res = residency(self.spec, workload.ops, workload.repeat, side, options.kv_placement)
         check_fits(self.spec, res, f"workload {workload.name!r}")
         return ()
 
+    def default_mapping(self, phase: str, batch: int) -> dict:
+        """The step's phase, so that ops without one (serving iterations) take its region."""
+        return {"step_phase": str(phase)}
+
     def step_cycles(self, workload, options: WaferMappingOptions | None = None) -> int:
         """Cycles of one step of ``workload`` run op after op on the mesh (what the engine does with one
         unit, less the fabric transfers it overlaps): the layer's op cycles times its repeat."""
         options = self._options(options)
+        if "step_phase" not in options.model_fields_set:
+            options = options.model_copy(update={"step_phase": str(workload.phase)})
         return workload.repeat * sum(self.unit_cost(op, UNIT, options).compute_cycles for op in workload.ops)
 
     def _options(self, options) -> WaferMappingOptions:

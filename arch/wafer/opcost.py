@@ -1,7 +1,8 @@
 """How an op is laid out on a square mesh region and what it costs there (closed form per op).
 
-* **Region**: decode ops run on ``decode_region_pe`` x ``decode_region_pe`` PEs,
-  the others on ``prefill_region_pe`` (WaferLLM §4: the phases use different
+* **Region**: decode ops (and the phase-less ops of a decode-only serving
+  iteration) run on ``decode_region_pe`` x ``decode_region_pe`` PEs, the others
+  (prefill and mixed iterations) on ``prefill_region_pe`` (WaferLLM §4: the phases use different
   core counts). A region must fit the program rectangle.
 * **GEMMs** outside decode with more than ``gemv_max_rows`` rows run the
   selected distributed GEMM (:func:`arch.wafer.kernel.mesh_gemm_kernel`); decode
@@ -73,7 +74,7 @@ class MeshCost:
 
 def region_side(spec: WaferSpec, op: Op, options: WaferMappingOptions) -> int:
     """The side of the square region ``op`` runs on; :class:`RegionError` naming the option if too big."""
-    key = "decode_region_pe" if op.phase is Phase.DECODE else "prefill_region_pe"
+    key = "decode_region_pe" if _decoding(op, options) else "prefill_region_pe"
     side = getattr(options, key)
     if side > spec.max_region_pe:
         raise RegionError(f"{key}: {side} x {side} PEs do not fit the {spec.mesh_width_pe} x "
@@ -81,8 +82,13 @@ def region_side(spec: WaferSpec, op: Op, options: WaferMappingOptions) -> int:
     return side
 
 
+def _decoding(op: Op, options: WaferMappingOptions) -> bool:
+    """A decode op, or an op of no phase in a decode step (a serving iteration of decode tokens only)."""
+    return op.phase is Phase.DECODE or (op.phase is Phase.ANY and options.step_phase == Phase.DECODE.value)
+
+
 def is_gemv(op: Op, options: WaferMappingOptions) -> bool:
-    return op.kind is OpKind.GEMM and (op.phase is Phase.DECODE or op.m <= options.gemv_max_rows)
+    return op.kind is OpKind.GEMM and (_decoding(op, options) or op.m <= options.gemv_max_rows)
 
 
 def mesh_cost(spec: WaferSpec, op: Op, options: WaferMappingOptions) -> MeshCost:

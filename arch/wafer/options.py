@@ -45,3 +45,5 @@ class WaferMappingOptions(MappingOptions):
     decode_region_pe: int = Field(360, ge=1, description="side of the square region decode runs on")
     gemv_max_rows: int = Field(32, ge=1, description="GEMMs with at most this many rows outside decode run as GEMVs")
     kv_placement: KvPlacement = Field(KvPlacement.SHIFT, description="where new tokens' KV cache goes")
+    step_phase: str = Field("any", description="the phase of the step being mapped (set by the model): "
+                            "ops of no phase of their own (serving iterations) run on that phase's region")
