@@ -35,7 +35,8 @@ def grid_best(experiment: xs.Experiment, workers: int) -> tuple[dict, int, float
     started = time.perf_counter()
     sweep = xs.sweep(experiment.with_systems(spec.system), grid, workers=workers)
     wall_s = time.perf_counter() - started
-    feasible = [r for r in sweep.rows if "error" not in r and not r.get("warnings") and r["area_mm2"] <= bound]
+    feasible = [r for r in sweep.rows if r.get("fits", True) and "tokens_per_s" in r and not r.get("warnings")
+                and r["area_mm2"] <= bound]
     return max(feasible, key=lambda r: r["tokens_per_s"]), len(sweep.rows), wall_s, feasible
 
 

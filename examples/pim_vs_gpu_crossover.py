@@ -26,10 +26,10 @@ def crossover(table: "Any", pim: str, gpu: str) -> int | None:
 def _ran_and_fits(rows: "Any") -> "Any":
     """Rows of systems that ran without a warning (such as weights + KV cache exceeding the memory)."""
     keep = rows["system"].notna()
-    for column in ("error", "warnings"):
+    for column in ("error", "warnings", "capacity"):
         if column in rows:
             keep &= rows[column].isna()
-    return keep
+    return keep & (rows["fits"] != False) if "fits" in rows else keep  # noqa: E712 (a column, not a bool)
 
 
 def main(argv: Sequence[str] | None = None) -> dict[str, Any]:

@@ -34,7 +34,10 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
             "systems.npu.arch.cores": args.cores}
     frame = xs.sweep(experiment, grid, workers=args.workers).to_pandas()
     frame = frame.rename(columns={k: k.split(".")[-1] for k in grid})
-    frame["fits_dram"] = frame["warnings"].isna() if "warnings" in frame else True
+    frame["fits_dram"] = frame["fits"] if "fits" in frame else frame.get("warnings", frame["system"]).isna()
+    if "area_mm2" not in frame:  # every design was left out: weights + KV cache exceed its DRAM
+        print(f"no design could be run: {frame['capacity'].iloc[0]}")
+        return {"frame": frame, "within": frame.iloc[0:0], "best": None}
     within = frame[frame["area_mm2"] <= args.budget_mm2].sort_values("tokens_per_s", ascending=False)
     columns = ["rows", "cols", "cores", "tokens_per_s", "energy_per_token_j", "area_mm2", "fits_dram"]
     print(f"{len(within)} of {len(frame)} designs within {args.budget_mm2:g} mm² "

@@ -33,6 +33,7 @@ from arch import registry
 from arch.registry import UnknownNameError
 from simulator import experiment as _experiment
 from simulator import outputs
+from simulator.checks import require_valid
 from simulator.errors import InputError, Problem
 from simulator.results import ExperimentResult, Failure, SystemResult
 from simulator.search_result import SearchResult
@@ -197,11 +198,15 @@ def run(experiment: Experiment | str | os.PathLike | Mapping[str, Any], *,
         out: str | os.PathLike | None = None, on_system: Callable[[str], None] | None = None) -> RunResult:
     """Run every system of ``experiment`` once (its base point, not a sweep).
 
-    With ``out``, writes the same files as ``xpusim run --out OUT`` into ``OUT/NAME/``.
-    A system that cannot be simulated is a :class:`~simulator.results.Failure` in
-    the result; the others still run.
+    Checks the experiment first as ``xpusim run`` does (:func:`simulator.checks.require_valid`:
+    the workload builds, every system's weights and KV cache fit unless ``capacity: warn``),
+    raising :class:`InputError`. With ``out``, writes the same files as
+    ``xpusim run --out OUT`` into ``OUT/NAME/`` (over an earlier result of that name).
+    A system that fails while simulating is a :class:`~simulator.results.Failure`
+    in the result; the others still run.
     """
     exp = _experiment_of(experiment)
+    require_valid(exp.resolved)  # what `xpusim run` checks before simulating (capacity included)
     result = run_experiment(exp.resolved, on_system=on_system)
     written = RunResult(result).write(Path(out) / exp.name) if out is not None else []
     return RunResult(result, tuple(written))

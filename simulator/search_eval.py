@@ -1,26 +1,30 @@
 """Evaluating one design-search trial, in local worker processes or on a Dask cluster.
 
 A trial is the experiment with the trial's parameter values set (as a sweep point
-is) and only the searched system kept; it is validated and run like any
-experiment. Its outcome is every :class:`~simulator.search_spec.Metric` of that
-system plus its warnings, or the error that stopped it (an invalid combination
-such as a scratchpad too small for the array, or a system that cannot run the
-workload). Executors return outcomes in the order of the tasks, so the search
+is) and only the measured systems kept; it is validated, checked and run as
+``xpusim run`` runs a file. Its outcome is every :class:`~simulator.search_spec.Metric`
+of those systems plus their warnings, or the reason it could not run: an invalid
+combination (a scratchpad too small for the array), weights and KV cache that do
+not fit the DRAM (under the experiment's ``capacity: fail``, the default; with
+``capacity: warn`` the design runs with a warning), or a system that cannot run
+the workload. Executors return outcomes in the order of the tasks, so the search
 does not depend on which worker finishes first.
 """
 
 from __future__ import annotations
 
+import os
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
+from simulator.checks import check_experiment
 from simulator.errors import InputError, Problem
 from simulator.experiment import parse_experiment
 from simulator.run import run_experiment
 from simulator.search_spec import Metric
-from simulator.sweep import apply_values
+from simulator.sweep import apply_values, exit_with_parent
 
 
 @dataclass(frozen=True)
@@ -66,9 +70,12 @@ def evaluate(task: TrialTask) -> TrialOutcome:
     """Validate and run one trial; an invalid or failing design is an outcome with ``error``."""
     try:
         experiment = parse_experiment(trial_variant(task), task.source, task.base_dir)
-        result = run_experiment(experiment)
     except InputError as err:
         return TrialOutcome(task.number, task.params, {}, error="; ".join(map(str, err.problems)))
+    report = check_experiment(experiment)  # what `xpusim run` checks first, capacity included
+    if report.problems:
+        return TrialOutcome(task.number, task.params, {}, error="; ".join(map(str, report.problems)))
+    result = run_experiment(experiment)
     if result.failures:
         message = "; ".join(f"{f.system}: {f.message}" for f in result.failures)
         return TrialOutcome(task.number, task.params, {}, error=message)
@@ -100,7 +107,8 @@ class LocalEvaluator:
         if self.workers == 1 or len(tasks) <= 1:
             return [_seen(fn(t), on_each) for t in tasks]
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(max_workers=self.workers)
+            self._pool = ProcessPoolExecutor(max_workers=self.workers, initializer=exit_with_parent,
+                                             initargs=(os.getpid(),))  # no orphans when the search is killed
         futures = [self._pool.submit(fn, t) for t in tasks]
         for future in as_completed(futures):
             _seen(future.result(), on_each)

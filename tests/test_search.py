@@ -165,3 +165,11 @@ def test_the_same_trials_on_a_dask_cluster():
     with distributed.LocalCluster(n_workers=2, processes=False, dashboard_address=None) as cluster:
         on_dask = xs.search(raw, scheduler=cluster.scheduler_address)
     assert on_dask.rows == xs.search(raw).rows
+
+
+def test_a_design_whose_dram_cannot_hold_the_weights_is_not_run_and_says_why():
+    raw = _raw(10.0, trials=8, parameters={"systems.big.arch.dram_capacity_bytes": [1024, 1 << 20]})
+    result = xs.search(raw)
+    small = [r for r in result.rows if r["systems.big.arch.dram_capacity_bytes"] == 1024]
+    assert small and all(not r["feasible"] and "does not fit" in r["error"] and "seconds" not in r for r in small)
+    assert all(r["feasible"] for r in result.rows if r["systems.big.arch.dram_capacity_bytes"] == 1 << 20)
