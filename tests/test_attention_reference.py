@@ -109,3 +109,17 @@ def test_bad_arguments_name_what_was_expected():
         ref.flashdecoding_pp_attention(q, k, v, 2, phi=0.0, bound=200.0)
     with pytest.raises(ValueError, match="expected q"):
         ref.flash2_attention(q, k[:, :, :4], v)
+
+
+@pytest.mark.parametrize("attention,splits", [("flash2", None), ("flashdecoding", 3), ("flashdecoding++", 3)])
+def test_a_workloads_fused_op_computes_attention_with_its_shapes(attention, splits):
+    from workloads.layers import build_decoder_layer
+    from workloads.models import load_model
+    config = load_model({"name": "tiny", "hidden_size": 32, "num_layers": 1, "num_heads": 4, "num_kv_heads": 2,
+                         "ffn_size": 64, "activation": "swiglu", "norm": "rmsnorm", "vocab_size": 100,
+                         "position": "rope", "max_positions": 64})
+    workload = build_decoder_layer(config, "decode", 1, 20, attention=attention, kv_splits=splits)
+    op = next(o for o in workload.ops if o.name == "attention")
+    assert (op.count, op.m, op.n, op.k, op.kv_splits) == (2, 2, 8, 21, splits or 1)
+    got, want = ref.run_fused_op(op)
+    assert _error(got, want) <= ref.tolerance(want, op.k)

@@ -22,6 +22,8 @@ tiles), not for speed.
   (Dao, Haziza, Massa, Sizov 2023): ``splits`` blocks per head, each an online
   softmax over its chunk of the KV cache writing a normalised partial output and
   its log-sum-exp; a second kernel rescales and sums the partials.
+* :func:`run_fused_op`: a workload's fused ``attention`` op run on seeded data
+  with the kernel its fields (``kv_splits``, ``softmax_scheme``) name.
 * :func:`flashdecoding_pp_attention`: FlashDecoding++'s asynchronous softmax
   (Hong et al. 2024): every chunk subtracts one unified max value ``phi``
   fixed in advance instead of its running max, so the chunks need no
@@ -42,6 +44,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from numba import cuda, float32
+
+from workloads.op import Op, OpKind, SoftmaxScheme
 
 LN2 = math.log(2.0)
 BR = 4   # query rows per FlashAttention-2 block (threads per block); small for the simulator
@@ -364,3 +368,25 @@ def attention_float64(q: np.ndarray, k: np.ndarray, v: np.ndarray) -> np.ndarray
 def tolerance(reference: np.ndarray, depth: int) -> float:
     """float32 summation bound over ``depth`` terms: 4 x depth x eps x max(1, |reference|)."""
     return float(4 * depth * np.finfo(np.float32).eps * max(1.0, float(np.abs(reference).max())))
+
+
+# -- a workload's fused op, run on numbers ----------------------------------------------------
+def run_fused_op(op: Op, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Run a fused ``attention`` op's shapes on seeded data with the kernel its fields name.
+
+    ``count`` instances of ``m`` query rows over ``k`` positions of head dimension
+    ``n``; ``kv_splits > 1`` runs the split-KV kernels with that many splits, the
+    unified-max scheme with ``phi = 0``. Returns (kernel output, float64 reference).
+    """
+    if op.kind is not OpKind.ATTENTION:
+        raise ValueError(f"op {op.name!r}: expected an attention op, got {op.kind.value}")
+    rng = np.random.default_rng(seed)
+    q = rng.standard_normal((op.count, op.m, op.n)).astype(np.float32)
+    k, v = (rng.standard_normal((op.count, op.k, op.n)).astype(np.float32) for _ in range(2))
+    if op.softmax_scheme is SoftmaxScheme.UNIFIED_MAX:
+        got = flashdecoding_pp_attention(q, k, v, op.kv_splits, phi=0.0).output
+    elif op.kv_splits > 1:
+        got = flashdecoding_attention(q, k, v, op.kv_splits)
+    else:
+        got = flash2_attention(q, k, v)
+    return got, attention_float64(q, k, v)
