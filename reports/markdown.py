@@ -1,6 +1,9 @@
 """The Markdown comparison report: a summary table, ratios to the baseline,
-energy and area breakdowns, the slowest ops of each system, and what each model
-does not capture (its notes), so no limitation is hidden from the reader.
+serving latency percentiles, energy and area breakdowns, the slowest ops of each
+system, and what each model does not capture (its notes, listed once per model
+kind), so no limitation is hidden from the reader. The header says what was run:
+the phase's own fields (a serving run's request stream, not a batch), and each
+system's technology node and tensor-parallel group, with a note where they differ.
 """
 
 from __future__ import annotations
@@ -9,7 +12,8 @@ from simulator.results import ENERGY_CATEGORIES, ExperimentResult, SystemResult
 
 
 def render_markdown(result: ExperimentResult) -> str:
-    parts = [f"# {result.name}\n", _header(result), _devices(result.systems), _summary(result.systems)]
+    parts = [f"# {result.name}\n", _header(result), _systems_used(result), _devices(result.systems),
+             _summary(result.systems), _serving(result.systems)]
     if result.baseline and any(s.name == result.baseline for s in result.systems):
         parts.append(_ratios(result))
     parts += [_energy(result.systems), _efficiency(result.systems), _area(result.systems), _top_ops(result.systems),
@@ -29,11 +33,35 @@ def _g(value: float) -> str:
 
 def _header(result: ExperimentResult) -> str:
     if "merged_from" in result.experiment:
-        return f"xpusim {result.version}. Systems of the runs {', '.join(result.experiment['merged_from'])}.\n"
-    workload = result.experiment.get("workload", {})
+        runs = result.experiment["merged_from"]
+        described = [describe_workload(e.get("workload", {})) for e in result.experiment.get("experiments", [])]
+        text = f"xpusim {result.version}. Systems of the runs {', '.join(runs)}.\n"
+        if len(set(described)) > 1:
+            text += ("\n**The merged runs ran different workloads** — ratios between them are not like-for-like:\n\n"
+                     + "".join(f"- {run}: {what}\n" for run, what in zip(runs, described)))
+        elif described:
+            text += f"Workload (every run): {described[0]}.\n"
+        return text
+    return f"xpusim {result.version}, seed {result.seed}. Workload: {describe_workload(result.experiment.get('workload', {}))}.\n"
+
+
+def describe_workload(workload) -> str:
+    """The workload in words, with the fields its phase uses (a serving run has no single batch)."""
     what = workload.get("model") or workload.get("trace") or f"{len(workload.get('ops') or [])} explicit ops"
-    return (f"xpusim {result.version}, seed {result.seed}. Workload: {what}, "
-            f"phase {workload.get('phase')}, batch {workload.get('batch')}, {_lengths(workload)}.\n")
+    if isinstance(what, dict):
+        what = what.get("name", "inline model")
+    phase = workload.get("phase")
+    bits = f"weights {workload.get('weight_bits')} bit, activations {workload.get('act_bits')} bit"
+    tp = f", tensor parallel {workload.get('tp')}" if workload.get("tp", 1) != 1 else ""
+    if phase == "serving":
+        serving = workload.get("serving") or {}
+        source = (f"requests from {serving.get('csv')}" if serving.get("csv") else
+                  f"Poisson arrivals at {serving.get('rate_per_s'):g}/s")
+        return f"{what}, phase serving ({source}, max batch {serving.get('max_batch')}), {bits}{tp}"
+    if workload.get("ops") is not None or workload.get("trace"):
+        return f"{what}, {bits}" if workload.get("ops") is not None else str(what)
+    lengths = _lengths(workload) if phase == "decode" else f"prompt {workload.get('seq_len')} tokens"
+    return f"{what}, phase {phase}, batch {workload.get('batch')}, {lengths}, {bits}{tp}"
 
 
 def _lengths(workload) -> str:
@@ -41,16 +69,60 @@ def _lengths(workload) -> str:
     if isinstance(kv_lens, list) and kv_lens:
         return (f"KV lengths per request {min(kv_lens)}..{max(kv_lens)} "
                 f"(mean {sum(kv_lens) / len(kv_lens):.1f}, drawn with the seed)")
-    return f"seq_len {workload.get('seq_len')}"
+    return f"{workload.get('seq_len')} tokens in the KV cache"
+
+
+def _systems_used(result: ExperimentResult) -> str:
+    """Each system's kind, arch and technology node; a note when nodes differ."""
+    entries = result.experiment.get("systems") or []
+    if not entries:
+        return ""
+    by_name = {s.name: s for s in result.systems}
+    rows, nodes = [], {}
+    for entry in entries:
+        arch = entry.get("arch")
+        resolved = entry.get("resolved_arch") or {}
+        node = resolved.get("tech_node_nm")
+        if node is None and isinstance(resolved.get("npu"), dict):  # a composite system's NPU
+            node = resolved["npu"].get("tech_node_nm")
+        nodes[entry["name"]] = node
+        system = by_name.get(entry["name"])
+        rows.append([entry["name"], resolved.get("kind", system.kind if system else ""),
+                     arch if isinstance(arch, str) else "inline", f"{node} nm" if node else "—",
+                     str(system.devices) if system else "—"])
+    text = "## Systems\n\n" + markdown_table(["system", "kind", "arch", "node", "devices (tp)"], rows)
+    distinct = sorted({n for n in nodes.values() if n})
+    if len(distinct) > 1:
+        text += (f"\nThe systems are modelled in different technology nodes ({', '.join(f'{n} nm' for n in distinct)}): "
+                 "energy and area compare different processes, not only different designs.\n")
+    return text
 
 
 def _devices(systems: tuple[SystemResult, ...]) -> str:
-    groups = sorted({s.devices for s in systems if s.devices > 1})
-    if not groups:
+    grouped = [s for s in systems if s.devices > 1]
+    if not grouped:
         return ""
-    return (f"Each system is one of {' or '.join(map(str, groups))} tensor-parallel devices: cycles, energy, "
-            "power and area are one device's; tokens/s is the whole group's, so energy per token here is one "
-            "device's share (multiply by the group size for the group's).\n")
+    which = ", ".join(f"{s.name} (one of {s.devices})" for s in grouped)
+    return (f"Tensor-parallel systems: {which}. For these, cycles, energy, power and area are one device's; "
+            "tokens/s is the whole group's, so energy per token is one device's share (multiply by the group "
+            "size for the group's).\n")
+
+
+def _serving(systems: tuple[SystemResult, ...]) -> str:
+    serving = [s for s in systems if s.serving]
+    if not serving:
+        return ""
+    header = ["system", "requests", "output tokens/s"] + [f"{name} p{p} (ms)" for name in ("TTFT", "TPOT", "E2E")
+                                                         for p in (50, 90, 99)]
+    rows = [[s.name, str(s.serving.get("requests")), _g(s.serving.get("output_tokens_per_s") or 0.0)]
+            + [_ms(s.serving, key, p) for key in ("ttft_s", "tpot_s", "e2e_s") for p in (50, 90, 99)]
+            for s in serving]
+    return "## Serving latency\n\n" + markdown_table(header, rows)
+
+
+def _ms(serving, key: str, percentile: int) -> str:
+    value = (serving.get(key) or {}).get(f"p{percentile}")
+    return "—" if value is None else _g(value * 1e3)
 
 
 def _summary(systems: tuple[SystemResult, ...]) -> str:
@@ -105,8 +177,20 @@ def _warnings(systems: tuple[SystemResult, ...]) -> str:
 
 
 def _notes(systems: tuple[SystemResult, ...]) -> str:
-    lines = [f"- **{s.name}** ({s.kind}): {note}" for s in systems for note in s.notes]
-    return "## What the models do not capture\n\n" + "\n".join(lines) + "\n" if lines else ""
+    """Each model kind's notes once, naming the systems of that kind (and which ones, if not all)."""
+    out = []
+    for kind in dict.fromkeys(s.kind for s in systems):
+        mine = [s for s in systems if s.kind == kind]
+        notes = list(dict.fromkeys(note for s in mine for note in s.notes))
+        if not notes:
+            continue
+        lines = []
+        for note in notes:
+            having = [s.name for s in mine if note in s.notes]
+            only = f" ({', '.join(having)} only)" if len(having) < len(mine) else ""
+            lines.append(f"- {note}{only}")
+        out.append(f"**{kind}** ({', '.join(s.name for s in mine)}):\n\n" + "\n".join(lines) + "\n")
+    return "## What the models do not capture\n\n" + "\n".join(out) if out else ""
 
 
 def _failures(result: ExperimentResult) -> str:

@@ -66,9 +66,23 @@ def write_json(result: ExperimentResult, path: Path) -> Path:
     return write_text_atomic(path, json.dumps(result.to_dict(), indent=2, sort_keys=True) + "\n")
 
 
+# Serving runs add their latency percentiles (seconds) to summary.csv.
+SERVING_COLUMNS = tuple(f"{name}_p{p}_s" for name in ("ttft", "tpot", "e2e") for p in (50, 90, 99))
+
+
 def write_summary_csv(result: ExperimentResult, path: Path) -> Path:
-    rows = ([system.name] + [system.to_dict()[c] for c in SUMMARY_COLUMNS[1:]] for system in result.systems)
-    return _write_csv(path, SUMMARY_COLUMNS, rows)
+    serving = any(system.serving for system in result.systems)
+    columns = SUMMARY_COLUMNS + (SERVING_COLUMNS if serving else ())
+    rows = ([system.name] + [system.to_dict()[c] for c in SUMMARY_COLUMNS[1:]]
+            + (serving_percentiles(system.serving) if serving else []) for system in result.systems)
+    return _write_csv(path, columns, rows)
+
+
+def serving_percentiles(serving) -> list:
+    """TTFT, TPOT and end-to-end p50/p90/p99 in seconds (empty cells for a system without serving)."""
+    serving = serving or {}
+    return [(serving.get(f"{name}_s") or {}).get(f"p{p}", "") for name in ("ttft", "tpot", "e2e")
+            for p in (50, 90, 99)]
 
 
 def write_ops_csv(result: ExperimentResult, path: Path) -> Path:

@@ -11,7 +11,10 @@ with the workload's own checks (:meth:`~arch.contract.Accelerator.check_workload
 
 Capacity is checked the same way for every family (:mod:`simulator.capacity`):
 a design whose DRAM cannot hold the weights (every expert of an MoE) and the KV
-cache is a problem by default, and a warning with ``capacity: warn``.
+cache is a problem by default, and a warning with ``capacity: warn``. A family
+that refuses such a step itself (``CapacityError`` from ``check_workload``: GPU,
+Duplex) counts as not fitting too; with ``capacity: warn`` its run still fails,
+since the family refuses to simulate it.
 
 Not checked here (only a run finds it): a mapper or engine error on a particular
 op, since finding it means mapping the workload.
@@ -26,6 +29,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from arch import registry
+from arch.contract import CapacityError
 from simulator.capacity import capacity_shortfall
 from simulator.errors import InputError, Problem, error_text
 from simulator.experiment import Experiment, ResolvedSystem
@@ -73,7 +77,11 @@ def check_experiment(experiment: Experiment, capacity_is_problem: bool | None = 
         try:
             accel = registry.model_class(system.kind)(system.spec, system.tech)
             family = tuple(accel.check_workload(workload) or ())
-        except (ValueError, KeyError) as err:  # a family's own capacity refusal included
+        except CapacityError as err:  # the family refuses a step that does not fit (GPU, Duplex)
+            fits[system.name], shortfalls[system.name] = False, error_text(err)
+            (problems if capacity_is_problem else warnings).append(Problem(path, error_text(err)))
+            continue
+        except (ValueError, KeyError) as err:
             problems.append(Problem(path, error_text(err)))
             fits[system.name] = False
             continue

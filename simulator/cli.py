@@ -20,7 +20,7 @@ from rich.console import Console
 
 from arch import registry
 from simulator.checks import require_valid
-from simulator.cli_output import out_folder, positive_int, sweep_folder, validated
+from simulator.cli_output import out_folder, positive_int, serving_line, sweep_folder, validated, with_capacity
 from simulator.errors import InputError, Problem
 from simulator.cli_search import add_search_parser, check_search_block
 from simulator.experiment import load_experiment
@@ -101,16 +101,17 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
     if experiment.spec.sweep is not None:
         console.print("note: this file has a sweep: block; `xpusim run` runs its base point only, "
                       "`xpusim sweep` runs the grid")
-    require_valid(experiment)  # the same checks as `xpusim validate`, before anything is simulated
+    checked = require_valid(experiment)  # the same checks as `xpusim validate`, before anything is simulated
     out_dir = out_folder(args.out / experiment.name, args.force, console)
     mark_incomplete(out_dir, f"run of {args.file}")
     with console.status(f"running {experiment.name}") as status:
-        result = run_experiment(experiment, on_system=lambda name: status.update(f"simulating {name}"))
+        result = with_capacity(run_experiment(experiment, on_system=lambda name: status.update(f"simulating {name}")),
+                               checked)
     written = [path for writer in _writers() for path in writer(result, out_dir)]
     mark_complete(out_dir)
     for system in result.systems:
         console.print(f"{system.name}: {system.cycles} cycles, {system.seconds * 1e3:.4g} ms, "
-                      f"{system.energy_j * 1e3:.4g} mJ, {system.area_mm2:.4g} mm²")
+                      f"{system.energy_j * 1e3:.4g} mJ, {system.area_mm2:.4g} mm²{serving_line(system.serving)}")
     console.print(f"wrote {len(written)} files to {out_dir}")
     for system in result.systems:
         for warning in system.warnings:

@@ -9,14 +9,17 @@ without ``--force``; a sweep whose journal matches is resumed in its folder).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from pathlib import Path
+from typing import Any, Mapping
 
 from rich.console import Console
 
-from simulator.checks import require_valid
+from simulator.checks import CheckReport, require_valid
 from simulator.experiment import load_experiment
 from simulator.journal import JOURNAL, Journal, matches, sweep_key
 from simulator.outdir import check_writable, free_folder
+from simulator.results import ExperimentResult
 from simulator.sweep import SweepPoint, load_sweep
 
 MAX_NUMBERED = 1000  # folders NAME-2 .. NAME-999 are looked at for a matching journal
@@ -73,3 +76,26 @@ def validated(path: Path) -> tuple[str, list]:
     unfit = sum(len(p.unfit) for p in points)
     note = f"; {unfit} (point, system) pairs do not fit the DRAM and are not ranked" if unfit else ""
     return f"{experiment.name}, {len(experiment.systems)} systems, sweep of {len(points)} points{note}", list(report.warnings)
+
+
+def serving_line(serving: Mapping[str, Any] | None) -> str:
+    """``; TTFT p50/p99 ..., TPOT ..., E2E ...`` in ms for a serving result; ``""`` otherwise."""
+    if not serving:
+        return ""
+    parts = []
+    for label, key in (("TTFT", "ttft_s"), ("TPOT", "tpot_s"), ("E2E", "e2e_s")):
+        stats = serving.get(key) or {}
+        if stats.get("p50") is not None and stats.get("p99") is not None:
+            parts.append(f"{label} p50 {stats['p50'] * 1e3:.4g} / p99 {stats['p99'] * 1e3:.4g} ms")
+    return "; " + ", ".join(parts) if parts else ""
+
+
+def with_capacity(result: ExperimentResult, checked: CheckReport) -> ExperimentResult:
+    """``result`` with each ``capacity: warn`` shortfall among its system's warnings (once)."""
+    systems = []
+    for system in result.systems:
+        shortfall = checked.capacity.get(system.name)
+        if shortfall and not any("weights + KV" in w for w in system.warnings):
+            system = dataclasses.replace(system, warnings=system.warnings + (shortfall,))
+        systems.append(system)
+    return dataclasses.replace(result, systems=tuple(systems))
