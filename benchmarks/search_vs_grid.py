@@ -41,7 +41,8 @@ def grid_best(experiment: xs.Experiment, workers: int) -> tuple[dict, int, float
 
 
 def describe(row: dict, keys: list[str]) -> str:
-    return ", ".join(f"{k.split('.')[-1]}={row[k]:g}" for k in keys)
+    return ", ".join(f"{k.split('.')[-1]}={row[k]:g}" if isinstance(row[k], float) else f"{k.split('.')[-1]}={row[k]}"
+                     for k in keys)
 
 
 def main() -> None:

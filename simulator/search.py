@@ -32,7 +32,7 @@ from simulator.experiment import parse_experiment
 from simulator.run import run_experiment
 from simulator.search_eval import DaskEvaluator, LocalEvaluator, TrialOutcome, TrialTask, evaluate, trial_variant
 from simulator.search_result import SearchResult, baseline_rows, trial_rows
-from simulator.search_spec import Goal, ParameterSpec, SearchSpec
+from simulator.search_spec import ParameterSpec, SearchSpec
 from simulator.search_store import FILE_NAME, TrialStore, fingerprint
 from simulator.sweep import check_key
 
@@ -259,8 +259,3 @@ def violations(spec: SearchSpec, system: str, outcome: TrialOutcome) -> list[flo
     if spec.reject_warnings:
         values.append(1.0 if outcome.warnings else 0.0)
     return values
-
-
-def better(goal: Goal, a: float, b: float) -> bool:
-    return a > b if goal is Goal.MAXIMIZE else a < b
-
