@@ -176,3 +176,14 @@ def test_phase_less_ops_of_a_decode_step_run_on_the_decode_region():
     on_decode = accel.op_cost(op, None, decode_step).compute_cycles
     assert on_decode == accel.op_cost(dataclasses.replace(op, phase=Phase.DECODE)).compute_cycles
     assert on_decode < accel.op_cost(op, None, prefill_step).compute_cycles  # 360^2 beats 660^2 for a GEMV
+
+
+def test_padding_is_reported_and_the_breakdown_sums_to_the_layer():
+    accel = wse()
+    work = build_decoder_layer(load_model("llama3-8b"), "prefill", 1, 4096)
+    (warning,) = accel.check_workload(work, WaferMappingOptions(prefill_region_pe=660))
+    assert warning.startswith("padding:") and "ffn_gate" in warning
+    assert accel.check_workload(work, WaferMappingOptions(prefill_region_pe=512)) == ()  # 4096 = 8 x 512
+    rows = accel.phase_breakdown(decode())
+    assert sum(r[2] for r in rows) * 32 == accel.step_cycles(decode(), WaferMappingOptions())
+    assert all(0 <= r[3] <= r[2] for r in rows)

@@ -82,7 +82,30 @@ class WaferMesh(Accelerator):
         side = region_side(self.spec, probe, options)
         res = residency(self.spec, workload.ops, workload.repeat, side, options.kv_placement)
         check_fits(self.spec, res, f"workload {workload.name!r}")
-        return ()
+        return self._padding_warnings(workload, options)
+
+    def _padding_warnings(self, workload, options: WaferMappingOptions) -> tuple[str, ...]:
+        """A warning when padding dimensions to multiples of the region side adds more than 1% of MACs."""
+        padded = {op.name: (mesh_cost(self.spec, op, options).macs, op.macs, region_side(self.spec, op, options))
+                  for op in workload.ops if op.kind is OpKind.GEMM}
+        done, useful = sum(v[0] for v in padded.values()), sum(v[1] for v in padded.values())
+        if not useful or done <= 1.01 * useful:
+            return ()
+        worst = sorted(padded.items(), key=lambda item: item[1][1] - item[1][0])[:3]
+        listed = ", ".join(f"{name} +{d / u - 1:.0%} on {p} x {p}" for name, (d, u, p) in worst)
+        return (f"padding: the step's GEMMs execute {done / useful - 1:.1%} more MACs than the workload's "
+                f"because dimensions are padded to multiples of the region side ({listed}); the MAC and "
+                "energy counts include them",)
+
+    def phase_breakdown(self, workload, options: WaferMappingOptions | None = None) -> tuple[tuple, ...]:
+        """(op, region side, cycles, communication cycles) per op of one layer: WaferLLM's per-phase
+        compute / communication profile."""
+        options = self._options(options)
+        rows = []
+        for op in workload.ops:
+            cost = mesh_cost(self.spec, op, options)
+            rows.append((op.name, cost.region_pe, cost.cycles + self.spec.op_overhead_cycles, cost.comm_cycles))
+        return tuple(rows)
 
     def default_mapping(self, phase: str, batch: int) -> dict:
         """The step's phase, so that ops without one (serving iterations) take its region."""
