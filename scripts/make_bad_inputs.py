@@ -230,6 +230,7 @@ CASES: dict[str, tuple[str | bytes, str, str]] = {
     "model-config-zero-heads": (model_file("hf-zero-heads.json"), "run", "num_heads"),
     "model-config-topk-over-experts": (model_file("hf-topk.json"), "run", "experts_per_token"),
     "model-config-binary": (model_file("binary.json"), "run", "workload.model"),
+    "model-config-deep-json": (model_file("deep.json"), "run", "workload.model: the file is nested too deeply to read"),
     "model-inline-missing": (sub(MODEL, "model: opt-6.7b", "model: {hidden_size: 64}"), "run", "workload.model"),
     "model-inline-unknown-field": (sub(MODEL, "model: opt-6.7b", "model: {base: opt-6.7b, hiden_size: 64}"), "run",
                                    "workload.model"),
@@ -249,6 +250,7 @@ CASES: dict[str, tuple[str | bytes, str, str]] = {
     "trace-with-batch": (sub(trace_exp("trace-ok.json"), "  trace:", "  batch: 4\n  trace:"), "run",
                          "a trace file fixes its own ops"),
     "trace-list": (trace_exp("trace-list.json"), "run", "expected a mapping of fields, got list"),
+    "trace-deep-json": (trace_exp("deep.json"), "run", "workload.trace: the file is nested too deeply to read"),
     # -- serving and request CSVs
     "serving-no-block": (sub(MODEL, "phase: decode", "phase: serving"), "run", "phase 'serving' needs a 'serving:' block"),
     "serving-block-wrong-phase": (sub(MODEL, "seq_len: 64}", "seq_len: 64, serving: {rate_per_s: 1, count: 4}}"), "run",
@@ -269,6 +271,7 @@ CASES: dict[str, tuple[str | bytes, str, str]] = {
     "serving-csv-empty": (SERVING % "empty.csv", "run", "lists no requests"),
     "serving-csv-text": (SERVING % "text.csv", "run", "arrival_s must be a number"),
     "serving-csv-binary": (SERVING % "binary.csv", "run", "workload.serving"),
+    "serving-csv-huge-field": (SERVING % "huge-field.csv", "run", "field larger than field limit"),
     # -- designs that do not fit
     "capacity-mixtral-a100": ("name: bad\nworkload: {model: mixtral-8x7b, phase: decode, batch: 1, seq_len: 128}\n"
                               "systems:\n  - {name: g, arch: a100-80gb}\n", "run",
@@ -319,6 +322,7 @@ FILES: dict[str, str | bytes] = {
     "trace-negative-m.json": trace(op0_m=-8),
     "trace-no-ops.json": trace(ops=[], edges=[]),
     "trace-list.json": "[1, 2, 3]",
+    "deep.json": "[" * 5000 + "]" * 5000,
     "ok.csv": "arrival_s,prompt_tokens,output_tokens\n0.0,16,4\n0.5,16,4\n",
     "two-columns.csv": "arrival_s,prompt_tokens\n0.0,16\n",
     "negative.csv": "0.0,-16,4\n",
@@ -326,6 +330,7 @@ FILES: dict[str, str | bytes] = {
     "header-only.csv": "arrival_s,prompt_tokens,output_tokens\n",
     "empty.csv": "",
     "text.csv": "soon,16,4\n",
+    "huge-field.csv": "0.0,16,4\n" + "9" * 140_000 + ",16,4\n",
 }
 
 

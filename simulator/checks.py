@@ -22,6 +22,7 @@ op, since finding it means mapping the workload.
 
 from __future__ import annotations
 
+import csv
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -128,7 +129,11 @@ def _build(spec: WorkloadSpec, seed: int, source: str, base_dir: Path) -> tuple[
         return build_workload(spec, source, seed=seed), config
     from simulator.serving_run import request_stream  # imports the serving loop only when needed
 
-    if not len(request_stream(spec.serving, seed, base_dir)):
+    try:
+        requests = request_stream(spec.serving, seed, base_dir)
+    except (csv.Error, RecursionError) as err:  # a CSV field over the csv module's limit
+        raise InputError(source, [Problem("workload.serving.csv", f"not a request trace: {err}")]) from None
+    if not len(requests):
         where = f"the request trace {spec.serving.csv}" if spec.serving.csv else "the request stream"
         raise InputError(source, [Problem("workload.serving", f"{where} lists no requests: give at least one "
                                                               "row of arrival_s, prompt_tokens, output_tokens")])

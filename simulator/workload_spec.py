@@ -34,6 +34,10 @@ from workloads.serving import Batch
 from workloads.serving_steps import iteration_workload
 from workloads.tracefile import import_workload
 
+# Trace files, request CSVs and model files larger than this are refused before they are read
+# (the largest trace the exporter writes for a shipped preset is well under 1 MB).
+MAX_DATA_FILE_BYTES = 256 * 1024 * 1024
+
 # Keys a trace file fixes by itself; giving one next to ``trace`` is an error.
 _TRACE_FIXES = ("phase", "batch", "seq_len", "kv_lens", "weight_bits", "act_bits", "kv_bits",
                 "weight_group_size", "scale_bits", "tp", "serving", "attention", "softmax_passes", "kv_splits")
@@ -72,6 +76,8 @@ def _guarded(build, path: str, source: str):
         return build()
     except (ValueError, KeyError, FileNotFoundError, NotImplementedError) as err:
         raise InputError(source, [Problem(path, error_text(err))]) from None
+    except RecursionError:  # a JSON file nested thousands deep
+        raise InputError(source, [Problem(path, "the file is nested too deeply to read")]) from None
 
 
 # -- cross-field rules ------------------------------------------------------------------
@@ -178,6 +184,9 @@ def resolve_workload(spec: WorkloadSpec, seed: int, base_dir: Path) -> tuple[Wor
             problems.append(Problem("workload.trace", (
                 f"trace file not found: {path} (a relative path is read from the experiment "
                 "file's folder)")))
+        elif path.stat().st_size > MAX_DATA_FILE_BYTES:
+            problems.append(Problem("workload.trace", (
+                f"{path} is {path.stat().st_size} bytes, over the {MAX_DATA_FILE_BYTES}-byte limit for a trace file")))
         update["trace"] = str(path)
     if spec.kv_lens is not None:
         try:
