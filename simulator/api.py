@@ -68,10 +68,12 @@ class Experiment:
 
     @property
     def name(self) -> str:
+        """The experiment's ``name`` (the output folder's name)."""
         return self.resolved.name
 
     @property
     def system_names(self) -> tuple[str, ...]:
+        """The systems' names, in the file's order."""
         return tuple(s.name for s in self.resolved.systems)
 
     def to_dict(self) -> dict[str, Any]:
@@ -162,10 +164,12 @@ class RunResult:
 
     @property
     def systems(self) -> tuple[SystemResult, ...]:
+        """Each system that ran: cycles, seconds, energy, area, tokens/s, per-op results."""
         return self.result.systems
 
     @property
     def failures(self) -> tuple[Failure, ...]:
+        """Systems that could not be simulated, with the reason."""
         return self.result.failures
 
     @property

@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class SearchResult:
+    """Every trial of a search (``rows``), the best designs (``front``, ``best``) and the baselines."""
+
     name: str
     spec: SearchSpec
     system: str
@@ -39,6 +41,7 @@ class SearchResult:
 
     @property
     def feasible(self) -> list[dict[str, Any]]:
+        """The trials that ran and meet every constraint."""
         return [row for row in self.rows if row["feasible"]]
 
     @property
@@ -81,6 +84,7 @@ class SearchResult:
         return outputs.write_with(outputs.SEARCH_WRITERS, self.report_data(), out_dir)
 
     def with_written(self, written: tuple[Path, ...]) -> "SearchResult":
+        """This result, recording the files written for it."""
         return dataclasses.replace(self, written=written)
 
 
@@ -91,6 +95,7 @@ def objective_column(objective, system: str) -> str:
 
 
 def trial_rows(spec: SearchSpec, system: str, outcomes: Sequence[TrialOutcome]) -> list[dict[str, Any]]:
+    """One flat row per trial: number, parameters, figures, ``feasible``, ``violation``, warnings, error."""
     from simulator.search import violations
 
     rows = []
