@@ -22,8 +22,6 @@ tiles), not for speed.
   (Dao, Haziza, Massa, Sizov 2023): ``splits`` blocks per head, each an online
   softmax over its chunk of the KV cache writing a normalised partial output and
   its log-sum-exp; a second kernel rescales and sums the partials.
-* :func:`run_fused_op`: a workload's fused ``attention`` op run on seeded data
-  with the kernel its fields (``kv_splits``, ``softmax_scheme``) name.
 * :func:`flashdecoding_pp_attention`: FlashDecoding++'s asynchronous softmax
   (Hong et al. 2024): every chunk subtracts one unified max value ``phi``
   fixed in advance instead of its running max, so the chunks need no
@@ -31,6 +29,8 @@ tiles), not for speed.
   score with ``x - phi`` outside ``(-bound, bound)`` flags its row, and flagged
   heads are recomputed with the synchronised split-KV kernels (the paper's
   overflow fallback); :class:`Decoded` says how many were.
+* :func:`run_fused_op`: a workload's fused ``attention`` op run on seeded data
+  with the kernel its fields (``kv_splits``, ``softmax_scheme``) name.
 
 The tolerance a result should meet is :func:`tolerance`: the float32 summation
 bound used by :mod:`simulator.reference.checks`. With ``NUMBA_ENABLE_CUDASIM=1``
