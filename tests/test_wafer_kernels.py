@@ -62,7 +62,7 @@ def test_summa_relays_when_paths_exceed_the_colours():
 def test_meshgemm_beats_summa_and_cannon_at_large_regions(n):
     args = wse2_args()
     cycles = {a: K.mesh_gemm_kernel(code, n, n, n, 720, *args)[0] for a, code in K.GEMM_ALGORITHMS.items()}
-    assert cycles["meshgemm"] < cycles["cannon"] < cycles["summa"]
+    assert cycles["meshgemm"] < min(cycles["cannon"], cycles["summa"])
     # [WL] §7.2: MeshGEMM > 70% of peak near the limit, SUMMA / Cannon below 50% at 720 x 720 (8K)
     if n == 8192:
         efficiency = {a: n ** 3 / (c * 720 * 720) for a, c in cycles.items()}
@@ -71,14 +71,14 @@ def test_meshgemm_beats_summa_and_cannon_at_large_regions(n):
 
 def test_meshgemv_beats_the_pipeline_and_ring_allreduce():
     a = wse2_args()[:5]
-    ktree, pipeline, ring = (K.mesh_gemv_kernel(code, 1, 16384, 16384, 720, 2, 0, *a)[0]
+    ktree, pipeline, ring = (K.mesh_gemv_kernel(code, 1, 16384, 16384, 720, 720, 2, 0, *a)[0]
                              for code in (K.KTREE, K.PIPELINE, K.RING))
     assert ktree * 4 < pipeline < ring  # [WL] §7.3: MeshGEMV 4-8x over Cerebras' GEMV
 
 
 def test_more_region_pes_make_decode_gemvs_slower_but_prefill_gemms_faster():
     a = wse2_args()
-    gemv = [K.mesh_gemv_kernel(K.KTREE, 1, 4096, 4096, p, 2, 0, *a[:5])[0] for p in (420, 540, 660)]
+    gemv = [K.mesh_gemv_kernel(K.KTREE, 1, 4096, 4096, p, p, 2, 0, *a[:5])[0] for p in (420, 540, 660)]
     gemm = [K.mesh_gemm_kernel(K.MESHGEMM, 4096, 4096, 14336, p, *a)[0] for p in (480, 600, 720)]
     assert gemv == sorted(gemv) and gemm == sorted(gemm, reverse=True)
 

@@ -116,7 +116,7 @@ def test_a_decode_step_is_costed_in_well_under_a_second():
 
 def test_the_notes_print_every_latency_parameter():
     note = wse().notes()[0]
-    for word in ("alpha 1", "beta 20", "call overhead 0", "sync 380", "1.1 GHz"):
+    for word in ("alpha 1", "beta 8", "call overhead 0", "sync 380", "op overhead 190", "1.1 GHz"):
         assert word in note
 
 

@@ -57,9 +57,9 @@ All-reduce along one mesh line of ``p`` PEs, ``payload`` words per PE
 * ``RING``: reduce-scatter and all-gather on the interleaved ring,
   ``2 (p-1)`` steps of ``2 alpha + beta + ceil(ceil(payload/p)/e)``.
 
-GEMV (``mesh_gemv_kernel``, MeshGEMV): local ``m Kt`` ``fmach`` calls over
-``Nt`` outputs, then an all-reduce of ``m Nt`` words along the reduction axis,
-all ``p`` lines at once. Vector ops (``mesh_vector_kernel``): ``ceil(rows/p)
+GEMV (``mesh_gemv_kernel``, MeshGEMV, on a ``px x py`` region): local ``m Kt``
+``fmach`` calls over ``Nt`` outputs, then an all-reduce of ``m Nt`` words along
+each reduction line of ``px`` PEs, all ``py`` lines at once. Vector ops (``mesh_vector_kernel``): ``ceil(rows/p)
 ceil(cols/p)`` elements per PE times the function's operations per element at
 ``c`` per cycle, plus one call overhead per pass, plus ``reductions`` small
 all-reduces of ``ceil(rows/p)`` words (RMSNorm: 1, softmax: 2).
@@ -236,18 +236,19 @@ def mesh_allreduce_kernel(algo, p, payload, k_phases, top_groups, alpha, beta, e
 
 
 @njit(cache=True)
-def mesh_gemv_kernel(algo, m, k, n, p, k_phases, top_groups, alpha, beta, e, c, o_call):
+def mesh_gemv_kernel(algo, m, k, n, px, py, k_phases, top_groups, alpha, beta, e, c, o_call):
     """(cycles, comm cycles, MACs, SRAM reads, SRAM writes, word-hops, routing stages, paths at the
-    root) of ``[m x k] @ [k x n]`` with small ``m`` on a ``p x p`` region: local GEMV, then an
-    all-reduce of ``m ceil(n/p)`` words along each of the ``p`` reduction lines."""
-    kt, nt = _cdiv(k, p), _cdiv(n, p)
+    root) of ``[m x k] @ [k x n]`` with small ``m`` on a ``px x py`` region: ``k`` split over the
+    ``px`` PEs of each reduction line, ``n`` over the ``py`` lines; local GEMV, then an all-reduce of
+    ``m ceil(n/py)`` words along each line, all lines at once."""
+    kt, nt = _cdiv(k, px), _cdiv(n, py)
     local = m * kt * (_cdiv(nt, c) + o_call)
-    comm, hops, adds, stages, paths = mesh_allreduce_kernel(algo, p, m * nt, k_phases, top_groups,
+    comm, hops, adds, stages, paths = mesh_allreduce_kernel(algo, px, m * nt, k_phases, top_groups,
                                                             alpha, beta, e)
-    macs = p * p * m * kt * nt
-    line_hops = p * hops
-    sent = p * hops  # every word-hop is one send by the PE at its tail
-    reads = 2 * macs + sent + p * adds
+    macs = px * py * m * kt * nt
+    line_hops = py * hops
+    sent = py * hops  # every word-hop is one send by the PE at its tail
+    reads = 2 * macs + sent + py * adds
     writes = macs + sent
     return local + comm, comm, macs, reads, writes, line_hops, stages, paths
 

@@ -135,9 +135,10 @@ class WaferMesh(Accelerator):
         reduces = tuple((a, p, w, kp, g, 1, b, 2) for a in range(3) for p in (1, 2, 7, 240, 360, 750)
                         for w in (0, 1, 31, 4096) for kp, g in ((1, 0), (2, 0), (2, 18), (3, 0))
                         for b in (0, 40))
-        gemvs = tuple((a, m, k, n, p, 2, g, 1, 30, 2, c, o) for a in range(3) for m, k, n in
-                      ((1, 4096, 4096), (4, 1024, 4097), (8, 16384, 16384)) for p in (1, 64, 420)
-                      for g in (0, 20) for c, o in ((1, 0), (2, 5)))
+        gemvs = tuple((a, m, k, n, px, py, 2, g, 1, 30, 2, c, o) for a in range(3) for m, k, n in
+                      ((1, 4096, 4096), (4, 1024, 4097), (8, 16384, 16384))
+                      for px, py in ((1, 1), (64, 64), (420, 420), (750, 994)) for g in (0, 20)
+                      for c, o in ((1, 0), (2, 5)))
         vectors = tuple((a, r, n, p, f, red, 2, 0, 1, 30, 2, c, 4) for a in range(3) for r, n in
                         ((1, 4096), (32, 4097), (4096, 14336)) for p in (1, 360) for f in (1, 5)
                         for red in (0, 2) for c in (1, 4))

@@ -140,7 +140,7 @@ def _gemv(spec: WaferSpec, op: Op, options: WaferMappingOptions, p: int) -> Mesh
     alpha, beta, e, c, o_call = _latency(spec)
     algo = ALLREDUCE_ALGORITHMS[options.allreduce_algorithm.value]
     shapes = [(m, k, n) for m, k, n in gemm_shapes(op)[:2]]
-    outs = [(_gemv_counts(algo, m, k, n, p, options.ktree_phases, options.ktree_groups, alpha, beta, e, c,
+    outs = [(_gemv_counts(algo, m, k, n, p, p, options.ktree_phases, options.ktree_groups, alpha, beta, e, c,
                           o_call), (m, k, n)) for m, k, n in shapes]
     out, (m, k, n) = min(outs, key=lambda item: item[0][0])  # the stacking that finishes first
     cycles, comm, macs, reads, writes, hops, _stages, _paths = out
