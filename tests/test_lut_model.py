@@ -109,3 +109,36 @@ def test_table1_decode_ratio_of_the_array_sizes():
     # L-V5 ratio (+-15 %): decode BS1024 SEQ1, A100-LUT-4X / A100-LUT-8X = 11.41 / 7.47
     ratio = step_ms("a100-lut-4x", "decode", 1024, 1) / step_ms("a100-lut-8x", "decode", 1024, 1)
     assert ratio == pytest.approx(TABLE1["A100-LUT-4X"].decode_ms / TABLE1["A100-LUT-8X"].decode_ms, rel=0.15)
+
+
+def gpu_step_ms(phase, batch, seq, bits):
+    gpu = registry.build(registry.preset_spec("a100-80gb"))
+    layer = build_decoder_layer(load_model("bitnet-b1.58-3b"), phase, batch, seq, *bits)
+    return sum(gpu.op_seconds(op) for op in layer.ops) * layer.repeat * 1e3
+
+
+TABLE1_STEPS = {"prefill": (1, 2048), "decode": (1024, 1)}
+FP16, INT8 = (16, 16, 16), (2, 8, 8)  # LLAMA 3B W_FP16A_FP16; BitNet W_INT2A_INT8 on int8 tensor cores
+
+
+INT8_PREFILL_LOW = pytest.mark.xfail(strict=True, reason="INT8 TC / LUT-4X prefill comes out about 17 % low: the "
+                                     "GPU model's int8 tensor cores run the prefill GEMMs faster than the paper's simulator")
+SPEEDUPS = [pytest.param(b, l, p, marks=INT8_PREFILL_LOW if (b, p) == ("A100 INT8 TC", "prefill") else ())
+            for b, l in (("A100 FP16 TC", "A100-LUT-4X"), ("A100 FP16 TC", "A100-LUT-8X"), ("A100 INT8 TC", "A100-LUT-4X"))
+            for p in sorted(TABLE1_STEPS)]
+
+
+@pytest.mark.parametrize("baseline, lut, phase", SPEEDUPS)
+def test_table1_speedups_over_the_a100(baseline, lut, phase):
+    # L-V5 ratios (+-15 %): the A100 rows from the GPU model (kind: gpu), the LUT rows from kind: lut
+    batch, seq = TABLE1_STEPS[phase]
+    base = gpu_step_ms(phase, batch, seq, FP16 if "FP16" in baseline else INT8)
+    ratio = base / step_ms({"A100-LUT-4X": "a100-lut-4x", "A100-LUT-8X": "a100-lut-8x"}[lut], phase, batch, seq)
+    published = getattr(TABLE1[baseline], f"{phase}_ms") / getattr(TABLE1[lut], f"{phase}_ms")
+    assert ratio == pytest.approx(published, rel=0.15)
+
+
+@pytest.mark.xfail(strict=True, reason="absolute Table 1 latencies come out about 30 % below the paper's "
+                   "tile simulator for the LUT and the MAC rows alike (benchmarks/lut_validation.py)")
+def test_table1_absolute_decode_latency():
+    assert step_ms("a100-lut-4x", "decode", 1024, 1) == pytest.approx(TABLE1["A100-LUT-4X"].decode_ms, rel=0.25)
