@@ -129,6 +129,7 @@ def row(label: str, computed: float, published: float, tol: float | None, fit: b
     return ok
 
 
+CALIBRATED = ("relay_latency_cycles", "call_overhead_cycles", "step_sync_cycles", "op_overhead_cycles")
 MESHGEMV_OVER_PIPELINE = 4.6  # [WL] §7.3: MeshGEMV ~4.6x end to end over Cerebras' GEMV (pipeline all-reduce)
 
 
@@ -284,6 +285,10 @@ def main() -> int:
             row("P = 240 communication cycles", comm, WEAK240["comm"], None, True)
         else:
             print(f"  P = {p:<4} predicted {cycles:>8} cycles ({comm} communication, {comm / cycles:.0%})")
+    cross = wafer("wse3", **{k: registry.preset_spec("wse2")[k] for k in CALIBRATED})
+    cycles, comm = weak_cycles(cross, 240, 10, 2160, 2160, 7200)
+    print(f"  (the WSE-2 calibration on this layer: {cycles} cycles, {comm} communication -- WaferLLM's WSE-3 "
+          "code is a later SDK version, W8)")
 
     energy_conventions(wse2)
     elapsed = speed_check(wse2)

@@ -103,3 +103,12 @@ ENERGY_CELLS = (
 def test_the_papers_energy_ratios_are_constant_power_times_time(gpus, t_gpu, t_wse, published):
     # W-V1: within 1%, or half a unit of the published last digit
     assert paper_energy_ratio(gpus, t_gpu, t_wse) == pytest.approx(published, rel=0.01, abs=0.005)
+
+
+def test_a_rectangular_gemv_reduces_along_its_x_lines_only():
+    a = (1, 8, 2, 1, 0)
+    wide = K.mesh_gemv_kernel(K.KTREE, 1, 16384, 16384, 750, 994, 2, 0, *a)
+    alone = K.mesh_allreduce_kernel(K.KTREE, 750, 17, 2, 0, 1, 8, 2)  # ceil(16384 / 994) = 17 words per line
+    assert wide[1] == alone[0]
+    assert wide[0] == 22 * 17 + alone[0]  # ceil(16384 / 750) = 22 local calls over 17 outputs, then the reduction
+    assert wide[2] == 750 * 994 * 22 * 17 and wide[5] == 994 * alone[1]
