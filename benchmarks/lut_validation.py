@@ -84,7 +84,7 @@ def base_ms(preset, phase, batch, seq, wb, ab, kvb, model):
     total = 0.0
     for op in layer.ops:
         if accel.lut_runs(op):
-            array = lut_kernel_counts(spec, op, Precompute.FUSED)[0]
+            array = lut_kernel_counts(spec, op, Precompute.FUSED).array_cycles
             total += (max(array, (op.min_bytes) / bw) + spec.launch_cycles) / spec.clock_hz
         else:
             total += op_seconds(accel, op)

@@ -50,7 +50,25 @@ same integers (checked by the conformance suite).
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from numba import njit
+
+
+class LutCounts(NamedTuple):
+    """The kernel's outputs by name (module docstring)."""
+
+    array_cycles: int
+    passes: int
+    lookups: int
+    accumulates: int
+    precompute_adds: int
+    table_entries_written: int
+    table_entry_reads: int
+    weight_bit_reads: int
+    precompute_cycles: int
+    table_write_bits: int
+    table_read_bits: int
 
 
 @njit(cache=True)

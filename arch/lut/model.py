@@ -40,7 +40,7 @@ import math
 from arch.contract import (Accelerator, Component, MappingOptions, Memory, MemoryKind, OpCost, Unit,
                            check_capacity, over)
 from arch.lut.energy import lut_components
-from arch.lut.kernel import KERNEL_EXAMPLES, lut_mpgemm_kernel, lut_mpgemm_kernel_py
+from arch.lut.kernel import KERNEL_EXAMPLES, LutCounts, lut_mpgemm_kernel, lut_mpgemm_kernel_py
 from arch.lut.options import LutMappingOptions, Precompute
 from arch.lut.spec import LutSpec
 from workloads.op import VECTOR_FLOPS_PER_ELEMENT, Op, OpKind, Operand
@@ -148,14 +148,14 @@ def weight_planes(op: Op) -> int:
     return max(1, math.ceil(op.b_bits - 1e-9))
 
 
-def lut_kernel_counts(spec: LutSpec, op: Op, precompute: Precompute) -> tuple[int, ...]:
+def lut_kernel_counts(spec: LutSpec, op: Op, precompute: Precompute) -> LutCounts:
     """The LUT mpGEMM kernel's outputs for ``op`` on ``spec`` (see :mod:`arch.lut.kernel`)."""
     in_array = spec.precompute_in_array
     share_n = spec.columns if in_array else 0
     rate = spec.vector_flops_per_cycle if (precompute is Precompute.SEPARATE and not in_array) else 0.0
-    return tuple(int(x) for x in lut_mpgemm_kernel(
+    return LutCounts(*(int(x) for x in lut_mpgemm_kernel(
         op.m, op.n, op.k, op.count, weight_planes(op), spec.array_k, spec.symmetric_tables,
-        spec.lut_entry_bits, share_n, spec.array_m, spec.columns, spec.units, rate))
+        spec.lut_entry_bits, share_n, spec.array_m, spec.columns, spec.units, rate)))
 
 
 def _cycles(nbytes: int, bytes_per_cycle: float) -> int:
@@ -163,28 +163,28 @@ def _cycles(nbytes: int, bytes_per_cycle: float) -> int:
 
 
 def lut_gemm_cost(spec: LutSpec, op: Op, precompute: Precompute) -> OpCost:
-    (array_cycles, _passes, lookups, accumulates, pre_adds, _written, entry_reads, weight_bits,
-     pre_cycles, table_write_bits, _read_bits) = lut_kernel_counts(spec, op, precompute)
-    table_bytes = -(-table_write_bits // 8)
+    """A LUT GEMM and its table precompute (module docstring): time max(arrays, stream) + launch,
+    plus a separate precompute kernel's own max(adds, stream) + launch."""
+    counts = lut_kernel_counts(spec, op, precompute)
     bw = spec.stream_bytes_per_cycle
-    weights_out = op.b_bytes + op.out_bytes
-    if spec.precompute_in_array:
-        reads, writes, extra = op.a_bytes + op.b_bytes, op.out_bytes, 0
-    elif precompute is Precompute.FUSED:
-        reads, writes = table_bytes + op.b_bytes, op.out_bytes + max(0, table_bytes - op.a_bytes)
-        extra = 0
-    else:
-        reads, writes = op.a_bytes + table_bytes + op.b_bytes, op.out_bytes + table_bytes
-        extra = max(pre_cycles, _cycles(op.a_bytes, bw) + _cycles(table_bytes, bw)) + spec.launch_cycles
-    gemm_stream = _cycles(reads - (op.a_bytes if extra else 0), bw) + _cycles(weights_out - op.b_bytes, bw)
-    target = max(array_cycles, gemm_stream) + spec.launch_cycles + extra
+    table_bytes = -(-counts.table_write_bits // 8)
+    in_array = spec.precompute_in_array
+    gemm_reads, gemm_writes = op.b_bytes + (op.a_bytes if in_array else table_bytes), op.out_bytes
+    pre_reads = pre_writes = pre_cycles = 0
+    if not in_array and precompute is Precompute.SEPARATE:
+        pre_reads, pre_writes = op.a_bytes, table_bytes
+        pre_cycles = max(counts.precompute_cycles, _cycles(pre_reads, bw) + _cycles(pre_writes, bw)) + spec.launch_cycles
+    elif not in_array:  # fused: the preceding op writes tables instead of activations; the excess is charged here
+        pre_writes = max(0, table_bytes - op.a_bytes)
+    target = max(counts.array_cycles, _cycles(gemm_reads, bw) + _cycles(gemm_writes, bw)) + spec.launch_cycles + pre_cycles
+    reads, writes = gemm_reads + pre_reads, gemm_writes + pre_writes
     stream = _cycles(reads, bw) + _cycles(writes, bw)
-    actions = [("lut_mux.lookup", lookups), ("lut_accumulator.accumulate", accumulates),
-               ("lut_table.entry_read", entry_reads), ("lut_weights.bit_read", weight_bits),
-               ("smem.access_byte", reads + writes), ("hbm.read_bit", 8 * reads), ("hbm.write_bit", 8 * writes)]
+    actions = [("lut_mux.lookup", counts.lookups), ("lut_accumulator.accumulate", counts.accumulates),
+               ("lut_table.entry_read", counts.table_entry_reads), ("lut_weights.bit_read", counts.weight_bit_reads),
+               ("smem.access_byte", reads + writes), ("hbm.read_bit", 8 * reads), ("hbm.write_bit", 8 * writes),
+               ("lut_precompute.add" if in_array else "vector.add", counts.precompute_adds)]
     if spec.symmetric_tables and not spec.offline_weight_flip:
-        actions.append(("lut_negation.lookup", lookups))
-    actions.append(("lut_precompute.add" if spec.precompute_in_array else "vector.add", pre_adds))
+        actions.append(("lut_negation.lookup", counts.lookups))
     return OpCost(unit=LUT_UNIT, compute_cycles=max(target - stream, 0), traffic=over("hbm", reads, writes),
                   actions=tuple(actions))
 
