@@ -19,7 +19,9 @@ Faithfulness, stated (also in :meth:`WaferMesh.notes`):
   all-reduces into one each, which this op-by-op model does not;
 * at batch 1 the pipeline regions run one after another, so step time is the
   sum over layers; the hand-off of activations between regions is not costed;
-* the phase-transition reshuffle (prefill to decode layout) is not costed.
+* the phase-transition reshuffle (prefill to decode layout) is not costed per step
+  (:func:`arch.wafer.partition.reshuffle_cycles` bounds it once per request);
+* concatenated KV placement costs capacity only, not its row's compute skew.
 """
 
 from __future__ import annotations
@@ -172,4 +174,5 @@ class WaferMesh(Accelerator):
             "Pipeline regions run one after another at batch 1; region hand-offs and the prefill-to-decode "
             "reshuffle are not costed.",
             "Link contention between concurrent collectives is not modelled (each mesh line is independent).",
+            "Concatenated KV placement costs capacity only; the compute skew of its last row is not costed.",
         )
