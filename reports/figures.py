@@ -60,13 +60,20 @@ def _png(fig) -> bytes:
     return buffer.getvalue()
 
 
+def _value(number: float) -> str:
+    """A bar label: three significant digits, whole numbers from 100 up (``1,757`` rather than ``1.76e+03``)."""
+    return f"{number:,.0f}" if abs(number) >= 100 else f"{number:.3g}"
+
+
 def _names(systems: Sequence[SystemResult]) -> list[str]:
     return [s.name for s in systems]
 
 
 def step_time(systems: Sequence[SystemResult]) -> bytes:
     fig, ax = plt.subplots(figsize=(1.4 + 0.9 * len(systems), 3.2))
-    ax.bar(_names(systems), [s.seconds * 1e3 for s in systems], color="tab:blue")
+    bars = ax.bar(_names(systems), [s.seconds * 1e3 for s in systems], color="tab:blue")
+    ax.bar_label(bars, labels=[f"{_value(s.seconds * 1e3)} ms" for s in systems], fontsize="x-small", padding=2)
+    ax.margins(y=0.12)
     ax.set_ylabel("time per step (ms)")
     ax.set_title("Simulated time")
     ax.tick_params(axis="x", labelrotation=30)
@@ -94,6 +101,11 @@ def _stacked_bars(systems: Sequence[SystemResult], layers: Mapping[str, list[flo
         if any(values):
             ax.bar(_names(systems), values, bottom=bottom, label=label)
             bottom = [b + v for b, v in zip(bottom, values)]
+    unit = ylabel[ylabel.rfind("(") + 1:-1] if ylabel.endswith(")") else ""
+    for x, total in enumerate(bottom):  # the total on top of each bar, with its unit
+        ax.annotate(f"{_value(total)} {unit}", (x, total), ha="center", va="bottom", fontsize="x-small",
+                    xytext=(0, 2), textcoords="offset points")
+    ax.margins(y=0.12)
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     ax.tick_params(axis="x", labelrotation=30)
@@ -108,13 +120,15 @@ def roofline(systems: Sequence[SystemResult]) -> bytes:
         color = f"C{index % 10}"
         points = [(op.flops / (op.read_bytes + op.write_bytes), op.flops / (op.total_cycles / system.clock_hz))
                   for op in system.ops if op.flops and op.total_cycles and op.read_bytes + op.write_bytes]
+        peak = 2 * system.peak_macs_per_cycle * system.clock_hz
+        label = f"{system.name} (peak {peak / 1e12:.3g} TFLOP/s)"
         if points:
-            ax.scatter(*zip(*points), s=14, color=color, label=system.name, alpha=0.8)
-        ax.axhline(2 * system.peak_macs_per_cycle * system.clock_hz, color=color, linestyle="--", linewidth=0.8)
+            ax.scatter(*zip(*points), s=14, color=color, label=label, alpha=0.8)
+        ax.axhline(peak, color=color, linestyle="--", linewidth=0.8)
     _log_axes(ax)
     ax.set_xlabel("arithmetic intensity (FLOP per DRAM byte)")
     ax.set_ylabel("achieved FLOP/s")
-    ax.set_title("Ops against each system's peak (dashed)")
+    ax.set_title("Ops against each system's compute peak (dashed; DRAM slopes not drawn)")
     if any(s.ops for s in systems):
         ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.0, 1.0))
     return _png(fig)
@@ -123,11 +137,13 @@ def roofline(systems: Sequence[SystemResult]) -> bytes:
 def layer_timeline(result: ExperimentResult) -> bytes:
     """One layer per system: a bar per task on its unit instance (the first tasks if there are many)."""
     systems = [s for s in result.systems if result.timelines.get(s.name)]
-    fig, axes = plt.subplots(len(systems), 1, figsize=(8.0, 1.0 + 1.6 * len(systems)), squeeze=False,
-                             layout="constrained")
+    rows_per_system = [len(set(_gantt_rows({e.unit for e in result.timelines[s.name]}).values())) for s in systems]
+    heights = [0.5 + 0.16 * rows for rows in rows_per_system]  # every unit row readable
+    fig, axes = plt.subplots(len(systems), 1, figsize=(8.0, 0.6 + sum(heights) + 0.35 * len(systems)),
+                             squeeze=False, layout="constrained", gridspec_kw={"height_ratios": heights})
     for ax, system in zip(axes[:, 0], systems):
         events = sorted(result.timelines[system.name], key=lambda e: (e.start, e.task))[:_MAX_GANTT_TASKS]
-        row_of = _gantt_rows({e.unit for e in events})
+        row_of = _gantt_rows({e.unit for e in result.timelines[system.name]})
         labels = sorted(set(row_of.values()))
         rows = {label: i for i, label in enumerate(labels)}
         us_per_cycle = 1e6 / system.clock_hz

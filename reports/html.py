@@ -3,7 +3,8 @@
 The body is the same Markdown that ``report.md`` holds, converted with
 Python-Markdown (tables extension), so both reports always say the same thing;
 figures are embedded as base64 PNG data URIs, so the file can be mailed or
-archived on its own. No scripts and no external resources are referenced.
+archived on its own. The figures follow the summary sections (systems, summary,
+ratios, serving latency) and come before the detailed breakdowns. No scripts and no external resources are referenced.
 """
 
 from __future__ import annotations
@@ -28,11 +29,25 @@ img { max-width: 100%; }
 
 def render_html(title: str, markdown_text: str, figures: Mapping[str, bytes]) -> str:
     body = markdown.markdown(markdown_text, extensions=["tables"], output_format="html")
+    at = _figures_position(body)
     return (
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
         f"<title>{html.escape(title)}</title>\n<style>{_STYLE}</style>\n</head>\n<body>\n"
-        f"{body}\n{_figures(figures)}</body>\n</html>\n"
+        f"{body[:at]}\n{_figures(figures)}{body[at:]}\n</body>\n</html>\n"
     )
+
+
+SUMMARY_SECTIONS = ("Systems", "Summary", "Relative to", "Serving latency")
+
+
+def _figures_position(body: str) -> int:
+    """Where the figures go: before the first section that is not a summary section (else at the end)."""
+    start = 0
+    while (at := body.find("<h2>", start)) != -1:
+        if not body[at + 4:].startswith(SUMMARY_SECTIONS):
+            return at
+        start = at + 4
+    return len(body)
 
 
 def _figures(figures: Mapping[str, bytes]) -> str:

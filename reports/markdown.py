@@ -51,17 +51,21 @@ def describe_workload(workload) -> str:
     if isinstance(what, dict):
         what = what.get("name", "inline model")
     phase = workload.get("phase")
-    bits = f"weights {workload.get('weight_bits')} bit, activations {workload.get('act_bits')} bit"
+    bits = f"weights {_num(workload.get('weight_bits'))} bit, activations {_num(workload.get('act_bits'))} bit"
     tp = f", tensor parallel {workload.get('tp')}" if workload.get("tp", 1) != 1 else ""
     if phase == "serving":
         serving = workload.get("serving") or {}
         source = (f"requests from {serving.get('csv')}" if serving.get("csv") else
-                  f"Poisson arrivals at {serving.get('rate_per_s'):g}/s")
+                  f"Poisson arrivals at {_num(serving.get('rate_per_s'))}/s")
         return f"{what}, phase serving ({source}, max batch {serving.get('max_batch')}), {bits}{tp}"
     if workload.get("ops") is not None or workload.get("trace"):
         return f"{what}, {bits}" if workload.get("ops") is not None else str(what)
     lengths = _lengths(workload) if phase == "decode" else f"prompt {workload.get('seq_len')} tokens"
     return f"{what}, phase {phase}, batch {workload.get('batch')}, {lengths}, {bits}{tp}"
+
+
+def _num(value) -> str:
+    return f"{value:g}" if isinstance(value, (int, float)) else str(value)
 
 
 def _lengths(workload) -> str:
@@ -87,8 +91,9 @@ def _systems_used(result: ExperimentResult) -> str:
             node = resolved["npu"].get("tech_node_nm")
         nodes[entry["name"]] = node
         system = by_name.get(entry["name"])
+        process = f"{node} nm" if node else (resolved.get("process_node") or "—")
         rows.append([entry["name"], resolved.get("kind", system.kind if system else ""),
-                     arch if isinstance(arch, str) else "inline", f"{node} nm" if node else "—",
+                     arch if isinstance(arch, str) else "inline", process,
                      str(system.devices) if system else "—"])
     text = "## Systems\n\n" + markdown_table(["system", "kind", "arch", "node", "devices (tp)"], rows)
     distinct = sorted({n for n in nodes.values() if n})

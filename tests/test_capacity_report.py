@@ -139,3 +139,11 @@ def test_capacity_warn_simulates_and_records_the_shortfall(cli, write, tmp_path)
     assert code == 0, err
     warnings = json.loads((tmp_path / "warn" / "cap" / "results.json").read_text())["systems"]["s"]["warnings"]
     assert any("weights + KV cache need" in w for w in warnings)
+
+
+def test_html_report_puts_the_figures_after_the_summary(cli, write, tmp_path):
+    from tests.conftest import SMALL_EXPERIMENT
+
+    assert cli("run", write(SMALL_EXPERIMENT), "--out", tmp_path)[0] == 0
+    html = (tmp_path / "small" / "report.html").read_text()
+    assert html.index("<h2>Summary</h2>") < html.index("<h2>Figures</h2>") < html.index("<h2>Energy by category")
