@@ -39,6 +39,7 @@ from workloads.op import VECTOR_FLOPS_PER_ELEMENT, Op, OpKind, Operand, Phase
 
 MESH_KINDS = frozenset({OpKind.GEMM} | set(VECTOR_FLOPS_PER_ELEMENT))
 LINKS_PER_PE = 4
+SRAM_BYTES_PER_CYCLE_PER_PE = 12  # two 32-bit operand fetches and one 32-bit write-back per cycle ([WL] §7)
 MAX_BITS = 16  # the PEs compute in fp16; narrower operands are widened
 
 
@@ -58,7 +59,7 @@ class WaferMesh(Accelerator):
         spec = self.spec
         fabric = spec.pe_count * LINKS_PER_PE * spec.link_bits / 8
         return (Memory(FABRIC, fabric, 1, spec.hop_latency_cycles, 0, MemoryKind.NETWORK),
-                Memory("sram", spec.pe_count * 2 * spec.link_bits / 8, 1, 0, spec.sram_bytes, MemoryKind.SRAM),
+                Memory("sram", spec.pe_count * SRAM_BYTES_PER_CYCLE_PER_PE, 1, 0, spec.sram_bytes, MemoryKind.SRAM),
                 Memory("host", spec.host_link_bandwidth_bytes_per_s / spec.clock_hz, 1,
                        round(spec.host_link_latency_s * spec.clock_hz), 0, MemoryKind.HOST))
 
@@ -76,7 +77,8 @@ class WaferMesh(Accelerator):
 
     def check_workload(self, workload, options: WaferMappingOptions | None = None) -> tuple[str, ...]:
         """Raise :class:`~arch.capacity.CapacityError` when a layer does not fit a PE's SRAM or the
-        model's pipeline regions do not fit the program rectangle; no warnings otherwise."""
+        model's pipeline regions do not fit the program rectangle; warn when padding to the region side
+        adds more than 1% of the step's MACs."""
         options = self._options(options)
         if "step_phase" not in options.model_fields_set:
             options = options.model_copy(update={"step_phase": str(workload.phase)})
