@@ -271,6 +271,13 @@ def main() -> int:
             results.append(row(f"{model} {n_in}/{n_out}", e2e_tpr(wse2, model, n_in, n_out, prefill_side,
                                                                    decode_side), pub, 0.30))
 
+    from simulator import api
+    served = api.run(str(Path(__file__).resolve().parents[1] / "experiments" / "waferllm-serving.yaml"))
+    serving = served.systems[0].serving
+    e2e = (serving if isinstance(serving, dict) else serving.to_dict())["e2e_s"]["p50"]
+    results.append(row("llama3-8b 2048/128 by the serving simulator", 128 / e2e,
+                       TABLE2["llama3-8b"][0][(2048, 128)], 0.30))
+
     print("Autotuned region sides (WaferLLM autotunes per phase; the paper's LLaMA3-8B choice: prefill 660^2, "
           "decode 360^2 [WL] §7.1)")
     for model in ("llama3-8b", "llama2-13b"):
