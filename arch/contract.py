@@ -1,20 +1,33 @@
-"""The accelerator plug-in contract.
+"""The accelerator plug-in contract (v2).
 
 Every accelerator family (systolic NPU, LUT core, PIM, wafer mesh, GPU) subclasses
 :class:`Accelerator`. A model:
 
 * declares its ``kind`` (the YAML ``kind:`` value) and a frozen, validated
   ``spec_type`` (a pydantic model, extra keys forbidden, units in field names);
-* lists its execution ``units`` (which op kinds each runs) and its ``memories``
-  (bandwidth resources the engine contends for);
-* returns an :class:`OpCost` for an op: stall-free compute cycles on one unit,
-  bytes to and from backing memory, and action counts per component;
-* lists its :class:`Component` table: count, area and energy per action, so
-  energy = sum(counts x energy per action) and area = sum(component areas);
-* gives a roofline lower bound on an op's cycles.
+* lists its execution :class:`~arch.costs.Unit` s (which ops each instance can
+  run: :meth:`Accelerator.unit_supports` may look at the op's datatypes) and its
+  :class:`~arch.costs.Memory` s, each of a :class:`~arch.costs.MemoryKind`
+  (bandwidth resources the engine contends for: DRAM, SRAM, a NoC, a link);
+* returns an :class:`~arch.costs.OpCost` for an op on a named unit: stall-free
+  compute cycles on one instance, the op's traffic per memory, and action counts
+  per component; it does not choose the unit -- :mod:`mappers` does, among
+  :meth:`Accelerator.candidate_units`, steered by typed
+  :class:`~arch.mapping_options.MappingOptions`;
+* gives each unit's peak MACs per cycle for an op (a bit-serial LUT core's
+  depends on the weight bits) and a roofline lower bound on an op's cycles;
+* lists its :class:`~arch.costs.Component` table: count, area and energy per
+  action, so energy = sum(counts x energy per action) and area = sum(component
+  areas).
+
+Limits, stated: a unit's ``count`` is schedulable instances (tens to hundreds);
+the mapper's work is linear-log in it and the engine's is per task. A wafer of
+850,000 cores is one aggregate unit whose spatial mapping lives in its own cost
+kernels. Costs are per op shape: two ops that differ only in name and layer cost
+the same.
 
 Constructors only store their spec (scikit-learn style); everything else is
-derived on demand, so models pickle cheaply for sweeps.
+derived on demand, so models pickle cheaply for sweeps. :mod:`simulator.conformance` checks a model against this contract.
 """
 
 from __future__ import annotations
@@ -26,9 +39,19 @@ from typing import Any, ClassVar, Mapping
 
 from pydantic import BaseModel
 
+from arch.capacity import CapacityError, capacity_warnings, check_capacity, resident_bytes
+from arch.costs import (Bound, Component, EnergyCategory, Memory, MemoryKind, OpCost, Traffic, Unit,
+                        energy_category, over)
+from arch.mapping_options import MappingOptions, PlacementRule, SplitDim
+from arch.samples import default_sample_ops
 from arch.tech import TechLibrary
+from workloads.op import Op
 
-from workloads.op import Op, OpKind, Operand
+__all__ = [
+    "Accelerator", "Bound", "CapacityError", "Component", "Energy", "EnergyCategory", "Memory", "MemoryKind",
+    "MappingOptions", "OpCost", "PlacementRule", "SpecBase", "SplitDim", "TechSettings", "Traffic", "Unit",
+    "UnknownUnitError", "capacity_warnings", "check_capacity", "energy_category", "over", "resident_bytes",
+]
 
 
 @dataclass(frozen=True)
@@ -58,92 +81,6 @@ class SpecBase(BaseModel):
 
 
 @dataclass(frozen=True)
-class Component:
-    """One kind of hardware block: how many, how big, what each action costs."""
-
-    name: str
-    count: int
-    area_um2_each: float
-    energy_pj_per_action: Mapping[str, float]
-    leakage_w_each: float = 0.0
-    category: str = "compute"  # compute | sram | dram | network | other
-    warnings: tuple[str, ...] = ()  # e.g. a value extrapolated outside its fitted range
-
-    def __post_init__(self) -> None:
-        if self.count < 0 or self.area_um2_each < 0 or self.leakage_w_each < 0:
-            raise ValueError(f"component {self.name!r}: count, area and leakage must be >= 0")
-        for action, energy in self.energy_pj_per_action.items():
-            if energy < 0:
-                raise ValueError(f"component {self.name!r}: energy of {action!r} is negative ({energy})")
-
-    @property
-    def area_mm2(self) -> float:
-        return self.count * self.area_um2_each * 1e-6
-
-    @property
-    def leakage_w(self) -> float:
-        return self.count * self.leakage_w_each
-
-
-@dataclass(frozen=True)
-class Unit:
-    """An execution resource: ``count`` identical instances that run ``op_kinds``.
-
-    ``macs_per_cycle`` is one instance's peak (0 for a unit that does no MACs, or
-    whose peak depends on the op); results report an op's utilisation against it.
-    """
-
-    name: str
-    op_kinds: frozenset[OpKind]
-    count: int = 1
-    macs_per_cycle: float = 0.0
-
-
-@dataclass(frozen=True)
-class Memory:
-    """A bandwidth resource: ``channels`` parallel channels of ``bytes_per_cycle`` each."""
-
-    name: str
-    bytes_per_cycle: float
-    channels: int = 1
-    latency_cycles: int = 0
-    capacity_bytes: int = 0  # 0 = not checked
-
-
-@dataclass(frozen=True)
-class OpCost:
-    """What one op costs on one unit, before contention.
-
-    ``compute_cycles`` is stall-free; ``steps`` is how many pipelined tiles the op
-    is executed in (each step loads its share of ``read_bytes`` and then computes
-    its share of ``compute_cycles``, double-buffered). ``actions`` maps
-    ``"component.action"`` to a count. ``holds`` names memories the task holds
-    for its whole duration: no transfer of another task uses them meanwhile
-    (tasks that hold the same memory may overlap each other), e.g. a PIM op that
-    owns the row buffers of its channels.
-    """
-
-    unit: str
-    compute_cycles: int
-    read_bytes: int = 0
-    write_bytes: int = 0
-    steps: int = 1
-    actions: tuple[tuple[str, int], ...] = ()
-    memory: str = "dram"
-    holds: tuple[str, ...] = ()
-
-    def __post_init__(self) -> None:
-        if self.compute_cycles < 0 or self.read_bytes < 0 or self.write_bytes < 0:
-            raise ValueError(f"cost on {self.unit!r}: cycles and bytes must be >= 0")
-        if self.steps < 1:
-            raise ValueError(f"cost on {self.unit!r}: steps must be >= 1")
-
-    @property
-    def action_counts(self) -> dict[str, int]:
-        return dict(self.actions)
-
-
-@dataclass(frozen=True)
 class Energy:
     """Energy of a set of actions, by component, in picojoules."""
 
@@ -154,37 +91,8 @@ class Energy:
         return float(sum(self.by_component_pj.values()))
 
 
-class CapacityError(ValueError):
-    """A workload's resident data (weights, KV cache) does not fit a system's memory."""
-
-
-def resident_bytes(workload) -> int:
-    """Bytes that stay in memory for a whole step: every GEMM's weight or KV operand, times the layer repeat."""
-    per_layer = sum(op.b_bytes for op in workload.ops
-                    if op.kind is OpKind.GEMM and op.b_operand in (Operand.WEIGHT, Operand.KV))
-    return per_layer * workload.repeat
-
-
-def check_capacity(workload, capacity_bytes: int, key: str, holder: str) -> None:
-    """Raise :class:`CapacityError` naming ``key`` when ``workload``'s resident bytes exceed ``capacity_bytes``."""
-    message = _capacity_message(workload, capacity_bytes, key, holder)
-    if message:
-        raise CapacityError(message)
-
-
-def capacity_warnings(workload, capacity_bytes: int, key: str, holder: str) -> tuple[str, ...]:
-    """The same check as :func:`check_capacity`, as a warning the results carry instead of an error."""
-    message = _capacity_message(workload, capacity_bytes, key, holder)
-    return (f"{message} -- the results assume the step's data fits",) if message else ()
-
-
-def _capacity_message(workload, capacity_bytes: int, key: str, holder: str) -> str:
-    needed = resident_bytes(workload)
-    if not capacity_bytes or needed <= capacity_bytes:
-        return ""
-    return (f"{key}: the workload's weights + KV cache need {needed / 1e9:.2f} GB ({needed} bytes) but "
-            f"{holder} holds {capacity_bytes / 1e9:.2f} GB ({capacity_bytes} bytes); use tensor parallelism "
-            "(workload tp), fewer bits or a smaller batch / sequence")
+class UnknownUnitError(ValueError):
+    """A cost was asked for on a unit the model does not have, or one that cannot run the op."""
 
 
 class Accelerator(ABC):
@@ -192,6 +100,10 @@ class Accelerator(ABC):
 
     kind: ClassVar[str]
     spec_type: ClassVar[type[SpecBase]]
+    mapping_options_type: ClassVar[type[MappingOptions]] = MappingOptions
+    node_key: ClassVar[str | None] = "tech_node_nm"  # dotted spec key of the technology node; None: no node
+    # conformance checks that do not apply to this family, with the reason (simulator/conformance.py)
+    conformance_exemptions: ClassVar[Mapping[str, str]] = {}
 
     def __init__(self, spec: SpecBase, tech: TechSettings | None = None) -> None:
         self.spec = spec
@@ -215,24 +127,60 @@ class Accelerator(ABC):
     @abstractmethod
     def components(self) -> tuple[Component, ...]: ...
 
-    def peak_macs_per_cycle(self) -> int:
-        """MACs the whole system can retire per cycle (for utilisation); 0 if not meaningful."""
-        return 0
+    def unit(self, name: str) -> Unit:
+        """The unit called ``name``; :class:`UnknownUnitError` naming the declared ones otherwise."""
+        for unit in self.units():
+            if unit.name == name:
+                return unit
+        known = ", ".join(u.name for u in self.units())
+        raise UnknownUnitError(f"{self.kind}: no unit {name!r} (units: {known})")
 
-    def check_workload(self, workload) -> tuple[str, ...] | None:
+    def unit_supports(self, unit: Unit, op: Op) -> bool:
+        """Whether ``unit`` can run ``op``; by default when it runs ops of that kind."""
+        return op.kind in unit.op_kinds
+
+    def candidate_units(self, op: Op) -> tuple[str, ...]:
+        """The units that can run ``op``, preferred first (the mapper chooses among them)."""
+        return tuple(u.name for u in self.units() if self.unit_supports(u, op))
+
+    def supports(self, op: Op) -> bool:
+        return bool(self.candidate_units(op))
+
+    def unit_peak_macs_per_cycle(self, unit: Unit, op: Op) -> float:
+        """One instance of ``unit``'s peak MACs per cycle on ``op`` (for utilisation); 0 if not meaningful."""
+        return unit.macs_per_cycle
+
+    def peak_macs_per_cycle(self, op: Op | None = None) -> float:
+        """MACs the whole system can retire per cycle (on ``op`` if given); 0 if not meaningful."""
+        units = self.units()
+        if op is None:
+            return sum(u.macs_per_cycle * u.count for u in units)
+        return sum(self.unit_peak_macs_per_cycle(u, op) * u.count for u in units if self.unit_supports(u, op))
+
+    def check_workload(self, workload) -> tuple[str, ...]:
         """Raise :class:`CapacityError` if ``workload`` cannot run here (e.g. it does not fit), or return
         warnings the results carry (e.g. a capacity exceeded, for models that report rather than refuse);
         by default every workload runs without a warning."""
         return ()
 
-    def mapping_defaults(self, phase: str, batch: int) -> dict[str, Any]:
-        """Mapper options this system asks for on a step (e.g. ``{"sub_batches": 2}``); none by default."""
+    def default_mapping(self, phase: str, batch: int) -> dict[str, Any]:
+        """Mapper options (fields of ``mapping_options_type``) this system asks for on a step."""
         return {}
+
+    def mapping_options(self, given: Mapping[str, Any] | None, phase: str, batch: int) -> MappingOptions:
+        """The options in effect: ``given`` (an experiment's ``mapping:``) over :meth:`default_mapping`."""
+        user = self.mapping_options_type.model_validate(dict(given or {}))
+        return user.with_defaults(self.default_mapping(phase, batch))
 
     @classmethod
     def kernel_twins(cls) -> tuple[tuple[str, object, object, tuple], ...]:
         """(name, jitted kernel, pure-Python twin, example argument tuples) per cycle kernel."""
         return ()
+
+    @classmethod
+    def conformance_ops(cls) -> tuple[Op, ...]:
+        """Sample ops the conformance checker runs on this family, in its datatypes (:mod:`arch.samples`)."""
+        return default_sample_ops()
 
     def notes(self) -> tuple[str, ...]:
         """What this model does not capture, shown in every report that uses it."""
@@ -243,11 +191,27 @@ class Accelerator(ABC):
         return tuple(w for c in self.components() for w in c.warnings)
 
     # -- costs ----------------------------------------------------------------
-    def supports(self, op: Op) -> bool:
-        return any(op.kind in unit.op_kinds for unit in self.units())
+    def op_cost(self, op: Op, unit: str | None = None, options: MappingOptions | None = None) -> OpCost:
+        """What ``op`` costs on one instance of ``unit`` (default: its first candidate unit)."""
+        name = self.resolve_unit(op, unit)
+        return self.unit_cost(op, name, options or self.mapping_options_type())
+
+    def resolve_unit(self, op: Op, unit: str | None) -> str:
+        """``unit`` checked to exist and run ``op``, or the op's first candidate unit."""
+        candidates = self.candidate_units(op)
+        if unit is None:
+            if not candidates:
+                raise UnknownUnitError(f"{self.kind}: no unit runs {op.kind.value} ops (op {op.name!r})")
+            return candidates[0]
+        self.unit(unit)
+        if unit not in candidates:
+            raise UnknownUnitError(f"{self.kind}: unit {unit!r} cannot run op {op.name!r} "
+                                   f"({op.kind.value}); units that can: {', '.join(candidates) or 'none'}")
+        return unit
 
     @abstractmethod
-    def op_cost(self, op: Op, mapping: Mapping | None = None) -> OpCost: ...
+    def unit_cost(self, op: Op, unit: str, options: MappingOptions) -> OpCost:
+        """The cost of ``op`` on ``unit`` (already checked to run it) under ``options``."""
 
     @abstractmethod
     def roofline_cycles(self, op: Op) -> int:
@@ -280,7 +244,7 @@ class Accelerator(ABC):
     def leakage_w(self) -> float:
         return sum(c.leakage_w for c in self.component_table().values())
 
-    def category_of(self, component: str) -> str:
+    def category_of(self, component: str) -> EnergyCategory:
         return self.component_table()[component].category
 
     def __repr__(self) -> str:

@@ -9,8 +9,10 @@ spec mapping with a ``kind:`` key. Lookups of unknown kinds or presets raise
 
 from __future__ import annotations
 
+import copy
 import difflib
 import importlib
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Mapping
@@ -23,6 +25,8 @@ KINDS: dict[str, str] = {
     "neupims": "arch.pim.system:NeupimsSystem",
     "duplex": "arch.logicpim.model:DuplexSystem",
     "gpu": "arch.gpu.model:Gpu",
+    "wafer": "arch.wafer.model:WaferMesh",
+    "lut": "arch.lut.model:LutSystem",
 }
 
 _ARCH_ROOT = Path(__file__).resolve().parent
@@ -46,14 +50,31 @@ def unknown_message(what: str, name: str, known: list[str]) -> str:
 
 
 def kinds() -> list[str]:
-    return sorted(KINDS)
+    return sorted({*KINDS, *_EXTRA_KINDS})
 
 
 def model_class(kind: str) -> type[Accelerator]:
+    if kind in _EXTRA_KINDS:
+        return _EXTRA_KINDS[kind]
     if kind not in KINDS:
         raise UnknownNameError("accelerator kind", kind, kinds())
     module_name, _, class_name = KINDS[kind].partition(":")
     return getattr(importlib.import_module(module_name), class_name)
+
+
+_EXTRA_KINDS: dict[str, type[Accelerator]] = {}
+
+
+@contextmanager
+def registered(cls: type[Accelerator]):
+    """``cls`` registered under its ``kind`` while the block runs (a family outside ``arch/``, e.g. a test's)."""
+    if cls.kind in KINDS or cls.kind in _EXTRA_KINDS:
+        raise ValueError(f"accelerator kind {cls.kind!r} is registered already")
+    _EXTRA_KINDS[cls.kind] = cls
+    try:
+        yield cls
+    finally:
+        del _EXTRA_KINDS[cls.kind]
 
 
 @lru_cache(maxsize=None)
@@ -76,10 +97,15 @@ def preset_path(name: str) -> Path:
 
 
 def preset_spec(name: str) -> dict[str, Any]:
-    """The raw mapping of a preset (a fresh copy each call)."""
-    data = load_yaml_file(preset_path(name))
+    """The raw mapping of a preset (a fresh copy each call; the file is read once per process)."""
+    return copy.deepcopy(_preset_data(preset_path(name)))
+
+
+@lru_cache(maxsize=None)
+def _preset_data(path: Path) -> dict[str, Any]:
+    data = load_yaml_file(path)
     if not isinstance(data, dict) or "kind" not in data:
-        raise ValueError(f"preset {name!r} ({preset_path(name)}) must be a mapping with a 'kind' key")
+        raise ValueError(f"preset {path.stem!r} ({path}) must be a mapping with a 'kind' key")
     return data
 
 

@@ -1,119 +1,107 @@
-"""Placing ops on an xPU or on Logic-PIM by arithmetic intensity (Duplex's Op/B rule).
+"""Choosing the unit that runs an op, among those a system offers.
 
-Duplex (MICRO'24) runs each layer on the processor suited to its Op/B: operations
-whose FLOPs per byte moved are low (decode attention with grouped-query heads,
-MoE experts with few tokens each, GEMVs) go to processing units on the HBM logic
-dies, which read the DRAM dies at a multiple of the bandwidth the xPU sees; the
-rest go to the xPU. Here an op's intensity is ``Op.flops_per_byte``: its FLOPs
-(2 per MAC; the vector kinds' operation counts) over its compulsory bytes (each
-operand read once, the output written once). For fp16 that is about the number
-of tokens sharing each weight -- 1 for a GEMV, the query group size (4-8) for
-GQA decode attention, the tokens per expert for an MoE expert.
+A model lists the units that can run an op (``candidate_units``, preferred
+first; a unit inside or beside a memory is ``near_memory``); the rule of the
+system's :class:`~arch.mapping_options.MappingOptions` picks one
+(:class:`~arch.mapping_options.PlacementRule`):
 
-The rule: an op goes to Logic-PIM when its intensity is strictly below the
-threshold, else to the xPU. The threshold comes from the mapping key
-``placement_threshold_flops_per_byte`` or else from the system's spec
-(``placement_threshold_flops_per_byte``, default 32: see
-``arch/logicpim/spec.py`` for its justification from Duplex's Op/B figures).
-The mapping key ``processor`` ("xpu" or "logic_pim") forces every op to one
-side. A Duplex system's ``op_cost(op, mapping)`` applies the same rule (``arch``
-may not import ``mappers``); :func:`place_workload` reports both, so a
-disagreement is visible.
+* ``first``: the model's first candidate;
+* ``intensity``: Duplex's (MICRO'24) Op/B dispatch -- an op whose FLOPs per
+  compulsory byte (``Op.flops_per_byte``: each operand read once, the output
+  written once; for fp16 about the tokens sharing each weight: 1 for a GEMV,
+  the query group size for GQA decode attention, the tokens per expert for an
+  MoE expert) is strictly below ``placement_threshold_flops_per_byte`` goes to a
+  near-memory unit, the rest to the host;
+* ``kv_near_memory``: NeuPIMs' split -- GEMMs whose B operand is the KV cache
+  (decode attention) go to a near-memory unit, the rest to the host;
+* ``host`` / ``near_memory``: every op to that side when it can run there.
 
-:func:`crossover_flops_per_byte` gives the intensity below which Logic-PIM
-beats a memory-bound xPU: a threshold above it sends ops to Logic-PIM that would
-run faster on the xPU.
+When the chosen side has no candidate, the op goes to the other side's first
+candidate. :func:`crossover_flops_per_byte` gives the intensity below which a
+near-memory unit beats a memory-bound host: a threshold above it sends ops to
+the near-memory side that would run faster on the host.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Mapping
 
-from arch.contract import Accelerator
+from arch.contract import Accelerator, MappingOptions, PlacementRule, Unit
 from workloads.graph import Workload
-from workloads.op import Op
-
-XPU, PIM = "xpu", "logic_pim"
-PROCESSORS = (XPU, PIM)
-THRESHOLD_KEY = "placement_threshold_flops_per_byte"
-PROCESSOR_KEY = "processor"
+from workloads.op import Op, OpKind, Operand
 
 
-def intensity_flops_per_byte(op: Op) -> float:
-    """FLOPs per compulsory byte of ``op`` (Duplex's Op/B)."""
-    return op.flops_per_byte
+class UnsupportedOpError(ValueError):
+    """The system has no unit that can run an op."""
 
 
-def place(op: Op, threshold_flops_per_byte: float) -> str:
-    """``"logic_pim"`` if ``op``'s intensity is below the threshold, else ``"xpu"``."""
-    check_threshold(threshold_flops_per_byte)
-    return PIM if intensity_flops_per_byte(op) < threshold_flops_per_byte else XPU
+class PlacementError(ValueError):
+    """The placement options cannot be applied (e.g. the intensity rule without a threshold)."""
 
 
-def check_threshold(value, key: str = THRESHOLD_KEY) -> float:
-    if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
-        raise ValueError(f"{key} = {value!r}: expected a number of FLOPs per byte >= 0")
-    return float(value)
+def choose_unit(accel: Accelerator, op: Op, options: MappingOptions) -> str:
+    """The unit that runs ``op`` under ``options.placement`` (module docstring)."""
+    candidates = accel.candidate_units(op)
+    if not candidates:
+        raise UnsupportedOpError(f"{accel.kind}: no unit runs {op.kind.value} ops (op {op.name!r})")
+    near_memory = _near_memory_units(accel)
+    near = [c for c in candidates if c in near_memory]
+    host = [c for c in candidates if c not in near_memory]
+    if _wants_near_memory(op, options):
+        return (near or host)[0]
+    if options.placement is PlacementRule.FIRST:
+        return candidates[0]
+    return (host or near)[0]
 
 
-def placement_mapping(threshold_flops_per_byte: float | None = None, processor: str | None = None,
-                      base: Mapping | None = None) -> dict:
-    """A mapping with the placement keys set (checked), on top of ``base``."""
-    mapping = dict(base or {})
-    if threshold_flops_per_byte is not None:
-        mapping[THRESHOLD_KEY] = check_threshold(threshold_flops_per_byte)
-    if processor is not None:
-        if processor not in PROCESSORS:
-            raise ValueError(f"{PROCESSOR_KEY} = {processor!r}: expected one of {PROCESSORS}")
-        mapping[PROCESSOR_KEY] = processor
-    return mapping
+def _wants_near_memory(op: Op, options: MappingOptions) -> bool:
+    rule = options.placement
+    if rule is PlacementRule.NEAR_MEMORY:
+        return True
+    if rule is PlacementRule.KV_NEAR_MEMORY:
+        return op.kind is OpKind.GEMM and op.b_operand == Operand.KV
+    if rule is PlacementRule.INTENSITY:
+        threshold = options.placement_threshold_flops_per_byte
+        if threshold is None:
+            raise PlacementError("mapping.placement: 'intensity' needs placement_threshold_flops_per_byte "
+                                 "(FLOPs per byte below which an op goes to a near-memory unit)")
+        return op.flops_per_byte < threshold
+    return False
 
 
-def threshold_of(accel: Accelerator, mapping: Mapping | None = None) -> float:
-    """The threshold in effect: the mapping key, else the system spec's value."""
-    mapping = mapping or {}
-    if THRESHOLD_KEY in mapping:
-        return check_threshold(mapping[THRESHOLD_KEY])
-    value = getattr(accel.spec, THRESHOLD_KEY, None)
-    if value is None:
-        raise ValueError(f"{accel.kind}: the spec has no {THRESHOLD_KEY} and the mapping sets none")
-    return check_threshold(value, f"spec {THRESHOLD_KEY}")
+def _near_memory_units(accel: Accelerator) -> frozenset[str]:
+    cached = accel.__dict__.get("_near_memory_units")
+    if cached is None:
+        cached = accel.__dict__["_near_memory_units"] = frozenset(u.name for u in accel.units() if u.near_memory)
+    return cached
 
 
 @dataclass(frozen=True)
 class Placement:
-    """Where one op goes: by the rule, and the unit the system's cost model chose."""
+    """Where one op goes and why: its intensity and the unit chosen."""
 
     op: str
     flops_per_byte: float
-    processor: str
-    unit: str
+    unit: Unit
 
     @property
-    def agrees(self) -> bool:
-        """Whether the system's unit belongs to the processor the rule picked."""
-        return self.unit.startswith(self.processor)
+    def near_memory(self) -> bool:
+        return self.unit.near_memory
 
 
-def place_workload(workload: Workload, accel: Accelerator, mapping: Mapping | None = None) -> tuple[Placement, ...]:
-    """Each op of ``workload``: its intensity, the rule's processor and the system's unit."""
-    mapping = mapping or {}
-    forced = mapping.get(PROCESSOR_KEY)
-    threshold = threshold_of(accel, mapping)
-    rows = []
-    for op in workload.ops:
-        processor = forced or place(op, threshold)
-        rows.append(Placement(op.name, intensity_flops_per_byte(op), processor, accel.op_cost(op, mapping).unit))
-    return tuple(rows)
+def place_workload(workload: Workload, accel: Accelerator, options: MappingOptions) -> tuple[Placement, ...]:
+    """Each whole op of ``workload`` with the unit :func:`choose_unit` gives it."""
+    units = {u.name: u for u in accel.units()}
+    return tuple(Placement(op.name, op.flops_per_byte, units[choose_unit(accel, op, options)])
+                 for op in workload.ops)
 
 
 def crossover_flops_per_byte(pim_peak_flops_per_s: float, external_bandwidth_bytes_per_s: float) -> float:
-    """Intensity below which Logic-PIM at its compute peak beats an xPU held to the external bandwidth.
+    """Intensity below which a near-memory unit at its compute peak beats a host held to the external bandwidth.
 
-    A memory-bound xPU takes ``bytes / B_ext``; Logic-PIM takes at least
-    ``flops / P_pim`` (and ``bytes / B_int``, smaller since ``B_int > B_ext``), so
-    Logic-PIM wins while ``flops / bytes < P_pim / B_ext``.
+    A memory-bound host takes ``bytes / B_ext``; the near-memory unit takes at
+    least ``flops / P_pim`` (and ``bytes / B_int``, smaller since ``B_int > B_ext``), so
+    it wins while ``flops / bytes < P_pim / B_ext``.
     """
     if pim_peak_flops_per_s <= 0 or external_bandwidth_bytes_per_s <= 0:
         raise ValueError("pim_peak_flops_per_s and external_bandwidth_bytes_per_s must be > 0, got "

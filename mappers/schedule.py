@@ -1,13 +1,23 @@
 """Placing a workload on a system: ops become tasks bound to unit instances.
 
-The default mapper splits each GEMM and vector op across the instances of its unit
-(:mod:`mappers.split`; a part's task is named ``"<op>#<i>"``, an unsplit op's
-task keeps the op's name), asks the accelerator for each part's cost (identical
-shapes are costed once and reused) and binds each task to the instance of its
-unit that an earliest-finish list scheduler, run on the stall-free costs in
-topological order, expects to be free first. A task depends on every part of
-each of its op's predecessors. The SimPy engine then simulates the schedule with
-real contention; this estimate only chooses the instance.
+The default mapper chooses each op's unit among those the model offers
+(:mod:`mappers.placement`, by the system's typed
+:class:`~arch.mapping_options.MappingOptions`), splits GEMMs and vector ops
+across the instances of that unit (:mod:`mappers.split`; a part's task is named
+``"<op>#<i>"``, an unsplit op's task keeps the op's name), asks the model for
+each part's cost (identical shapes are costed once and reused) and binds each
+task to the instance of its unit that an earliest-start list scheduler, run on
+the stall-free costs in topological order, expects to be free first
+(:mod:`mappers.instances`). A task's ``group`` is the op it is part of; its
+dependencies name the predecessor ops, each done when all its parts are. The
+SimPy engine then simulates the schedule with real contention; this estimate
+only chooses the instance.
+
+A :class:`Schedule` checks every name its tasks use when it is built: units,
+instances, memories of the traffic, held memories, dependencies, and that the
+op graph has no cycle; a bad name is a :class:`ScheduleError` naming the task,
+the name and the declared ones. Mapping costs O(ops x instances) for the split
+search plus O(tasks log instances) for the list scheduler.
 """
 
 from __future__ import annotations
@@ -16,17 +26,25 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Callable, Mapping
 
-import networkx as nx
-
-from arch.contract import Accelerator, Memory, OpCost, Unit
+from arch.contract import Accelerator, MappingOptions, Memory, OpCost, Unit
+from mappers.instances import InstancePool
+from mappers.placement import UnsupportedOpError, choose_unit
+from mappers.schedule_check import ScheduleError, check_schedule
 from mappers.split import best_split
 from workloads.graph import Workload
 from workloads.op import Op
 
+__all__ = ["Schedule", "ScheduleError", "Task", "UnsupportedOpError", "map_workload", "mapping_options"]
+
 
 @dataclass(frozen=True)
 class Task:
-    """One op bound to one unit instance, with its cost and its predecessors."""
+    """One op (or one part of a split op) bound to one unit instance, with its cost and predecessors.
+
+    ``group`` is the workload op the task is part of (its own name when unsplit);
+    ``deps`` name predecessor groups; ``peak_macs_per_cycle`` is the instance's
+    peak on this op (for utilisation).
+    """
 
     name: str
     op: Op
@@ -34,6 +52,12 @@ class Task:
     instance: int
     cost: OpCost
     deps: tuple[str, ...]
+    group: str = ""
+    peak_macs_per_cycle: float = 0.0
+
+    def __post_init__(self) -> None:
+        if not self.group:
+            object.__setattr__(self, "group", self.name)
 
     @property
     def unit_instance(self) -> str:
@@ -42,93 +66,94 @@ class Task:
 
 @dataclass(frozen=True)
 class Schedule:
+    """Tasks, the units and memories they use, and the clock; every name checked on construction."""
+
     tasks: tuple[Task, ...]
     units: tuple[Unit, ...]
     memories: tuple[Memory, ...]
     clock_hz: float
 
+    def __post_init__(self) -> None:
+        check_schedule(self)
 
-class UnsupportedOpError(ValueError):
-    """The system has no unit that can run an op."""
+
+def mapping_options(accel: Accelerator, mapping: MappingOptions | Mapping | None,
+                    phase: str = "", batch: int = 1) -> MappingOptions:
+    """``mapping`` as the system's typed options over its defaults for the step."""
+    if isinstance(mapping, MappingOptions):
+        return mapping
+    return accel.mapping_options(mapping, phase, batch)
 
 
-def map_workload(workload: Workload, accel: Accelerator, mapping: Mapping | None = None) -> Schedule:
-    """Tasks for every op (GEMMs and vector ops split across their unit's instances), bound to instances.
-
-    ``mapping`` keys read here: ``split_cores`` (int: the most instances one
-    op is split across; default all of its unit's instances, 1 = never
-    split) and ``split_dim`` ("n", "m" or "count"; default chosen per op by
-    :func:`mappers.split.best_split`). The whole mapping is passed on to
-    ``accel.op_cost``.
-    """
+def map_workload(workload: Workload, accel: Accelerator,
+                 mapping: MappingOptions | Mapping | None = None) -> Schedule:
+    """Tasks for every op (GEMMs and vector ops split across their unit's instances), bound to instances."""
+    options = mapping_options(accel, mapping, workload.phase, workload.batch)
     units = {unit.name: unit for unit in accel.units()}
-    cost_of = _shape_cached(accel, mapping)  # one memo for the split search and the final costs
-    parts = _split_workload(workload, accel, mapping or {}, cost_of)
-    costs = cost_ops(tuple(op for op_parts in parts.values() for op in op_parts), accel, cost_of)
-    free_at = {name: [0] * unit.count for name, unit in units.items()}
+    cost_of = _shape_cached(accel, options)  # one memo for the placement, the split search and the final costs
+    parts = _split_workload(workload, accel, options, cost_of)
+    pools = {name: InstancePool(unit.count) for name, unit in units.items()}
     finish: dict[str, int] = {}
     tasks = []
-    for name in nx.lexicographical_topological_sort(workload.graph, key=_order_key(workload)):
-        deps = tuple(part.name for d in workload.predecessors(name) for part in parts[d])
+    for name in workload.topological_order():
+        deps = tuple(workload.predecessors(name))
         ready = max((finish[d] for d in deps), default=0)
         for op in parts[name]:
-            cost = costs[op.name]
-            slots = free_at[cost.unit]
-            instance = min(range(len(slots)), key=lambda i: (max(slots[i], ready), i))
-            finish[op.name] = max(slots[instance], ready) + cost.compute_cycles
-            slots[instance] = finish[op.name]
-            tasks.append(Task(op.name, op, cost.unit, instance, cost, deps))
+            cost = cost_of(op)
+            pool = pools[cost.unit] if cost.unit in pools else _undeclared(accel, op, cost)
+            instance = pool.choose(ready)
+            end = max(pool.free_at(instance), ready) + cost.compute_cycles
+            pool.occupy(instance, end)
+            finish[name] = max(finish.get(name, 0), end)
+            peak = accel.unit_peak_macs_per_cycle(units[cost.unit], op)
+            tasks.append(Task(op.name, op, cost.unit, instance, cost, deps, name, peak))
     return Schedule(tuple(tasks), tuple(units.values()), accel.memories(), accel.clock_hz)
 
 
-def _split_workload(workload: Workload, accel: Accelerator, mapping: Mapping,
+def _undeclared(accel: Accelerator, op: Op, cost: OpCost):
+    known = ", ".join(u.name for u in accel.units())
+    raise ScheduleError(f"task {op.name!r}: its cost names unit {cost.unit!r}, which {accel.kind} does not "
+                        f"declare (units: {known})")
+
+
+def _split_workload(workload: Workload, accel: Accelerator, options: MappingOptions,
                     cost_of: Callable[[Op], OpCost]) -> dict[str, tuple[Op, ...]]:
     """Each op's parts: GEMMs and vector ops split across their unit's instances, collectives whole.
 
-    A ``split_dim`` from the mapping applies to GEMMs; vector ops are cut along rows.
+    A ``split_dim`` from the options applies to GEMMs; vector ops are cut along rows.
     """
     counts = {unit.name: unit.count for unit in accel.units()}
-    limit = int(mapping.get("split_cores", 0)) or None
-    dims = (mapping["split_dim"],) if mapping.get("split_dim") else None
+    limit = options.split_cores or None
+    dims = (options.split_dim.value,) if options.split_dim else None
+    bandwidth = {m.name: m.total_bytes_per_cycle for m in accel.memories()}
     parts = {}
     for op in workload.ops:
-        # an op splits across the instances of the unit its cost names
-        splittable = not op.kind.is_collective and accel.supports(op)
-        available = counts.get(cost_of(op).unit, 1) if splittable else 1
+        whole = cost_of(op)  # an op splits across the instances of the unit its cost names
+        available = counts.get(whole.unit, 1) if not op.kind.is_collective else 1
         cores = min(available, limit or available)
         if cores > 1:
-            bytes_per_cycle = _bytes_per_cycle(accel, cost_of(op).memory)
+            bytes_per_cycle = _shared_bandwidth(whole, bandwidth)
             parts[op.name] = best_split(op, cores, cost_of, bytes_per_cycle, dims if op.kind.is_matmul else None)
         else:
             parts[op.name] = (op,)
     return parts
 
 
-def _shape_cached(accel: Accelerator, mapping: Mapping):
-    """``accel.op_cost`` memoised on the op's shape (its name and layer ignored)."""
+def _shared_bandwidth(cost: OpCost, bandwidth: Mapping[str, float]) -> float:
+    """The bandwidth an op's parts share: that of the memory carrying most of its bytes (inf if none)."""
+    if not cost.traffic:
+        return float("inf")
+    busiest = max(cost.traffic, key=lambda t: t.total_bytes)
+    return bandwidth.get(busiest.memory, float("inf"))
+
+
+def _shape_cached(accel: Accelerator, options: MappingOptions) -> Callable[[Op], OpCost]:
+    """The op's cost on the unit the placement rule chooses, memoised on its shape (name and layer ignored)."""
     by_shape: dict[Op, OpCost] = {}
 
     def cost_of(op: Op) -> OpCost:
         shape = dataclasses.replace(op, name="", layer=-1)
         if shape not in by_shape:
-            by_shape[shape] = accel.op_cost(op, mapping)
+            by_shape[shape] = accel.op_cost(op, choose_unit(accel, op, options), options)
         return by_shape[shape]
     return cost_of
-
-
-def _bytes_per_cycle(accel: Accelerator, memory_name: str) -> float:
-    memory = next((m for m in accel.memories() if m.name == memory_name), None)
-    return memory.bytes_per_cycle * memory.channels if memory else float("inf")
-
-
-def cost_ops(ops: tuple[Op, ...], accel: Accelerator, cost_of: Callable[[Op], OpCost]) -> dict[str, OpCost]:
-    """Each op's cost by name, through ``cost_of`` (ops that differ only in name and layer share one)."""
-    for op in ops:
-        if not accel.supports(op):
-            raise UnsupportedOpError(f"{accel.kind}: no unit runs {op.kind.value} ops (op {op.name!r})")
-    return {op.name: cost_of(op) for op in ops}
-
-
-def _order_key(workload: Workload):
-    position = {op.name: i for i, op in enumerate(workload.ops)}
-    return lambda name: position[name]

@@ -51,18 +51,56 @@ def split_dims(op: Op) -> tuple[str, ...]:
 
 def best_split(op: Op, instances: int, cost_of: Callable[[Op], OpCost], bytes_per_cycle: float,
                dims: tuple[str, ...] | None = None) -> tuple[Op, ...]:
-    """The split of ``op`` over at most ``instances`` parts with the lowest estimate (module docstring)."""
-    candidates = [(op,)] + [split_op(op, parts, dim) for dim in dims or split_dims(op)
-                            for parts in range(2, instances + 1)]
-    return min(candidates, key=lambda parts: _split_key(parts, cost_of, bytes_per_cycle))
+    """The split of ``op`` over at most ``instances`` parts with the lowest estimate (module docstring).
+
+    Every part count from 1 to ``instances`` is considered, each estimated from
+    the at most three distinct part shapes an even split has (costed once each
+    through ``cost_of``), so the search is linear in ``instances``.
+    """
+    best_key, best = _estimate(((op, 1),), cost_of, bytes_per_cycle), (1, None)
+    for dim in dims or split_dims(op):
+        for parts in range(2, instances + 1):
+            shapes = part_shapes(op, parts, dim)
+            if shapes is None:
+                break  # fewer sizes than parts: every larger count splits the same way
+            key = _estimate(shapes, cost_of, bytes_per_cycle)
+            if key < best_key:
+                best_key, best = key, (parts, dim)
+    parts, dim = best
+    return (op,) if dim is None else split_op(op, parts, dim)
 
 
-def _split_key(parts: tuple[Op, ...], cost_of, bytes_per_cycle: float) -> tuple[float, int, int]:
-    """(estimate, slowest part's compute cycles, parts): lower is better."""
-    costs = [cost_of(part) for part in parts]
-    moved_bytes = sum(c.read_bytes + c.write_bytes for c in costs)
-    slowest = max(c.compute_cycles for c in costs)
-    return max(slowest, moved_bytes / bytes_per_cycle), slowest, len(parts)
+def _estimate(shapes, cost_of, bytes_per_cycle: float) -> tuple[float, int, int]:
+    """(estimate, slowest part's compute cycles, parts) of parts given as (shape, multiplicity): lower is better."""
+    costs = [(cost_of(shape), n) for shape, n in shapes]
+    moved_bytes = sum((c.read_bytes + c.write_bytes) * n for c, n in costs)
+    slowest = max(c.compute_cycles for c, _ in costs)
+    return max(slowest, moved_bytes / bytes_per_cycle), slowest, sum(n for _, n in shapes)
+
+
+def part_shapes(op: Op, parts: int, dim: str) -> tuple[tuple[Op, int], ...] | None:
+    """The distinct parts of ``split_op(op, parts, dim)`` with their multiplicities (unnamed);
+    None when the dimension has fewer than ``parts`` units (the split would give fewer parts)."""
+    total = getattr(op, dim)
+    if parts > total:
+        return None
+    base, extra = divmod(total, parts)
+    sizes = [(base + 1, extra), (base, parts - extra)]
+    weight_side = op.kind.is_matmul and dim == "m"
+    shapes = []
+    first = True
+    for size, n in sizes:
+        if n == 0:
+            continue
+        share = op.extra_bytes if weight_side else op.extra_bytes * size // total
+        if first and not weight_side:  # the first part carries the rounding remainder of the extra bytes
+            remainder = op.extra_bytes - sum(op.extra_bytes * sz // total * k for sz, k in sizes)
+            shapes.append((dataclasses.replace(op, extra_bytes=share + remainder, **{dim: size}), 1))
+            n -= 1
+        first = False
+        if n:
+            shapes.append((dataclasses.replace(op, extra_bytes=share, **{dim: size}), n))
+    return tuple(shapes)
 
 
 def split_op(op: Op, parts: int, dim: str) -> tuple[Op, ...]:

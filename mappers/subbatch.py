@@ -35,20 +35,22 @@ from __future__ import annotations
 
 import dataclasses
 
-from arch.contract import Accelerator
-from mappers.schedule import Schedule, map_workload
+from typing import Mapping
+
+from arch.contract import Accelerator, MappingOptions
+from mappers.schedule import Schedule, map_workload, mapping_options
 from workloads.graph import Workload
 from workloads.op import Op
 
 
-def map_step(workload: Workload, accel: Accelerator, mapping: dict | None = None) -> tuple[Workload, Schedule]:
-    """The workload as the system wants it run (interleaved or not) and its schedule."""
-    options = accel.mapping_defaults(workload.phase, workload.batch)
-    sub_batches = int(options.get("sub_batches", 1))
-    if sub_batches > 1 and workload.batch >= sub_batches:
-        layers = unroll_depth(workload.repeat, int(options.get("unroll_layers_max", 1)))
-        workload = interleave(workload, sub_batches, layers)
-    return workload, map_workload(workload, accel, mapping)
+def map_step(workload: Workload, accel: Accelerator,
+             mapping: MappingOptions | Mapping | None = None) -> tuple[Workload, Schedule]:
+    """The workload as the system's options ask (interleaved or not) and its schedule."""
+    options = mapping_options(accel, mapping, workload.phase, workload.batch)
+    if options.sub_batches > 1 and workload.batch >= options.sub_batches:
+        layers = unroll_depth(workload.repeat, options.unroll_layers_max)
+        workload = interleave(workload, options.sub_batches, layers)
+    return workload, map_workload(workload, accel, options)
 
 
 def unroll_depth(repeat: int, most: int) -> int:

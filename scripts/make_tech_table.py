@@ -226,7 +226,7 @@ them with published TPUv1, TPUv4 and TPU7x figures."""
 
 
 def systolic_section() -> str:
-    from arch.systolic import energy
+    import arch.sram_macro as energy
     return SYSTOLIC_PROSE.format(access_bits=energy.SRAM_ACCESS_BITS,
                                  macro_kib=energy.SRAM_MACRO_MAX_BYTES // 1024,
                                  bank_kib=energy.SRAM_BANK_BYTES // 1024)

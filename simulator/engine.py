@@ -1,32 +1,39 @@
 """The discrete-event engine: runs a :class:`~mappers.schedule.Schedule` in SimPy.
 
-Each task waits for its predecessors, then for its unit instance, which it holds
-until its last output is written. Inside, the op runs as ``steps`` pipelined
-tiles with double buffering: a loader moves each tile's input bytes over the
-memory (a shared SimPy resource, so concurrent tasks contend for it), the unit
-computes a tile as soon as its inputs are in and a buffer is free, and each
-tile's output is written back over the same memory. Events are per tile and per
-transfer, never per cycle. Time is integer cycles of the system clock.
+Each task waits for the ops it depends on, then for its unit instance, which it
+holds until its last output is written. Inside, the op runs as ``steps``
+pipelined tiles with double buffering: a loader moves each tile's share of
+every memory's read bytes (each memory a shared SimPy resource, so concurrent
+tasks contend for it; a tile's transfers over different memories proceed
+together), the unit computes a tile as soon as its inputs are in and a buffer
+is free, and each tile's output is written back over the same memories. Events
+are per tile and per transfer, never per cycle. Time is integer cycles of the
+system clock.
 
 Determinism: processes are created in schedule order and SimPy resolves
 simultaneous events in the order they were scheduled, so equal inputs give
-equal timelines. Faithfulness limits, stated: a task does not start loading
-before its unit is free (no prefetch across ops); a tile's data arrives
-``latency_cycles`` after its transfer ends while the next transfer proceeds (the
-latency is pipelined, not paid back to back); a write is complete latency cycles
-after its transfer; a transfer holds the whole memory bandwidth for its
-duration, so contention is resolved tile by tile.
+equal timelines. Failures are SimPy's: an exception in a task ends the run with
+that exception; a run that stops with tasks unfinished (a deadlock) raises
+:class:`EngineError` naming them. The schedule's names and its acyclicity are
+checked when the schedule is built (:mod:`mappers.schedule_check`).
+
+Faithfulness limits, stated: a task does not start loading before its unit is
+free (no prefetch across ops); a tile's data arrives ``latency_cycles`` after
+its transfer ends while the next transfer proceeds (the latency is pipelined,
+not paid back to back); a write is complete latency cycles after its transfer;
+a transfer holds the whole memory bandwidth for its duration, so contention is
+resolved tile by tile.
 
 Holds: a task whose cost names memories in ``holds`` claims each of them once
 its unit is free and keeps it until it ends, so no other task's transfer uses
 that memory meanwhile (a PIM op in a single-row-buffer memory blocks the host's
-reads). Tasks holding the same memory share one claim and overlap each other;
-a holder's own transfers over a held memory do not queue again.
+reads). Tasks holding the same memory share one claim (:class:`SharedHold`) and
+overlap each other; a holder's own transfers over a held memory do not queue
+again.
 """
 
 from __future__ import annotations
 
-import math
 from functools import lru_cache
 
 import simpy
@@ -34,6 +41,11 @@ import simpy
 from arch.contract import Memory
 from mappers.schedule import Schedule, Task
 from simulator.results import TimelineEvent
+from simulator.shared_hold import SharedHold
+
+
+class EngineError(RuntimeError):
+    """The simulation ended with tasks that never ran (a deadlock)."""
 
 
 def split_evenly(total: int, parts: int) -> list[int]:
@@ -43,9 +55,7 @@ def split_evenly(total: int, parts: int) -> list[int]:
 
 
 def transfer_cycles(nbytes: int, memory: Memory) -> int:
-    if nbytes <= 0:
-        return 0
-    return math.ceil(nbytes / (memory.bytes_per_cycle * memory.channels))
+    return memory.transfer_cycles(nbytes)
 
 
 class Engine:
@@ -60,20 +70,25 @@ class Engine:
             for u in schedule.units for i in range(u.count)
         }
         self.memories = {m.name: (m, simpy.Resource(self.env, capacity=1)) for m in schedule.memories}
-        self.held = {m.name: _Hold() for m in schedule.memories}
-        self.done = {t.name: self.env.event() for t in schedule.tasks}
-        self.events: list[TimelineEvent] = []
+        self.holds = {name: SharedHold(channel) for name, (_, channel) in self.memories.items()}
+        self.remaining: dict[str, int] = {}
+        for task in schedule.tasks:
+            self.remaining[task.group] = self.remaining.get(task.group, 0) + 1
+        self.done = {group: self.env.event() for group in self.remaining}
 
     def run(self) -> tuple[TimelineEvent, ...]:
         processes = [self.env.process(self._task(t)) for t in self.schedule.tasks]
-        self.env.run()
-        failed = [p for p in processes if not p.ok]
-        if failed:
-            raise RuntimeError(f"{len(failed)} task(s) failed in the engine")
-        missing = [t.name for t in self.schedule.tasks if not self.done[t.name].triggered]
-        if missing:
-            raise RuntimeError(f"tasks never ran (dependency on a missing task?): {missing[:5]}")
-        return tuple(sorted(self.events, key=lambda e: (e.start, e.task)))
+        finished = self.env.all_of(processes)
+        try:
+            self.env.run(until=finished)
+        except RuntimeError as err:
+            if finished.triggered:
+                raise
+            pending = [t.name for t, p in zip(self.schedule.tasks, processes) if not p.triggered]
+            raise EngineError(f"{len(pending)} task(s) never finished (deadlock): {', '.join(pending[:8])}"
+                              f"{' ...' if len(pending) > 8 else ''}") from err
+        events = [p.value for p in processes]
+        return tuple(sorted(events, key=lambda e: (e.start, e.task)))
 
     def _task(self, task: Task):
         if task.deps:
@@ -81,92 +96,88 @@ class Engine:
         with self.units[task.unit_instance].request() as claim:
             yield claim
             start = self.env.now
-            holds = [name for name in task.cost.holds if name in self.memories]
-            for name in holds:
-                yield from self._hold(name)
+            for name in task.cost.holds:
+                yield self.holds[name].join()
             memory_cycles = yield from self._pipeline(task)
-            for name in holds:
-                self._unhold(name)
-            self.events.append(TimelineEvent(task.name, task.unit_instance, start, self.env.now,
-                                             task.cost.compute_cycles, memory_cycles))
-        self.done[task.name].succeed()
+            for name in task.cost.holds:
+                self.holds[name].leave()
+            event = TimelineEvent(task.name, task.unit_instance, start, self.env.now,
+                                  task.cost.compute_cycles, memory_cycles)
+        self.remaining[task.group] -= 1
+        if not self.remaining[task.group]:
+            self.done[task.group].succeed()
+        return event
+
+    def _lanes(self, task: Task, field: str) -> list[tuple[Memory, object, list[int]]]:
+        """(memory, its channel or None when held by the task, per-step bytes) for each memory of the cost."""
+        cost = task.cost
+        lanes = []
+        for traffic in cost.traffic:
+            memory, channel = self.memories[traffic.memory]
+            lanes.append((memory, None if traffic.memory in cost.holds else channel,
+                          split_evenly(getattr(traffic, field), cost.steps)))
+        return lanes
 
     def _pipeline(self, task: Task):
         cost = task.cost
-        memory, channel = self.memories[cost.memory] if cost.memory in self.memories else (None, None)
-        if cost.memory in cost.holds:
-            channel = None  # already held by this task
-        reads = split_evenly(cost.read_bytes, cost.steps)
+        reads, writes = self._lanes(task, "read_bytes"), self._lanes(task, "write_bytes")
         computes = split_evenly(cost.compute_cycles, cost.steps)
-        writes = split_evenly(cost.write_bytes, cost.steps)
         slots = simpy.Container(self.env, capacity=self.buffers, init=self.buffers)
         loaded = simpy.Store(self.env)
-        moved = [0]
-        self.env.process(self._loader(reads, memory, channel, slots, loaded, moved))
+        loader = self.env.process(self._loader(reads, cost.steps, slots, loaded))
         writers = []
-        for compute, write in zip(computes, writes):
+        for step, compute in enumerate(computes):
             yield loaded.get()
             yield self.env.timeout(compute)
             yield slots.put(1)
-            writers.append(self.env.process(self._transfer(write, memory, channel, moved)))
-        if writers:
-            yield self.env.all_of(writers)
-        return moved[0]
+            writers.append(self.env.process(self._move(_step(writes, step))))
+        written = yield self.env.all_of(writers)
+        loaded_cycles = yield loader
+        return loaded_cycles + sum(written[w] for w in writers)
 
-    def _loader(self, reads, memory, channel, slots, loaded, moved):
+    def _loader(self, reads, steps: int, slots, loaded):
         """Loads tiles back to back; each arrives ``latency_cycles`` after its transfer, in order."""
-        last_arrival = 0
-        for nbytes in reads:
+        last_arrival, moved = 0, 0
+        for step in range(steps):
+            parts = _step(reads, step)
             yield slots.get(1)
-            yield from self._transfer(nbytes, memory, channel, moved, with_latency=False)
-            latency = memory.latency_cycles if memory is not None and nbytes > 0 else 0
+            moved += yield from self._move(parts, with_latency=False)
+            latency = max((m.latency_cycles for m, _, n in parts if n > 0), default=0)
             last_arrival = max(self.env.now + latency, last_arrival)
             if last_arrival > self.env.now:
-                self.env.process(self._arrive(loaded, nbytes, last_arrival - self.env.now))
+                self.env.process(self._arrive(loaded, last_arrival - self.env.now))
             else:
-                yield loaded.put(nbytes)
+                yield loaded.put(step)
+        return moved
 
-    def _arrive(self, loaded, nbytes, delay):
+    def _arrive(self, loaded, delay):
         yield self.env.timeout(delay)
-        yield loaded.put(nbytes)
+        yield loaded.put(delay)
 
-    def _transfer(self, nbytes, memory, channel, moved, with_latency=True):
-        if memory is None or nbytes <= 0:
-            return
-        cycles = transfer_cycles(nbytes, memory)
+    def _move(self, parts, with_latency=True):
+        """One tile's transfers (memory, channel, bytes), concurrent across memories; returns bus cycles."""
+        active = [part for part in parts if part[2] > 0]
+        if len(active) <= 1:
+            return (yield from self._transfer(*active[0], with_latency)) if active else 0
+        transfers = [self.env.process(self._transfer(*part, with_latency)) for part in active]
+        done = yield self.env.all_of(transfers)
+        return sum(done[t] for t in transfers)
+
+    def _transfer(self, memory: Memory, channel, nbytes: int, with_latency: bool):
+        cycles = memory.transfer_cycles(nbytes)
         if channel is None:
             yield self.env.timeout(cycles)
         else:
             with channel.request() as claim:
                 yield claim
                 yield self.env.timeout(cycles)
-        moved[0] += cycles
         if with_latency and memory.latency_cycles:
             yield self.env.timeout(memory.latency_cycles)
+        return cycles
 
 
-    def _hold(self, name: str):
-        """Join the memory's shared hold (claiming the memory if no task holds it)."""
-        state, (_, channel) = self.held[name], self.memories[name]
-        if state.claim is None:
-            state.claim = channel.request()
-        state.holders += 1
-        yield state.claim
-
-    def _unhold(self, name: str) -> None:
-        state, (_, channel) = self.held[name], self.memories[name]
-        state.holders -= 1
-        if state.holders == 0:
-            channel.release(state.claim)
-            state.claim = None
-
-
-class _Hold:
-    """The one claim on a memory that all its current holders share."""
-
-    def __init__(self) -> None:
-        self.claim = None
-        self.holders = 0
+def _step(lanes, step: int) -> list[tuple[Memory, object, int]]:
+    return [(memory, channel, sizes[step]) for memory, channel, sizes in lanes]
 
 
 def simulate(schedule: Schedule) -> tuple[TimelineEvent, ...]:

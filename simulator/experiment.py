@@ -31,6 +31,7 @@ class ResolvedSystem:
     name: str
     spec: SpecBase
     tech: TechSettings = TechSettings()
+    mapping: tuple[tuple[str, Any], ...] = ()  # the experiment's mapper options for this system (checked)
 
     @property
     def kind(self) -> str:
@@ -140,7 +141,7 @@ def _resolve_all(spec: ExperimentSpec, problems: list[Problem], base_dir: Path):
     for entry in spec.systems:
         system = resolve_system(entry.name, entry.arch, entry.set, problems, base_dir)
         if system is not None:
-            yield system
+            yield dataclasses.replace(system, mapping=check_mapping(system, entry.mapping, problems))
 
 
 def resolve_system(name: str, arch: str | Mapping, overrides: Mapping[str, Any],
@@ -152,7 +153,7 @@ def resolve_system(name: str, arch: str | Mapping, overrides: Mapping[str, Any],
     for key, value in overrides.items():
         set_dotted(raw, key, value)
     kind = raw.get("kind")
-    if kind not in registry.KINDS:
+    if kind not in registry.kinds():
         problems.append(Problem(f"{path}.arch.kind", registry.unknown_message("accelerator kind", kind, registry.kinds())))
         return None
     spec_type = registry.model_class(kind).spec_type
@@ -162,6 +163,17 @@ def resolve_system(name: str, arch: str | Mapping, overrides: Mapping[str, Any],
         rename = {tuple(k.split(".")): f"{path}.set.{k}" for k in overrides}
         problems += from_validation_error(err, spec_type, prefix=f"{path}.arch", rename=rename)
         return None
+
+
+def check_mapping(system: ResolvedSystem, mapping: Mapping[str, Any], problems: list[Problem]) -> tuple:
+    """``mapping`` validated against the system kind's mapper options; problems at ``systems.<name>.mapping``."""
+    options_type = registry.model_class(system.kind).mapping_options_type
+    try:
+        options_type.model_validate(dict(mapping))
+    except ValidationError as err:
+        problems += from_validation_error(err, options_type, prefix=f"systems.{system.name}.mapping")
+        return ()
+    return tuple(sorted(mapping.items()))
 
 
 def _arch_mapping(arch: str | Mapping, path: str, problems: list[Problem], base_dir: Path) -> dict | None:

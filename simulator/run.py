@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Callable
 
 from arch import registry
-from arch.contract import Accelerator
+from arch.contract import Accelerator, Bound
 from mappers.schedule import Schedule, Task
 from mappers.subbatch import map_step
-from simulator.engine import simulate, transfer_cycles
+from simulator.engine import simulate
 from simulator.experiment import Experiment, ResolvedSystem
 from simulator.results import ENERGY_CATEGORIES, TimelineEvent, ExperimentResult, Failure, OpResult, SystemResult
 from simulator.serving_run import request_stream, run_serving_system
@@ -43,7 +43,7 @@ def run_experiment(experiment: Experiment, on_system: Callable[[str], None] | No
         try:
             result, timeline = run_one(system)
         except (ValueError, KeyError) as err:
-            failures.append(Failure(system.name, str(err).strip("'\"")))
+            failures.append(Failure(system.name, error_text(err)))
             continue
         results.append(result)
         timelines[system.name] = timeline
@@ -52,6 +52,13 @@ def run_experiment(experiment: Experiment, on_system: Callable[[str], None] | No
         experiment=experiment.resolved(), systems=tuple(results),
         baseline=experiment.spec.report.baseline, failures=tuple(failures), timelines=timelines,
     )
+
+
+def error_text(err: Exception) -> str:
+    """An error's message as written (a KeyError's ``str`` adds quotes around it)."""
+    if isinstance(err, KeyError) and len(err.args) == 1 and isinstance(err.args[0], str):
+        return err.args[0]
+    return str(err)
 
 
 def _runner(experiment: Experiment) -> Callable[[ResolvedSystem], tuple[SystemResult, tuple]]:
@@ -68,7 +75,8 @@ def _runner(experiment: Experiment) -> Callable[[ResolvedSystem], tuple[SystemRe
 def run_system(workload: Workload, system: ResolvedSystem) -> tuple[SystemResult, tuple[TimelineEvent, ...]]:
     accel = registry.model_class(system.kind)(system.spec, system.tech)
     warnings = tuple(accel.check_workload(workload) or ())  # e.g. memory capacity
-    workload, schedule = map_step(workload, accel)  # the system may ask for sub-batch interleaving
+    options = accel.mapping_options(dict(system.mapping), workload.phase, workload.batch)
+    workload, schedule = map_step(workload, accel, options)  # the options may ask for sub-batch interleaving
     timeline = simulate(schedule)
     return summarise(system.name, accel, workload, schedule, timeline, warnings), timeline
 
@@ -87,7 +95,7 @@ def summarise(name: str, accel: Accelerator, workload: Workload, schedule: Sched
         op_categories = dict.fromkeys(ENERGY_CATEGORIES[:-1], 0.0)
         for component, pj in energy.by_component_pj.items():
             by_component[component] = by_component.get(component, 0.0) + pj * repeat
-            op_categories[accel.category_of(component)] += pj
+            op_categories[accel.category_of(component).value] += pj
         for category, pj in op_categories.items():
             by_category[category] += pj * repeat
         ops.append(_op_result(task, events[task.name], energy.total_pj, schedule, op_categories))
@@ -106,16 +114,31 @@ def summarise(name: str, accel: Accelerator, workload: Workload, schedule: Sched
 def _op_result(task: Task, event: TimelineEvent, energy_pj: float, schedule: Schedule,
                energy_by_category: dict[str, float]) -> OpResult:
     op, cost = task.op, task.cost
-    memory = next((m for m in schedule.memories if m.name == cost.memory), None)
-    peak = next((u.macs_per_cycle for u in schedule.units if u.name == task.unit), 0.0)
-    memory_bound_cycles = transfer_cycles(cost.read_bytes + cost.write_bytes, memory) if memory else 0
+    peak = task.peak_macs_per_cycle
     return OpResult(
         name=op.name, kind=op.kind.value, unit=event.unit, start_cycle=event.start,
         end_cycle=event.end, compute_cycles=cost.compute_cycles, stall_cycles=event.stall_cycles,
         memory_cycles=event.memory_cycles, macs=op.macs, flops=op.flops,
         read_bytes=cost.read_bytes, write_bytes=cost.write_bytes, energy_pj=energy_pj,
-        bound="memory" if memory_bound_cycles > cost.compute_cycles else "compute",
-        energy_pj_by_category=energy_by_category,
+        bound=bound_of(task, schedule).value, energy_pj_by_category=energy_by_category,
         utilisation=op.macs / (event.total_cycles * peak) if peak and event.total_cycles else None,
         actions=cost.action_counts,
     )
+
+
+def bound_of(task: Task, schedule: Schedule) -> Bound:
+    """The resource that set the task's time: its unit's compute, or the memory whose transfers take longest.
+
+    Each memory's time is its bytes over its bandwidth; the largest of those and
+    the compute cycles names the bound (the unit's own :class:`Bound` for
+    compute: a link unit's busy time is network time). Ties go to compute.
+    """
+    memories = {m.name: m for m in schedule.memories}
+    unit = next(u for u in schedule.units if u.name == task.unit)
+    bound, longest = unit.bound, task.cost.compute_cycles
+    for traffic in task.cost.traffic:
+        memory = memories[traffic.memory]
+        cycles = memory.transfer_cycles(traffic.total_bytes)
+        if cycles > longest:
+            bound, longest = memory.kind.bound, cycles
+    return bound

@@ -120,6 +120,7 @@ class SystemEntry(Strict):
     name: str = Field(pattern=NAME_PATTERN)
     arch: str | dict[str, Any]
     set: dict[str, Any] = Field(default_factory=dict)
+    mapping: dict[str, Any] = Field(default_factory=dict)  # mapper options, checked against the kind's type
 
 
 class ReportSpec(Strict):

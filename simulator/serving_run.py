@@ -18,9 +18,10 @@ from pathlib import Path
 from simulator.errors import InputError, Problem
 from simulator.experiment import ResolvedSystem
 from simulator.results import ENERGY_CATEGORIES, SystemResult
-from simulator.schema import LengthSpec, ServingSpec, WorkloadSpec
+from simulator.schema import ServingSpec, WorkloadSpec
 from workloads.models import ModelConfig
-from workloads.requests import LengthDist, RequestStream, poisson_requests, read_request_csv
+from simulator.workload_spec import length_dist
+from workloads.requests import RequestStream, poisson_requests, read_request_csv
 from workloads.serving import BatchLimits, simulate_serving
 from workloads.serving_steps import cached_latency, iteration_workload
 
@@ -30,18 +31,10 @@ def request_stream(spec: ServingSpec, seed: int, base_dir: Path) -> RequestStrea
         if spec.csv is not None:
             path = Path(spec.csv)
             return read_request_csv(path if path.is_absolute() else base_dir / path)
-        return poisson_requests(spec.rate_per_s, _length(spec.prompt), _length(spec.output), seed,
+        return poisson_requests(spec.rate_per_s, length_dist(spec.prompt), length_dist(spec.output), seed,
                                 count=spec.count, duration_s=spec.duration_s)
     except (ValueError, OSError) as err:
         raise InputError("workload.serving", [Problem("workload.serving", str(err))]) from None
-
-
-def _length(spec: LengthSpec) -> LengthDist:
-    if spec.kind == "fixed":
-        return LengthDist.fixed(spec.tokens or 1)
-    if spec.kind == "uniform":
-        return LengthDist.uniform(spec.low, spec.high)
-    return LengthDist.lognormal(spec.median_tokens or 1.0, spec.sigma, spec.low, spec.high)
 
 
 def run_serving_system(workload: WorkloadSpec, config: ModelConfig, requests: RequestStream,

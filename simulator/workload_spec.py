@@ -29,6 +29,7 @@ from simulator.schema import LengthSpec, WorkloadSpec
 from workloads.graph import Workload
 from workloads.layers import build_decoder_layer, build_gemm_list
 from workloads.models import ModelConfig, load_model
+from workloads import requests
 from workloads.requests import LengthDist
 from workloads.serving import Batch
 from workloads.serving_steps import iteration_workload
@@ -135,16 +136,8 @@ def kv_lengths(spec: WorkloadSpec, seed: int = 0) -> np.ndarray:
 
 
 def length_dist(spec: LengthSpec) -> LengthDist:
-    """A :class:`LengthSpec` as a distribution; a missing parameter is an error naming it."""
-    if spec.kind == "fixed":
-        if spec.tokens is None:
-            raise ValueError("kind 'fixed' needs 'tokens'")
-        return LengthDist.fixed(spec.tokens)
-    if spec.kind == "uniform":
-        return LengthDist.uniform(spec.low, spec.high)
-    if spec.median_tokens is None:
-        raise ValueError("kind 'lognormal' needs 'median_tokens' (and 'sigma')")
-    return LengthDist.lognormal(spec.median_tokens, spec.sigma, spec.low, spec.high)
+    """A :class:`LengthSpec` as a distribution (:func:`workloads.requests.length_dist`)."""
+    return requests.length_dist(**spec.model_dump())
 
 
 def decode_batch_workload(config: ModelConfig, kv_lens: np.ndarray, spec: WorkloadSpec) -> Workload:

@@ -13,7 +13,7 @@ import math
 import pytest
 
 from arch import registry
-from arch.systolic.energy import SRAM_ACCESS_BITS
+from arch.sram_macro import SRAM_ACCESS_BITS
 from arch.tech import TechLibrary
 from arch.tech.sram import reference_fit
 from workloads.op import Op, OpKind

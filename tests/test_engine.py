@@ -1,8 +1,12 @@
 """Exact timelines of small hand-checked schedules in the SimPy engine."""
 
-from arch.contract import Memory, OpCost, Unit
-from mappers.schedule import Schedule, Task
-from simulator.engine import simulate, split_evenly
+import pytest
+import simpy
+
+from arch.contract import Memory, MemoryKind, OpCost, Traffic, Unit, over
+from mappers.schedule import Schedule, ScheduleError, Task
+from simulator import engine as engine_module
+from simulator.engine import Engine, clear_simulation_cache, simulate, split_evenly
 from workloads.op import Op, OpKind
 
 ALL = frozenset(OpKind)
@@ -10,7 +14,7 @@ ALL = frozenset(OpKind)
 
 def task(name, unit="pe", instance=0, cycles=10, read=0, write=0, steps=1, deps=()):
     op = Op(name, OpKind.GEMM, 1, 1, 1)
-    cost = OpCost(unit=unit, compute_cycles=cycles, read_bytes=read, write_bytes=write, steps=steps)
+    cost = OpCost(unit=unit, compute_cycles=cycles, traffic=over("dram", read, write), steps=steps)
     return Task(name, op, unit, instance, cost, tuple(deps))
 
 
@@ -74,7 +78,7 @@ def test_two_memories_do_not_contend():
     units = (Unit("pe", ALL, count=2),)
     memories = (Memory("dram", bytes_per_cycle=10), Memory("hbm", bytes_per_cycle=10))
     b = task("b", instance=1, cycles=1, read=100)
-    b = Task(b.name, b.op, b.unit, 1, OpCost("pe", 1, read_bytes=100, memory="hbm"), ())
+    b = Task(b.name, b.op, b.unit, 1, OpCost("pe", 1, traffic=over("hbm", 100)), ())
     tasks = [task("a", cycles=1, read=100), b]
     assert log(simulate(schedule(tasks, units=units, memories=memories))) == [
         ("a", "pe[0]", 0, 11), ("b", "pe[1]", 0, 11)]
@@ -101,10 +105,96 @@ def test_latency_overlaps_the_next_tile_transfer():
     assert events[0].memory_cycles == 10
 
 
-def test_same_schedule_same_timeline():
+def _contended_schedule():
     units = (Unit("pe", ALL, count=2),)
     tasks = [task(f"t{i}", instance=i % 2, cycles=3 + i, read=50 * i, steps=1 + i % 3) for i in range(12)]
-    assert simulate(schedule(tasks, units=units)) == simulate(schedule(tasks, units=units))
+    return schedule(tasks, units=units)
+
+
+def _fresh_timeline():
+    clear_simulation_cache()  # a cache hit would compare a result with itself
+    return simulate(_contended_schedule())
+
+
+def test_same_schedule_same_timeline():
+    assert _fresh_timeline() == _fresh_timeline()
+
+
+def test_the_determinism_check_catches_a_nondeterministic_engine(monkeypatch):
+    # Mutation check: an engine whose transfers take a time that changes from run to run must fail it.
+    runs = iter(range(100))
+    real = Memory.transfer_cycles
+    monkeypatch.setattr(Memory, "transfer_cycles", lambda self, n: real(self, n) + next(runs) % 2 if n > 0 else 0)
+    assert _fresh_timeline() != _fresh_timeline()
+
+
+# -- traffic over several memories ------------------------------------------------------
+TWO_MEMORIES = (Memory("dram", 10), Memory("noc", 20, kind=MemoryKind.NETWORK))
+
+
+def test_one_task_moves_its_bytes_over_two_memories_at_once():
+    # 100 B over dram (10 cycles) and 400 B over noc (20 cycles) in one step, concurrently: 20, then 5 compute.
+    op = Op("a", OpKind.GEMM, 1, 1, 1)
+    cost = OpCost("pe", 5, traffic=(Traffic("dram", 100), Traffic("noc", 400)))
+    events = simulate(schedule([Task("a", op, "pe", 0, cost, ())], memories=TWO_MEMORIES))
+    assert log(events) == [("a", "pe[0]", 0, 25)] and events[0].memory_cycles == 30
+
+
+def test_concurrent_tasks_contend_for_the_network():
+    units = (Unit("pe", ALL, count=2),)
+    ops = [Op(n, OpKind.GEMM, 1, 1, 1) for n in "ab"]
+    tasks = [Task(o.name, o, "pe", i, OpCost("pe", 1, traffic=over("noc", 200)), ()) for i, o in enumerate(ops)]
+    assert log(simulate(schedule(tasks, units=units, memories=TWO_MEMORIES))) == [
+        ("a", "pe[0]", 0, 11), ("b", "pe[1]", 0, 21)]
+
+
+# -- names are checked where the schedule is built ----------------------------------------
+@pytest.mark.parametrize("bad, message", [
+    (dict(unit="pee"), "unit 'pee' is not declared (units: pe)"),
+    (dict(instance=3), "instance 3 of unit 'pe' does not exist (it has 1)"),
+    (dict(memory="drma"), "its traffic names memory 'drma', which is not declared (memories: dram)"),
+    (dict(holds=("hbm",)), "it holds memory 'hbm', which is not declared (memories: dram)"),
+    (dict(deps=("b",)), "depends on 'b', which is not an op of the schedule"),
+])
+def test_a_misspelt_name_is_an_error_naming_it(bad, message):
+    op = Op("a", OpKind.GEMM, 1, 1, 1)
+    unit = bad.get("unit", "pe")
+    cost = OpCost(unit, 5, traffic=over(bad.get("memory", "dram"), 100), holds=bad.get("holds", ()))
+    with pytest.raises(ScheduleError) as info:
+        schedule([Task("a", op, unit, bad.get("instance", 0), cost, bad.get("deps", ()))])
+    assert message in str(info.value) and "task 'a'" in str(info.value)
+
+
+def test_a_dependency_cycle_is_reported_with_its_tasks():
+    tasks = [task("a", deps=["c"]), task("b", deps=["a"]), task("c", deps=["b"]), task("d")]
+    with pytest.raises(ScheduleError, match=r"cycle: a -> b -> c -> a \(tasks a, b, c\)"):
+        schedule(tasks)
+
+
+def test_a_deadlock_names_the_tasks_that_never_ran(monkeypatch):
+    # A unit whose claim is never granted: the run ends with both tasks pending.
+    sched = schedule([task("a"), task("b", deps=["a"])])
+    engine = Engine(sched)
+    engine.units["pe[0]"] = simpy.Resource(engine.env, capacity=1)
+    engine.units["pe[0]"].request()  # taken forever
+    with pytest.raises(engine_module.EngineError, match="2 task\\(s\\) never finished \\(deadlock\\): a, b"):
+        engine.run()
+
+
+def test_an_exception_in_a_task_reaches_the_caller():
+    class Boom(Exception):
+        pass
+
+    sched = schedule([task("a")])
+    engine = Engine(sched)
+
+    def failing(_task):
+        raise Boom("the cost model failed")
+        yield  # pragma: no cover
+
+    engine._task = failing
+    with pytest.raises(Boom, match="the cost model failed"):
+        engine.run()
 
 
 def test_split_evenly_keeps_the_total():
@@ -115,7 +205,7 @@ def test_split_evenly_keeps_the_total():
 # -- holds: a task that owns a memory for its whole duration (PIM in blocked mode) --
 def holding(name, unit="pim", instance=0, cycles=100, read=0, holds=("dram",)):
     op = Op(name, OpKind.GEMM, 1, 1, 1)
-    return Task(name, op, unit, instance, OpCost(unit, cycles, read_bytes=read, holds=holds), ())
+    return Task(name, op, unit, instance, OpCost(unit, cycles, traffic=over("dram", read), holds=holds), ())
 
 
 PIM_AND_PE = (Unit("pim", ALL, count=2), Unit("pe", ALL))

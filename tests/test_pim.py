@@ -79,7 +79,7 @@ def test_gemv_cycles_follow_the_timing_table_hand_computed():
     assert (timing.dram_cycles, timing.mac_commands, timing.readouts, timing.bank_activates) == (52, 4, 1, 32)
     raw = registry.preset_spec("neupims")
     raw["pim"]["all_bank_activation"] = "ganged"
-    assert registry.build(raw).op_cost(op).compute_cycles == 52  # NPU and DRAM both at 1 GHz
+    assert registry.build(raw).op_cost(op, "pim").compute_cycles == 52  # NPU and DRAM both at 1 GHz
 
 
 def test_two_row_sets_hand_computed():
@@ -160,7 +160,7 @@ def test_grouped_query_rows_multiply_the_macs():
 def test_energy_is_counts_times_the_table():
     accel = registry.build(registry.preset_spec("neupims"))
     op = kv_op()
-    counts = accel.op_cost(op).action_counts
+    counts = accel.op_cost(op, "pim").action_counts
     lib = TechLibrary(45)
     timing = gemv_timing(op, accel.spec.pim, dual_bus=True)
     assert counts["pim_mult.mac"] == op.macs

@@ -3,6 +3,7 @@
 import pytest
 
 from arch import registry
+from arch.contract import PlacementRule
 from mappers.subbatch import interleave, map_step, scale_op, sub_batch_sizes, unroll_depth
 from simulator.engine import simulate
 from simulator.schema import WorkloadSpec
@@ -64,8 +65,8 @@ def test_the_npu_reads_the_pim_hbm_bandwidth():
 
 def test_single_row_buffer_holds_the_memory_dual_does_not():
     op = Op("attn_score", OpKind.GEMM, 1, 300, 128, count=64, b_operand=Operand.KV)
-    assert system(row_buffers=1).op_cost(op).holds == ("dram",)
-    assert system(row_buffers=2).op_cost(op).holds == ()
+    assert system(row_buffers=1).op_cost(op, "pim").holds == ("dram",)
+    assert system(row_buffers=2).op_cost(op, "pim").holds == ()
 
 
 # -- single vs dual -------------------------------------------------------------------
@@ -98,9 +99,11 @@ def test_interleaving_makes_pim_and_npu_busy_at_the_same_time():
 
 def test_auto_interleaves_a_splittable_decode_batch_only():
     accel = system()
-    assert accel.mapping_defaults("decode", 256) == {"sub_batches": 2, "unroll_layers_max": 2}
-    assert accel.mapping_defaults("decode", 1) == {} and accel.mapping_defaults("prefill", 256) == {}
-    assert system("npu-pim-naive").mapping_defaults("decode", 256) == {}
+    kv = {"placement": PlacementRule.KV_NEAR_MEMORY}
+    assert accel.default_mapping("decode", 256) == {**kv, "sub_batches": 2, "unroll_layers_max": 2}
+    assert accel.default_mapping("decode", 1) == kv and accel.default_mapping("prefill", 256) == kv
+    assert system("npu-pim-naive").default_mapping("decode", 256) == kv
+    assert accel.mapping_options({"sub_batches": 1}, "decode", 256).sub_batches == 1  # an experiment overrides
 
 
 def test_interleave_splits_the_batch_and_unrolls_layers():

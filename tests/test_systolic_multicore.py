@@ -73,8 +73,11 @@ def test_task_names_are_unique_and_successors_wait_for_every_part():
     assert names == ["up#0", "up#1", "up#2", "up#3", "act#0", "act#1", "act#2", "act#3",
                      "down#0", "down#1", "down#2", "down#3"]
     deps = {t.name: t.deps for t in schedule.tasks}
-    assert deps["act#2"] == ("up#0", "up#1", "up#2", "up#3")
-    assert deps["down#0"] == ("act#0", "act#1", "act#2", "act#3")
+    groups = {t.name: t.group for t in schedule.tasks}
+    assert deps["act#2"] == ("up",) and deps["down#0"] == ("act",)  # a dependency is on the whole op ...
+    assert [n for n, g in groups.items() if g == "act"] == ["act#0", "act#1", "act#2", "act#3"]
+    events_by = {e.task: e for e in events}  # ... which is done when its last part is
+    assert min(events_by[f"down#{i}"].start for i in range(4)) >= max(events_by[f"act#{i}"].end for i in range(4))
     assert {t.unit_instance for t in schedule.tasks if t.name.startswith("act#")} == {
         "vector[0]", "vector[1]", "vector[2]", "vector[3]"}
     assert sum(t.op.m for t in schedule.tasks if t.name.startswith("act#")) == 64

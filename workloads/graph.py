@@ -71,6 +71,11 @@ class Workload:
     def predecessors(self, name: str) -> list[str]:
         return sorted(self.graph.predecessors(name))
 
+    def topological_order(self) -> list[str]:
+        """Op names in dependency order, ties broken by the ops' order in ``ops``."""
+        position = {op.name: i for i, op in enumerate(self.ops)}
+        return list(nx.lexicographical_topological_sort(self.graph, key=position.__getitem__))
+
     @property
     def total_flops(self) -> int:
         return self.repeat * sum(op.flops for op in self.ops)

@@ -108,6 +108,23 @@ class RequestStream:
         return cls(table[:, 0].copy(), table[:, 1].astype(np.int64), table[:, 2].astype(np.int64))
 
 
+def length_dist(kind: str = "fixed", tokens: int | None = None, low: int = 1, high: int = 0,
+                median_tokens: float | None = None, sigma: float = 0.0) -> LengthDist:
+    """The one converter from a length spec's fields (``fixed`` tokens, ``uniform`` [low, high], ``lognormal``
+    around median_tokens with sigma) to a :class:`LengthDist`; a missing parameter is an error naming it."""
+    if kind == "fixed":
+        if tokens is None:
+            raise ValueError("kind 'fixed' needs 'tokens'")
+        return LengthDist.fixed(tokens)
+    if kind == "uniform":
+        return LengthDist.uniform(low, high)
+    if kind == "lognormal":
+        if median_tokens is None:
+            raise ValueError("kind 'lognormal' needs 'median_tokens' (and 'sigma')")
+        return LengthDist.lognormal(median_tokens, sigma, low, high)
+    raise ValueError(f"length kind must be one of {', '.join(LENGTH_KINDS)}, got {kind!r}")
+
+
 def poisson_requests(rate_per_s: float, prompt: LengthDist, output: LengthDist, seed: int = 0,
                      *, count: int | None = None, duration_s: float | None = None) -> RequestStream:
     """``count`` requests, or all arriving within ``duration_s``, at ``rate_per_s`` on average."""

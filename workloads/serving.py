@@ -142,7 +142,7 @@ class _Loop:
         table = np.array(self.records, dtype=np.float64).reshape(-1, 4)
         sizes, kv = table[:, 2].astype(np.int64), table[:, 3].astype(np.int64)
         return ServingResult(self.requests, self.first_token_s, self.finish_s, table[:, 0],
-                             table[:, 1], sizes, kv, self.limits)
+                             table[:, 1], sizes, kv)
 
     def _admit(self) -> None:
         first, i, room = self.next_request, self.next_request, self.limits.max_batch - len(self.ids)

@@ -10,14 +10,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
-
 import numpy as np
 
 from workloads.requests import RequestStream
-
-if TYPE_CHECKING:
-    from workloads.serving import BatchLimits
 
 PERCENTILES = (50, 90, 99)
 
@@ -33,7 +28,6 @@ class ServingResult:
     iteration_latency_s: np.ndarray
     iteration_batch_size: np.ndarray
     iteration_kv_tokens: np.ndarray  # positions attended over, summed over the batch
-    limits: "BatchLimits"
 
     @property
     def ttft_s(self) -> np.ndarray:

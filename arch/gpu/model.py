@@ -38,9 +38,8 @@ from __future__ import annotations
 
 import math
 from functools import lru_cache
-from typing import Mapping
-
-from arch.contract import Accelerator, Component, Memory, OpCost, Unit, check_capacity
+from arch.contract import (Accelerator, Component, MappingOptions, Memory, MemoryKind, OpCost, Unit,
+                           check_capacity, over)
 from arch.gpu.energy import gpu_components
 from arch.gpu.kernel import gemm_tile_kernel, gemm_tile_kernel_py
 from arch.gpu.spec import GpuSpec
@@ -56,6 +55,7 @@ class UnsupportedDtypeError(ValueError):
 class Gpu(Accelerator):
     kind = "gpu"
     spec_type = GpuSpec
+    node_key = None  # a published die: no technology node to scale
     spec: GpuSpec
 
     def units(self) -> tuple[Unit, ...]:
@@ -65,15 +65,17 @@ class Gpu(Accelerator):
         return (Unit("gpu", frozenset(kinds), 1, self.peak_macs_per_cycle()),)
 
     def memories(self) -> tuple[Memory, ...]:
-        hbm = Memory("hbm", self.spec.stream_bytes_per_cycle, 1, 0, self.spec.hbm_capacity_bytes)
+        hbm = Memory("hbm", self.spec.stream_bytes_per_cycle, 1, 0, self.spec.hbm_capacity_bytes, MemoryKind.DRAM)
         if self.spec.nvlink_bandwidth_bytes_per_s > 0:
-            return (hbm, Memory("nvlink", self.spec.nvlink_bytes_per_cycle))
+            return (hbm, Memory("nvlink", self.spec.nvlink_bytes_per_cycle, kind=MemoryKind.LINK))
         return (hbm,)
 
     def components(self) -> tuple[Component, ...]:
         return gpu_components(self.spec, self.tech_library())
 
-    def peak_macs_per_cycle(self) -> int:
+    def peak_macs_per_cycle(self, op: Op | None = None) -> int:
+        if op is not None and op.kind is OpKind.GEMM:
+            return round(self.spec.macs_per_sm_cycle(self.math_dtype(op)) * self.spec.sm_count)
         dtype = self.spec.math_dtype(16) or self.spec.math_dtype(32)
         return round(self.spec.macs_per_sm_cycle(dtype) * self.spec.sm_count)
 
@@ -96,7 +98,11 @@ class Gpu(Accelerator):
         )
 
     # -- costs ----------------------------------------------------------------
-    def op_cost(self, op: Op, mapping: Mapping | None = None) -> OpCost:
+    def unit_peak_macs_per_cycle(self, unit: Unit, op: Op) -> float:
+        """The tensor-core peak of the op's datatype (8-bit GEMMs run at the int8/fp8 rate)."""
+        return float(self.peak_macs_per_cycle(op)) if op.kind is OpKind.GEMM else unit.macs_per_cycle
+
+    def unit_cost(self, op: Op, unit: str, options: MappingOptions) -> OpCost:
         if op.kind is OpKind.GEMM:
             return _gemm_cost(self.spec, op, self.math_dtype(op))
         if op.kind is OpKind.ALLREDUCE:
@@ -127,7 +133,7 @@ class Gpu(Accelerator):
     def op_seconds(self, op: Op) -> float:
         """The op's time alone on this GPU: max(compute, stream) + launch, in seconds."""
         cost = self.op_cost(op)
-        memory = self.spec.nvlink_bytes_per_cycle if cost.memory == "nvlink" else self.spec.stream_bytes_per_cycle
+        memory = self.spec.nvlink_bytes_per_cycle if cost.memories == ("nvlink",) else self.spec.stream_bytes_per_cycle
         stream = _cycles(cost.read_bytes, memory) + _cycles(cost.write_bytes, memory)
         return (cost.compute_cycles + stream) / self.spec.clock_hz
 
@@ -165,7 +171,7 @@ def _gemm_cost(spec: GpuSpec, op: Op, dtype: str) -> OpCost:
     compute = gemm_compute_cycles(spec, op, dtype)
     read_bytes, write_bytes = op.a_bytes + op.b_bytes, op.out_bytes
     busy = math.ceil(op.macs / spec.macs_per_sm_cycle(dtype))
-    return OpCost(unit="gpu", memory="hbm", read_bytes=read_bytes, write_bytes=write_bytes,
+    return OpCost(unit="gpu", traffic=over("hbm", read_bytes, write_bytes),
                   compute_cycles=_overlapped(spec, compute, read_bytes, write_bytes, spec.stream_bytes_per_cycle),
                   actions=_dram_actions(busy, read_bytes, write_bytes))
 
@@ -175,7 +181,7 @@ def _vector_cost(spec: GpuSpec, op: Op) -> OpCost:
     compute = math.ceil(op.flops / flops_per_cycle)
     read_bytes, write_bytes = op.a_bytes + op.b_bytes, op.out_bytes
     busy = math.ceil(op.flops / (flops_per_cycle / spec.sm_count))
-    return OpCost(unit="gpu", memory="hbm", read_bytes=read_bytes, write_bytes=write_bytes,
+    return OpCost(unit="gpu", traffic=over("hbm", read_bytes, write_bytes),
                   compute_cycles=_overlapped(spec, compute, read_bytes, write_bytes, spec.stream_bytes_per_cycle),
                   actions=_dram_actions(busy, read_bytes, write_bytes))
 
@@ -192,5 +198,5 @@ def _ring_bytes(op: Op) -> int:
 
 def _allreduce_cost(spec: GpuSpec, op: Op) -> OpCost:
     sent = _ring_bytes(op)
-    return OpCost(unit="gpu", memory="nvlink", read_bytes=sent, write_bytes=0,
+    return OpCost(unit="gpu", traffic=over("nvlink", sent, 0),
                   compute_cycles=spec.launch_cycles, actions=(("nvlink.transfer_bit", 8 * sent),))

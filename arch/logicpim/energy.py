@@ -22,18 +22,10 @@ Extra TSVs, the DRAM dies and the logic die's PHYs are not counted.
 
 from __future__ import annotations
 
-import dataclasses
-
 from arch.contract import Component
 from arch.logicpim.spec import LogicPimSpec
-from arch.systolic.energy import SRAM_ACCESS_BITS, SRAM_BANK_BYTES, SRAM_MACRO_MAX_BYTES
+from arch.sram_macro import sram_component
 from arch.tech import TechLibrary
-from arch.tech.errors import SramRangeError
-
-
-def prefixed(components: tuple[Component, ...], prefix: str) -> tuple[Component, ...]:
-    """The same components with ``prefix.`` before each name."""
-    return tuple(dataclasses.replace(c, name=f"{prefix}.{c.name}") for c in components)
 
 
 def logic_pim_components(pim: LogicPimSpec, lib: TechLibrary) -> tuple[Component, ...]:
@@ -50,18 +42,9 @@ def logic_pim_components(pim: LogicPimSpec, lib: TechLibrary) -> tuple[Component
 
 
 def _buffer(pim: LogicPimSpec, lib: TechLibrary) -> Component:
-    """Each unit's activation buffer: macros of at most 1 MiB, an access touches one."""
-    macro_bytes = min(pim.buffer_bytes_per_unit, SRAM_MACRO_MAX_BYTES)
-    macros = -(-pim.buffer_bytes_per_unit // macro_bytes)
-    banks = max(1, min(32, macro_bytes // SRAM_BANK_BYTES))
-    try:
-        cost = lib.sram(macro_bytes, SRAM_ACCESS_BITS, banks=banks)
-    except SramRangeError as err:
-        raise SramRangeError(f"logic_pim.buffer_bytes_per_unit = {pim.buffer_bytes_per_unit}: {err}") from None
-    word_fraction = pim.pe_bits / SRAM_ACCESS_BITS
-    energy = {"read": cost.read_pj * word_fraction, "write": cost.write_pj * word_fraction}
-    return Component("pim_buffer", pim.units * macros, cost.area_um2, energy, cost.leakage_w, "sram",
-                     warnings=tuple(f"pim_buffer: {w.message}" for w in cost.warnings))
+    """Each unit's activation buffer (:func:`arch.sram_macro.sram_component`)."""
+    return sram_component("pim_buffer", pim.buffer_bytes_per_unit, pim.units, pim.pe_bits, lib, ("read", "write"),
+                          "logic_pim.buffer_bytes_per_unit")
 
 
 def vector_dtype(pim: LogicPimSpec) -> str:

@@ -5,14 +5,14 @@ Faithfulness, stated:
 * Each task (an op, or a part of one the mapper split off) runs on one
   processor, chosen by its arithmetic intensity (``Op.flops_per_byte``: FLOPs
   over compulsory bytes): below the placement threshold on Logic-PIM, otherwise
-  on the xPU -- Duplex's per-layer Op/B dispatch. All-reduces run on the xPU. :mod:`mappers.placement` is the mapper-side statement of the
-  rule; mapping keys override it (``processor``: ``"xpu"`` or ``"logic_pim"``;
-  ``placement_threshold_flops_per_byte``). The import direction (``arch`` below
-  ``mappers``) is why the model repeats the one comparison for mapping-less runs;
-  a test checks the two agree.
+  on the xPU -- Duplex's per-layer Op/B dispatch. All-reduces run on the xPU.
+  The model only offers both units (``candidate_units``); the mapper chooses
+  (:mod:`mappers.placement`, rule ``intensity`` with the spec's threshold by
+  default; ``mapping: {placement: host | near_memory}`` forces one side).
 * xPU ops cost exactly what :class:`arch.systolic.model.SystolicArray` says for
-  the xPU spec with the system's external HBM bandwidth (its units, action keys
-  and components are prefixed ``xpu``); they move their bytes over ``hbm``.
+  the xPU spec with the system's external HBM bandwidth, composed by
+  :class:`arch.compose.Hosted` (units ``xpu_*``, components and action keys
+  ``xpu.*``); they move their bytes over ``hbm``.
 * Logic-PIM ops: GEMM cycles from :mod:`arch.logicpim.kernel` at the units'
   clock, converted to the system (xPU) clock; vector ops take
   ``ceil(lane ops / (units of a slice x lanes))``. Operands are read once over ``logic_die``,
@@ -35,13 +35,13 @@ Faithfulness, stated:
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from functools import cached_property
-from typing import Mapping
 
-from arch.contract import Accelerator, Component, Memory, OpCost, Unit, check_capacity
-from arch.logicpim.energy import logic_pim_components, prefixed
+from arch.compose import Hosted, merged_components
+from arch.contract import (Accelerator, Component, MappingOptions, Memory, MemoryKind, OpCost, PlacementRule, Unit,
+                           check_capacity, over)
+from arch.logicpim.energy import logic_pim_components
 from arch.logicpim.kernel import pim_gemm_kernel, pim_gemm_kernel_py
 from arch.logicpim.spec import DuplexSpec
 from arch.systolic.model import SystolicArray, UnsupportedDtypeError
@@ -70,6 +70,11 @@ class DuplexSystem(Accelerator):
     def xpu(self) -> SystolicArray:
         return SystolicArray(self.xpu_spec, self.tech)
 
+    @cached_property
+    def hosted(self) -> Hosted:
+        """The xPU's units, components and costs, named ``xpu_*`` / ``xpu.*``; its DRAM is ``hbm``."""
+        return Hosted(self.xpu, XPU, (("dram", "hbm"),))
+
     @property
     def clock_hz(self) -> float:
         return float(self.xpu_spec.clock_hz)
@@ -81,8 +86,7 @@ class DuplexSystem(Accelerator):
 
     # -- description ------------------------------------------------------------
     def units(self) -> tuple[Unit, ...]:
-        xpu_units = tuple(Unit(f"{XPU}_{u.name}", u.op_kinds, u.count, u.macs_per_cycle) for u in self.xpu.units())
-        return xpu_units + (Unit(PIM, PIM_KINDS, self.slices),)
+        return self.hosted.units() + (Unit(PIM, PIM_KINDS, self.slices, near_memory=True),)
 
     @property
     def slices(self) -> int:
@@ -93,20 +97,31 @@ class DuplexSystem(Accelerator):
     def units_per_slice(self) -> int:
         return self.spec.logic_pim.units // self.slices
 
-    def supports(self, op: Op) -> bool:
-        return self.xpu.supports(op) or op.kind in PIM_KINDS
+    def candidate_units(self, op: Op) -> tuple[str, ...]:
+        return self.hosted.candidate_units(op) + ((PIM,) if op.kind in PIM_KINDS else ())
+
+    def resolve_unit(self, op: Op, unit: str | None) -> str:
+        if unit is not None and unit != PIM and self.hosted.host_unit(unit) is not None:
+            return unit  # the xPU's own checks (e.g. a missing link) give its messages
+        return super().resolve_unit(op, unit)
 
     def memories(self) -> tuple[Memory, ...]:
         spec = self.spec
         return (Memory("hbm", spec.hbm_bandwidth_bytes_per_s / self.clock_hz, 1, spec.hbm_latency_cycles,
-                       spec.hbm_capacity_bytes),
+                       spec.hbm_capacity_bytes, MemoryKind.DRAM),
                 Memory("logic_die", spec.internal_bandwidth_bytes_per_s / self.clock_hz, 1,
-                       spec.hbm_latency_cycles))
+                       spec.hbm_latency_cycles, kind=MemoryKind.DRAM))
 
     def components(self) -> tuple[Component, ...]:
-        return prefixed(self.xpu.components(), XPU) + logic_pim_components(self.spec.logic_pim, self.tech_library())
+        return merged_components(self.hosted.components(),
+                                 logic_pim_components(self.spec.logic_pim, self.tech_library()))
 
-    def peak_macs_per_cycle(self) -> int:
+    def default_mapping(self, phase: str, batch: int) -> dict:
+        """Duplex's Op/B rule with the spec's threshold."""
+        return {"placement": PlacementRule.INTENSITY,
+                "placement_threshold_flops_per_byte": self.spec.placement_threshold_flops_per_byte}
+
+    def peak_macs_per_cycle(self, op: Op | None = None) -> int:
         pim = self.spec.logic_pim
         return self.xpu.peak_macs_per_cycle() + int(pim.units * pim.macs_per_cycle_per_unit / self.pim_cycle_ratio)
 
@@ -130,36 +145,15 @@ class DuplexSystem(Accelerator):
         """Raise :class:`CapacityError` naming ``hbm_capacity_bytes`` if weights and KV cache do not fit."""
         check_capacity(workload, self.spec.hbm_capacity_bytes, "hbm_capacity_bytes", "the HBM")
 
-    # -- placement and costs ------------------------------------------------------
-    def processor(self, op: Op, mapping: Mapping | None = None) -> str:
-        """``"xpu"`` or ``"logic_pim"`` for ``op`` (mapping keys first, then the Op/B threshold).
-
-        Collectives (tensor-parallel all-reduces) always run on the xPU's link.
-        """
-        mapping = mapping or {}
-        if op.kind not in PIM_KINDS:
-            return XPU
-        forced = mapping.get("processor")
-        if forced is not None:
-            if forced not in PROCESSORS:
-                raise ValueError(f"mapping key 'processor' = {forced!r}: expected one of {PROCESSORS}")
-            return forced
-        threshold = mapping.get("placement_threshold_flops_per_byte", self.spec.placement_threshold_flops_per_byte)
-        if not isinstance(threshold, (int, float)) or isinstance(threshold, bool) or threshold < 0:
-            raise ValueError(f"mapping key 'placement_threshold_flops_per_byte' = {threshold!r}: "
-                             "expected a number >= 0")
-        return PIM if op.flops_per_byte < threshold else XPU
-
-    def op_cost(self, op: Op, mapping: Mapping | None = None) -> OpCost:
-        if self.processor(op, mapping) == XPU:
-            return self.xpu_cost(op)
-        return self.pim_cost(op)
+    # -- costs ----------------------------------------------------------------
+    def unit_cost(self, op: Op, unit: str, options: MappingOptions) -> OpCost:
+        if unit == PIM:
+            return self.pim_cost(op)
+        return self.hosted.cost(op, unit, options)
 
     def xpu_cost(self, op: Op) -> OpCost:
-        """The systolic xPU's cost of ``op``, renamed into this system's units and memories."""
-        cost = self.xpu.op_cost(op)
-        return dataclasses.replace(cost, unit=f"xpu_{cost.unit}", memory="hbm",
-                                   actions=tuple((f"{XPU}.{key}", n) for key, n in cost.actions))
+        """The systolic xPU's cost of ``op`` on its first candidate unit, in this system's names."""
+        return self.hosted.cost(op, self.hosted.candidate_units(op)[0])
 
     def pim_cost(self, op: Op) -> OpCost:
         """The logic-die units' cost of ``op`` (module docstring)."""
@@ -176,8 +170,8 @@ class DuplexSystem(Accelerator):
             actions, read_bytes = (("pim_vector.lane_op", lane_ops),), op.a_bytes + op.b_bytes
         actions += (("pim_dram.read_bit", 8 * read_bytes), ("pim_dram.write_bit", 8 * op.out_bytes))
         steps = max(1, min(MAX_STEPS_PER_OP, -(-read_bytes // STEP_BYTES)))
-        return OpCost(unit=PIM, compute_cycles=self._system_cycles(cycles), read_bytes=read_bytes,
-                      write_bytes=op.out_bytes, steps=steps, actions=actions, memory="logic_die")
+        return OpCost(unit=PIM, compute_cycles=self._system_cycles(cycles),
+                      traffic=over("logic_die", read_bytes, op.out_bytes), steps=steps, actions=actions)
 
     def _pim_gemm(self, op: Op) -> tuple[int, tuple, int]:
         pim = self.spec.logic_pim

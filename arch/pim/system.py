@@ -6,10 +6,13 @@ HBM's (peak of the DRAM spec: channels x bus bytes x transfers x clock), so the
 NPU reads the same memory the PIM computes in. Units: the NPU's arrays and
 vector units, plus one ``pim`` unit per DRAM channel.
 
-Placement: decode attention (GEMMs whose B operand is the KV cache, named
-``attn_score`` / ``attn_context`` in :mod:`workloads.layers`) runs on PIM, its
-instances dealt over the channels by the mapper (NeuPIMs keeps each request's
-KV in one channel); every other op runs on the NPU through the systolic model.
+Placement: the ``pim`` unit (``near_memory``) can run decode attention (GEMMs
+whose B operand is the KV cache, named ``attn_score`` / ``attn_context`` in
+:mod:`workloads.layers`); the NPU can run every op. The mapper chooses: the
+system's default rule ``kv_near_memory`` sends KV GEMVs to PIM, their instances
+dealt over the channels (NeuPIMs keeps each request's KV in one channel), and
+the rest to the NPU through the systolic model (composed by
+:class:`arch.compose.Hosted`, names kept).
 
 Single vs dual row buffers: with one row buffer (``pim.row_buffers: 1``, the
 "blocked" mode of NeuPIMs' naive NPU+PIM) a PIM op holds the HBM for its whole
@@ -25,9 +28,10 @@ from __future__ import annotations
 
 import math
 from functools import cached_property
-from typing import Any, Mapping
+from typing import Any
 
-from arch.contract import Accelerator, Component, Memory, OpCost, Unit
+from arch.compose import Hosted, merged_components
+from arch.contract import Accelerator, Component, MappingOptions, Memory, OpCost, PlacementRule, Unit
 from arch.pim.energy import pim_components
 from arch.pim.gemv import gemv_timing, layout
 from arch.pim.kernel import pim_gemv_kernel, pim_gemv_py
@@ -41,6 +45,7 @@ PIM_UNIT = "pim"
 class NeupimsSystem(Accelerator):
     kind = "neupims"
     spec_type = NeupimsSpec
+    node_key = "npu.tech_node_nm"
     spec: NeupimsSpec
 
     @cached_property
@@ -50,33 +55,49 @@ class NeupimsSystem(Accelerator):
                                                 "dram_capacity_bytes": org.capacity_bytes})
         return SystolicArray(spec, self.tech)
 
+    @cached_property
+    def hosted(self) -> Hosted:
+        return Hosted(self.npu)  # the NPU keeps its names
+
     @property
     def dual_row_buffers(self) -> bool:
         return self.spec.pim.row_buffers == 2
 
     def units(self) -> tuple[Unit, ...]:
-        return self.npu.units() + (Unit(PIM_UNIT, frozenset({OpKind.GEMM}), self.spec.pim.channels),)
+        pim = Unit(PIM_UNIT, frozenset({OpKind.GEMM}), self.spec.pim.channels, near_memory=True)
+        return self.hosted.units() + (pim,)
+
+    def unit_supports(self, unit: Unit, op: Op) -> bool:
+        """PIM runs GEMVs over the KV cache (decode attention); the NPU runs the rest."""
+        if unit.name == PIM_UNIT:
+            return op.kind is OpKind.GEMM and op.b_operand == Operand.KV
+        return super().unit_supports(unit, op)
+
+    def candidate_units(self, op: Op) -> tuple[str, ...]:
+        host = self.hosted.candidate_units(op)
+        return host + ((PIM_UNIT,) if self.unit_supports(self._pim_unit, op) else ())
+
+    @cached_property
+    def _pim_unit(self) -> Unit:
+        return self.units()[-1]
+
+    def resolve_unit(self, op: Op, unit: str | None) -> str:
+        if unit is None or unit == PIM_UNIT:
+            return super().resolve_unit(op, unit)
+        return unit if self.hosted.host_unit(unit) is not None else super().resolve_unit(op, unit)
 
     def memories(self) -> tuple[Memory, ...]:
         return self.npu.memories()
 
     def components(self) -> tuple[Component, ...]:
-        return self.npu.components() + pim_components(self.spec.pim, self.tech_library())
+        return merged_components(self.hosted.components(), pim_components(self.spec.pim, self.tech_library()))
 
-    @cached_property
-    def _table(self) -> dict[str, Component]:
-        return {c.name: c for c in self.components()}
-
-    def component_table(self) -> dict[str, Component]:
-        return self._table  # built once: energy() and category_of() ask for it per task
-
-    def peak_macs_per_cycle(self) -> int:
-        return self.npu.peak_macs_per_cycle()
-
-    def mapping_defaults(self, phase: str, batch: int) -> dict[str, Any]:
+    def default_mapping(self, phase: str, batch: int) -> dict[str, Any]:
+        """KV GEMVs to PIM; sub-batch interleaving of decode steps as the spec asks."""
+        placement = {"placement": PlacementRule.KV_NEAR_MEMORY}
         if phase != "decode" or not self.spec.interleaves(batch):
-            return {}
-        return {"sub_batches": self.spec.sub_batches, "unroll_layers_max": self.spec.unroll_layers_max}
+            return placement
+        return {**placement, "sub_batches": self.spec.sub_batches, "unroll_layers_max": self.spec.unroll_layers_max}
 
     @classmethod
     def kernel_twins(cls):
@@ -102,11 +123,11 @@ class NeupimsSystem(Accelerator):
 
     # -- costs ----------------------------------------------------------------
     def runs_on_pim(self, op: Op) -> bool:
-        return op.kind is OpKind.GEMM and op.b_operand == Operand.KV
+        return self.unit_supports(self._pim_unit, op)
 
-    def op_cost(self, op: Op, mapping: Mapping | None = None) -> OpCost:
-        if not self.runs_on_pim(op):
-            return self.npu.op_cost(op, mapping)
+    def unit_cost(self, op: Op, unit: str, options: MappingOptions) -> OpCost:
+        if unit != PIM_UNIT:
+            return self.hosted.cost(op, unit, options)
         timing = gemv_timing(op, self.spec.pim, dual_bus=self.dual_row_buffers)
         actions = (("pim_mult.mac", timing.multiplies), ("pim_cells.read_bit", timing.cell_bits),
                    ("dram.read_bit", timing.readout_bits), ("dram.write_bit", timing.gwrite_bits))
@@ -116,6 +137,10 @@ class NeupimsSystem(Accelerator):
     def roofline_cycles(self, op: Op) -> int:
         if not self.runs_on_pim(op):
             return self.npu.roofline_cycles(op)
+        # the lower of the two units' bounds: either may run a KV GEMV
+        return min(self.npu.roofline_cycles(op), self._pim_roofline(op))
+
+    def _pim_roofline(self, op: Op) -> int:
         pim = self.spec.pim
         per_mac = layout(op, pim).elements_per_mac
         commands = op.macs / (pim.channels * pim.banks_per_channel * per_mac)

@@ -16,13 +16,10 @@ when the spec has no link); its PHY area is not modelled (0 in the library).
 from __future__ import annotations
 
 from arch.contract import Component
+from arch.sram_macro import sram_component
 from arch.systolic.spec import SystolicSpec
 from arch.tech import TechLibrary
-from arch.tech.errors import SramRangeError
 
-SRAM_ACCESS_BITS = 64          # access width the SRAM fit is evaluated at
-SRAM_MACRO_MAX_BYTES = 1 << 20  # largest macro inside the SRAM fit's range (arch/tech/sram.yaml)
-SRAM_BANK_BYTES = 32 << 10      # bank size within a macro (assumption, inside the fit's range)
 # The library's one off-chip link entry ([AttAcc] 1.3 pJ/bit, a SerDes chip-to-chip
 # link; arch/tech/components.yaml). No per-bit energy of Google's ICI is published,
 # so TPU-like presets use it too.
@@ -50,18 +47,8 @@ def systolic_components(spec: SystolicSpec, lib: TechLibrary | None = None) -> t
 
 
 def _sram(name: str, capacity_bytes: int, spec: SystolicSpec, lib: TechLibrary, actions) -> Component:
-    """A scratchpad built from identical macros of at most 1 MiB; an access touches one macro."""
-    macro_bytes = min(capacity_bytes, SRAM_MACRO_MAX_BYTES)
-    macros = -(-capacity_bytes // macro_bytes)
-    banks = max(1, min(32, macro_bytes // SRAM_BANK_BYTES))
-    try:
-        cost = lib.sram(macro_bytes, SRAM_ACCESS_BITS, banks=banks)
-    except SramRangeError as err:
-        raise SramRangeError(f"{name}_bytes = {capacity_bytes}: {err}") from None
-    word_fraction = spec.pe_bits / SRAM_ACCESS_BITS
-    energy = {"read": cost.read_pj * word_fraction, "write": cost.write_pj * word_fraction}
-    return Component(name, spec.cores * macros, cost.area_um2, {a: energy[a] for a in actions},
-                     cost.leakage_w, "sram", warnings=tuple(f"{name}: {w.message}" for w in cost.warnings))
+    """A scratchpad per core (:func:`arch.sram_macro.sram_component`)."""
+    return sram_component(name, capacity_bytes, spec.cores, spec.pe_bits, lib, actions, f"{name}_bytes")
 
 
 def _vector_dtype(spec: SystolicSpec) -> str:

@@ -37,9 +37,8 @@ from __future__ import annotations
 
 import math
 from functools import lru_cache
-from typing import Mapping
-
-from arch.contract import Accelerator, Component, Memory, OpCost, Unit, capacity_warnings
+from arch.contract import (Accelerator, Bound, Component, MappingOptions, Memory, MemoryKind, OpCost, Unit,
+                           capacity_warnings, over)
 from arch.systolic.energy import systolic_components
 from arch.systolic.kernel import DATAFLOW_CODE, FOLD_TIMING_CODE, gemm_kernel, gemm_kernel_py
 from arch.systolic.link import ring_allreduce_kernel, ring_allreduce_kernel_py
@@ -68,21 +67,26 @@ class SystolicArray(Accelerator):
     def units(self) -> tuple[Unit, ...]:
         units = (Unit("array", frozenset({OpKind.GEMM}), self.spec.cores, self.spec.pes_per_core),
                  Unit("vector", VECTOR_KINDS, self.spec.cores))
-        return units + ((Unit("link", LINK_KINDS, 1),) if self.spec.link_bandwidth_bytes_per_s else ())
+        return units + ((Unit("link", LINK_KINDS, 1, bound=Bound.NETWORK),) if self.spec.link_bandwidth_bytes_per_s
+                        else ())
 
-    def supports(self, op: Op) -> bool:
-        # all-reduces are always accepted so that a missing link gets its own message
-        return op.kind in LINK_KINDS or super().supports(op)
+    def candidate_units(self, op: Op) -> tuple[str, ...]:
+        # an all-reduce is always accepted (on "link") so that a missing link gets its own message
+        if op.kind in LINK_KINDS:
+            return ("link",)
+        return super().candidate_units(op)
+
+    def resolve_unit(self, op: Op, unit: str | None) -> str:
+        if op.kind in LINK_KINDS and unit in (None, "link"):
+            return "link"
+        return super().resolve_unit(op, unit)
 
     def memories(self) -> tuple[Memory, ...]:
         return (Memory("dram", self.spec.dram_bytes_per_cycle, 1, self.spec.dram_latency_cycles,
-                       self.spec.dram_capacity_bytes),)
+                       self.spec.dram_capacity_bytes, MemoryKind.DRAM),)
 
     def components(self) -> tuple[Component, ...]:
         return systolic_components(self.spec, self.tech_library())
-
-    def peak_macs_per_cycle(self) -> int:
-        return self.spec.pes_per_core * self.spec.cores
 
     @classmethod
     def kernel_twins(cls):
@@ -108,7 +112,7 @@ class SystolicArray(Accelerator):
             "All-reduce: bandwidth-optimal ring over one link per device; reduction adds hidden.",
         )
 
-    def op_cost(self, op: Op, mapping: Mapping | None = None) -> OpCost:
+    def unit_cost(self, op: Op, unit: str, options: MappingOptions) -> OpCost:
         self._check_dtype(op)
         if op.kind is OpKind.GEMM:
             return _gemm_cost(self.spec, op)
@@ -148,9 +152,8 @@ def _gemm_cost(spec: SystolicSpec, op: Op) -> OpCost:
         ("dram.read_bit", 8 * read_bytes),
         ("dram.write_bit", 8 * op.out_bytes),
     )
-    return OpCost(unit="array", compute_cycles=cycles * count, read_bytes=read_bytes,
-                  write_bytes=op.out_bytes, steps=min(plan.tiles * count, MAX_STEPS_PER_OP),
-                  actions=actions)
+    return OpCost(unit="array", compute_cycles=cycles * count, traffic=over("dram", read_bytes, op.out_bytes),
+                  steps=min(plan.tiles * count, MAX_STEPS_PER_OP), actions=actions)
 
 
 def gemm_tile_plan(spec: SystolicSpec, op: Op) -> TilePlan:
@@ -179,8 +182,8 @@ def _vector_cost(spec: SystolicSpec, op: Op) -> OpCost:
     actions = (("vector.lane_op", lane_ops), ("dram.read_bit", 8 * read_bytes),
                ("dram.write_bit", 8 * op.out_bytes))
     steps = max(1, min(MAX_STEPS_PER_OP, cycles // 1024))
-    return OpCost(unit="vector", compute_cycles=cycles, read_bytes=read_bytes,
-                  write_bytes=op.out_bytes, steps=steps, actions=actions)
+    return OpCost(unit="vector", compute_cycles=cycles, traffic=over("dram", read_bytes, op.out_bytes),
+                  steps=steps, actions=actions)
 
 
 def _ring(spec: SystolicSpec, op: Op) -> tuple[int, int]:
@@ -200,5 +203,5 @@ def _allreduce_cost(spec: SystolicSpec, op: Op) -> OpCost:
     actions = (("link.transfer_bit", 8 * sent_bytes), ("dram.read_bit", 8 * read_bytes),
                ("dram.write_bit", 8 * write_bytes))
     steps = max(1, min(MAX_STEPS_PER_OP, 2 * (op.devices - 1)))
-    return OpCost(unit="link", compute_cycles=cycles, read_bytes=read_bytes, write_bytes=write_bytes,
+    return OpCost(unit="link", compute_cycles=cycles, traffic=over("dram", read_bytes, write_bytes),
                   steps=steps, actions=actions)
