@@ -8,6 +8,8 @@ system's technology node and tensor-parallel group, with a note where they diffe
 
 from __future__ import annotations
 
+import json
+
 from simulator.results import ENERGY_CATEGORIES, ExperimentResult, SystemResult
 
 
@@ -34,9 +36,10 @@ def _g(value: float) -> str:
 def _header(result: ExperimentResult) -> str:
     if "merged_from" in result.experiment:
         runs = result.experiment["merged_from"]
-        described = [describe_workload(e.get("workload", {})) for e in result.experiment.get("experiments", [])]
+        workloads = [e.get("workload", {}) for e in result.experiment.get("experiments", [])]
+        described = [describe_workload(w) for w in workloads]
         text = f"xpusim {result.version}. Systems of the runs {', '.join(runs)}.\n"
-        if len(set(described)) > 1:
+        if len({json.dumps(w, sort_keys=True, default=str) for w in workloads}) > 1:
             text += ("\n**The merged runs ran different workloads** — ratios between them are not like-for-like:\n\n"
                      + "".join(f"- {run}: {what}\n" for run, what in zip(runs, described)))
         elif described:
@@ -47,7 +50,10 @@ def _header(result: ExperimentResult) -> str:
 
 def describe_workload(workload) -> str:
     """The workload in words, with the fields its phase uses (a serving run has no single batch)."""
-    what = workload.get("model") or workload.get("trace") or f"{len(workload.get('ops') or [])} explicit ops"
+    ops = workload.get("ops") or []
+    shapes = ", ".join(f"{o.get('name')} {o.get('M')}x{o.get('N')}x{o.get('K')}" for o in ops[:4])
+    what = workload.get("model") or workload.get("trace") or \
+        f"{len(ops)} explicit GEMMs ({shapes}{', ...' if len(ops) > 4 else ''})"
     if isinstance(what, dict):
         what = what.get("name", "inline model")
     phase = workload.get("phase")

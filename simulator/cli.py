@@ -10,6 +10,7 @@ the reports package (DESIGN.md import direction) and users can add writers.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from importlib import metadata
@@ -152,6 +153,10 @@ def cmd_report(args: argparse.Namespace, console: Console) -> int:
         raise InputError("report", [Problem("--out", f"{args.out} holds an input of this report ({clash[0]}); "
                                                      "give another folder so the inputs are not written over")])
     check_writable(args.out)
+    workloads = {json.dumps(run.experiment.get("workload"), sort_keys=True, default=str) for run in runs}
+    if len(workloads) > 1:
+        console.print("[bold yellow]warning:[/] these runs simulated different workloads; the report lists "
+                      "each run's workload, and its ratios are not like-for-like")
     merged = merge_results(runs, args.name, args.baseline)
     written = [path for writer in _writers() for path in writer(merged, args.out)]
     console.print(f"{len(merged.systems)} systems from {len(runs)} run(s); wrote {len(written)} files to {args.out}")

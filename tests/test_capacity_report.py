@@ -147,3 +147,14 @@ def test_html_report_puts_the_figures_after_the_summary(cli, write, tmp_path):
     assert cli("run", write(SMALL_EXPERIMENT), "--out", tmp_path)[0] == 0
     html = (tmp_path / "small" / "report.html").read_text()
     assert html.index("<h2>Summary</h2>") < html.index("<h2>Figures</h2>") < html.index("<h2>Energy by category")
+
+
+def test_report_of_runs_with_different_workloads_warns(cli, write, tmp_path):
+    from tests.conftest import SMALL_EXPERIMENT
+
+    other = SMALL_EXPERIMENT.replace("name: small\n", "name: other\n", 1).replace("M: 64, N: 64", "M: 128, N: 64")
+    assert cli("run", write(SMALL_EXPERIMENT), "--out", tmp_path)[0] == 0
+    assert cli("run", write(other, "other.yaml"), "--out", tmp_path)[0] == 0
+    code, _, err = cli("report", tmp_path / "small", tmp_path / "other", "--out", tmp_path / "both")
+    assert code == 0 and "simulated different workloads" in " ".join(err.split())
+    assert "The merged runs ran different workloads" in (tmp_path / "both" / "report.md").read_text()
