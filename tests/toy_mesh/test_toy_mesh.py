@@ -55,3 +55,12 @@ def test_a_misspelt_mapping_option_is_a_path_precise_error():
         parse_text(text)
     message = str(info.value)
     assert "systems.mesh.mapping.split_core" in message and "did you mean 'split_cores'" in message
+
+
+def test_validate_reports_the_misspelt_mapping_option_with_exit_2(tmp_path, capsys):
+    from simulator.cli import main
+    path = tmp_path / "toy.yaml"
+    path.write_text(EXPERIMENT.format(sram=1024) + "    mapping: {split_core: 2}\n")
+    assert main(["validate", str(path)]) == 2
+    captured = capsys.readouterr()
+    assert "systems.mesh.mapping.split_core: unknown key; did you mean 'split_cores'" in captured.out + captured.err
