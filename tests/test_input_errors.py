@@ -36,7 +36,7 @@ def test_duplicate_key_is_an_error_with_both_lines():
 
 def test_unknown_key_suggests_the_close_one():
     [message] = problems(with_line("seed: 0", "sead: 0"))
-    assert message.startswith("sead: unknown key; did you mean 'seed'?")
+    assert message.startswith("sead: unknown key; did you mean 'seed'")  # 'search' may follow
 
 
 def test_unknown_nested_key_has_dotted_path_and_suggestion():
@@ -125,7 +125,7 @@ def test_cli_missing_file(cli, tmp_path):
 
 def test_cli_bad_file_prints_the_problem(cli, write):
     code, out, err = cli("validate", write(with_line("seed: 0", "sead: 0")))
-    assert code == 2 and "did you mean 'seed'?" in err and "Traceback" not in err + out
+    assert code == 2 and "did you mean 'seed'" in err and "Traceback" not in err + out
 
 
 def test_cli_validate_ok(cli, write):
