@@ -56,6 +56,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from workloads.errors import WorkloadError
 from workloads.graph import Workload
 from workloads.models import ModelConfig
 from workloads.op import Op, OpKind, Operand, Phase
@@ -110,7 +111,7 @@ class ExtractedStep:
         """Layer ``layer``'s ops as a chain in execution order (``repeat`` = 1)."""
         ops = self.layer_ops(layer)
         if not ops:
-            raise ValueError(f"layer {layer}: no ops were captured (layers: 0..{self.num_layers - 1})")
+            raise WorkloadError(f"layer {layer}: no ops were captured (layers: 0..{self.num_layers - 1})")
         return Workload.chain(f"extracted-{self.phase.value}-layer{layer}", ops,
                               phase=self.phase.value, batch=self.batch,
                               tokens_per_step=self._tokens)
@@ -142,7 +143,7 @@ def extract_steps(hf_config: Any, *, batch: int = 2, prompt_len: int = 8, seed: 
     config = _as_hf_config(hf_config, transformers)
     for name, value in (("batch", batch), ("prompt_len", prompt_len)):
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+            raise WorkloadError(f"{name} must be a positive integer, got {value!r}")
     torch.manual_seed(seed)
     model = _build_model(config, transformers).eval()
     kv_heads = getattr(config, "num_key_value_heads", None) or config.num_attention_heads
@@ -185,7 +186,7 @@ def _as_hf_config(hf_config: Any, transformers) -> Any:
         fields = dict(hf_config)
         model_type = fields.pop("model_type", None)
         if not model_type:
-            raise ValueError("hf_config: a config.json mapping needs 'model_type'")
+            raise WorkloadError("hf_config: a config.json mapping needs 'model_type'")
         return transformers.AutoConfig.for_model(model_type, **fields)
     return hf_config
 

@@ -14,6 +14,7 @@ from functools import cached_property
 
 import networkx as nx
 
+from workloads.errors import WorkloadError
 from workloads.op import Op
 
 
@@ -32,19 +33,19 @@ class Workload:
 
     def __post_init__(self) -> None:
         if not self.ops:
-            raise ValueError(f"workload {self.name!r} has no ops")
+            raise WorkloadError(f"workload {self.name!r} has no ops")
         if self.repeat < 1:
-            raise ValueError(f"workload {self.name!r}: repeat must be >= 1, got {self.repeat}")
+            raise WorkloadError(f"workload {self.name!r}: repeat must be >= 1, got {self.repeat}")
         names = [op.name for op in self.ops]
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
-            raise ValueError(f"workload {self.name!r}: duplicate op names {duplicates}")
+            raise WorkloadError(f"workload {self.name!r}: duplicate op names {duplicates}")
         known = set(names)
         for src, dst in self.edges:
             if src not in known or dst not in known:
-                raise ValueError(f"workload {self.name!r}: edge {src!r} -> {dst!r} names an unknown op")
+                raise WorkloadError(f"workload {self.name!r}: edge {src!r} -> {dst!r} names an unknown op")
         if not nx.is_directed_acyclic_graph(self.graph):
-            raise ValueError(f"workload {self.name!r}: dependencies form a cycle")
+            raise WorkloadError(f"workload {self.name!r}: dependencies form a cycle")
 
     def __hash__(self) -> int:
         return hash((self.name, self.ops, self.edges, self.repeat))

@@ -28,6 +28,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from workloads.errors import WorkloadError
+
 _GELU_NAMES = ("gelu", "gelu_new", "gelu_fast", "gelu_pytorch_tanh", "gelu_python", "gelu_accurate")
 _SILU_NAMES = ("silu", "swish")
 
@@ -42,7 +44,7 @@ class _Reader:
     def require(self, key: str) -> Any:
         value = self.config.get(key)
         if value is None:
-            raise ValueError(f"{self.model_type} config.json: missing required key {key!r}")
+            raise WorkloadError(f"{self.model_type} config.json: missing required key {key!r}")
         return value
 
     def get(self, key: str, default: Any) -> Any:
@@ -52,7 +54,7 @@ class _Reader:
     def activation(self, key: str, default: str, allowed: Mapping[str, str]) -> str:
         name = self.get(key, default)
         if name not in allowed:
-            raise ValueError(f"{self.model_type} config.json: {key} {name!r} is not supported "
+            raise WorkloadError(f"{self.model_type} config.json: {key} {name!r} is not supported "
                              f"(supported: {', '.join(sorted(allowed))})")
         return allowed[name]
 
@@ -180,6 +182,6 @@ def hf_fields(config: Mapping[str, Any]) -> dict[str, Any]:
     model_type = config.get("model_type")
     converter = _CONVERTERS.get(model_type)
     if converter is None:
-        raise ValueError(f"unsupported Hugging Face model_type {model_type!r}; "
+        raise WorkloadError(f"unsupported Hugging Face model_type {model_type!r}; "
                          f"supported: {', '.join(SUPPORTED_MODEL_TYPES)}")
     return converter(_Reader(config))

@@ -46,6 +46,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from workloads.errors import WorkloadError
 from workloads.attention import SOFTMAX_PASSES, AttentionAlgorithm, attention_ops
 from workloads.graph import Workload
 from workloads.models import SMALL_PARAM_BITS, ModelConfig, Position
@@ -287,7 +288,7 @@ def build_gemm_list(ops: Sequence[Mapping[str, Any]], name: str = "gemm-list") -
     Every bad entry is reported at once, as ``ops[i].key: problem``.
     """
     if isinstance(ops, (str, bytes, Mapping)) or not isinstance(ops, Sequence) or not ops:
-        raise ValueError(f"ops: expected a non-empty list of GEMMs, got {ops!r}")
+        raise WorkloadError(f"ops: expected a non-empty list of GEMMs, got {ops!r}")
     errors: list[str] = []
     seen: dict[str, int] = {}
     built = []
@@ -297,7 +298,7 @@ def build_gemm_list(ops: Sequence[Mapping[str, Any]], name: str = "gemm-list") -
         if not entry_errors:
             built.append(_gemm_from_entry(entry))
     if errors:
-        raise ValueError("invalid ops list:\n  " + "\n  ".join(errors))
+        raise WorkloadError("invalid ops list:\n  " + "\n  ".join(errors))
     return Workload.chain(name, built)
 
 
@@ -359,13 +360,13 @@ def _is_valid_bits(value: Any) -> bool:
 
 def _positive_int(name: str, value: Any) -> int:
     if not _is_positive_int(value):
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        raise WorkloadError(f"{name} must be a positive integer, got {value!r}")
     return value
 
 
 def _bits(name: str, value: Any) -> float:
     if not _is_valid_bits(value):
-        raise ValueError(f"{name} must be a number in (0, 64], got {value!r}")
+        raise WorkloadError(f"{name} must be a number in (0, 64], got {value!r}")
     return value
 
 
@@ -374,17 +375,17 @@ def _attention_choice(attention: str | AttentionAlgorithm, softmax_passes: int,
     try:
         algorithm = AttentionAlgorithm(attention)
     except ValueError:
-        raise ValueError(f"attention must be one of {', '.join(a.value for a in AttentionAlgorithm)}, "
+        raise WorkloadError(f"attention must be one of {', '.join(a.value for a in AttentionAlgorithm)}, "
                          f"got {attention!r}") from None
     if softmax_passes not in SOFTMAX_PASSES:
-        raise ValueError(f"softmax_passes must be one of {SOFTMAX_PASSES}, got {softmax_passes!r}")
+        raise WorkloadError(f"softmax_passes must be one of {SOFTMAX_PASSES}, got {softmax_passes!r}")
     if softmax_passes != 1 and algorithm is not AttentionAlgorithm.UNFUSED:
-        raise ValueError(f"softmax_passes applies to attention 'unfused' (a fused kernel keeps its scores "
+        raise WorkloadError(f"softmax_passes applies to attention 'unfused' (a fused kernel keeps its scores "
                          f"on chip), got softmax_passes {softmax_passes} with attention {algorithm.value!r}")
     if kv_splits is not None:
         _positive_int("kv_splits", kv_splits)
         if not algorithm.splits_kv:
-            raise ValueError(f"kv_splits applies to attention 'flashdecoding' or 'flashdecoding++', "
+            raise WorkloadError(f"kv_splits applies to attention 'flashdecoding' or 'flashdecoding++', "
                              f"got attention {algorithm.value!r}")
     return algorithm
 
@@ -396,6 +397,6 @@ def _parse_phase(phase: str | Phase) -> Phase:
     except ValueError:
         parsed = None
     if parsed not in allowed:
-        raise ValueError(f"phase must be one of {', '.join(p.value for p in allowed)}, "
+        raise WorkloadError(f"phase must be one of {', '.join(p.value for p in allowed)}, "
                          f"got {phase!r}")
     return parsed

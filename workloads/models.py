@@ -29,6 +29,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from workloads.errors import WorkloadError
 from workloads import hf_config
 from workloads.yamlio import load_yaml_file
 
@@ -116,7 +117,7 @@ class ModelConfig(BaseModel):
     def _check_cross_fields(self) -> "ModelConfig":
         errors = _cross_field_errors(self)
         if errors:
-            raise ValueError("; ".join(errors))
+            raise WorkloadError("; ".join(errors))
         return self
 
     # -- shape ------------------------------------------------------------------
@@ -213,7 +214,7 @@ class ModelConfig(BaseModel):
             problems = "\n  ".join(
                 _describe(e) for e in error.errors()
                 if e["type"] != "default_factory_not_called")  # follows from another error
-            raise ValueError(f"model {name!r}: invalid config:\n  {problems}") from None
+            raise WorkloadError(f"model {name!r}: invalid config:\n  {problems}") from None
 
 
 def _describe(error: Mapping[str, Any]) -> str:
@@ -274,7 +275,7 @@ def load_model(spec: "str | Path | Mapping[str, Any] | ModelConfig") -> ModelCon
     if path.is_file():
         return _from_mapping(read_mapping(path), default_name=_name_from_path(path))
     if isinstance(spec, str) and not _looks_like_path(spec):
-        raise ValueError(_unknown_preset_message(spec))
+        raise WorkloadError(_unknown_preset_message(spec))
     raise FileNotFoundError(f"model file not found: {path}")
 
 
@@ -313,7 +314,7 @@ def _reject_duplicate_json_keys(pairs: list[tuple[str, Any]]) -> dict:
     result: dict[str, Any] = {}
     for key, value in pairs:
         if key in result:
-            raise ValueError(f"duplicate key {key!r}")
+            raise WorkloadError(f"duplicate key {key!r}")
         result[key] = value
     return result
 
@@ -328,7 +329,7 @@ def read_mapping(path: Path) -> dict[str, Any]:
             data = json.loads(path.read_text(encoding="utf-8"),
                               object_pairs_hook=_reject_duplicate_json_keys)
         except ValueError as error:
-            raise ValueError(f"{path}: {error}") from None
+            raise WorkloadError(f"{path}: {error}") from None
     if not isinstance(data, dict):
-        raise ValueError(f"{path}: expected a mapping of fields, got {type(data).__name__}")
+        raise WorkloadError(f"{path}: expected a mapping of fields, got {type(data).__name__}")
     return data

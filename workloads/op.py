@@ -28,6 +28,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 
+from workloads.errors import WorkloadError
+
 
 class OpKind(str, Enum):
     """What an op computes; the value is the name used in files."""
@@ -136,19 +138,19 @@ class Op:
         for dim in ("m", "n", "k", "count", "devices", "passes", "kv_splits"):
             value = getattr(self, dim)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"op {self.name!r}: {dim} must be a positive integer, got {value!r}")
+                raise WorkloadError(f"op {self.name!r}: {dim} must be a positive integer, got {value!r}")
         for bits in ("a_bits", "b_bits", "out_bits"):
             value = getattr(self, bits)
             if not isinstance(value, (int, float)) or value <= 0 or value > 64:
-                raise ValueError(f"op {self.name!r}: {bits} must be in (0, 64], got {value!r}")
+                raise WorkloadError(f"op {self.name!r}: {bits} must be in (0, 64], got {value!r}")
         if self.extra_bytes < 0:
-            raise ValueError(f"op {self.name!r}: extra_bytes must be >= 0, got {self.extra_bytes}")
+            raise WorkloadError(f"op {self.name!r}: extra_bytes must be >= 0, got {self.extra_bytes}")
         if not self.kind.is_matmul and self.kind is not OpKind.ATTENTION and self.k != 1:
-            raise ValueError(f"op {self.name!r}: a {self.kind.value} op has k = 1, got {self.k}")
+            raise WorkloadError(f"op {self.name!r}: a {self.kind.value} op has k = 1, got {self.k}")
         if self.passes != 1 and self.kind is not OpKind.SOFTMAX:
-            raise ValueError(f"op {self.name!r}: passes applies to softmax ops, not {self.kind.value}")
+            raise WorkloadError(f"op {self.name!r}: passes applies to softmax ops, not {self.kind.value}")
         if self.kv_splits != 1 and self.kind not in (OpKind.ATTENTION, OpKind.ATTN_REDUCE):
-            raise ValueError(f"op {self.name!r}: kv_splits applies to attention ops, not {self.kind.value}")
+            raise WorkloadError(f"op {self.name!r}: kv_splits applies to attention ops, not {self.kind.value}")
 
     # -- work -----------------------------------------------------------------
     @property

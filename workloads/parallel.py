@@ -26,6 +26,7 @@ What is modelled, and how faithfully:
 
 from __future__ import annotations
 
+from workloads.errors import WorkloadError
 from workloads.models import ModelConfig
 from workloads.op import Op, OpKind, Operand, Phase
 
@@ -36,7 +37,7 @@ def shard_config(config: ModelConfig, tp: int) -> ModelConfig:
     """The shape one of ``tp`` tensor-parallel devices holds; ``config`` itself for tp = 1."""
     errors = shard_errors(config, tp)
     if errors:
-        raise ValueError(f"tp={tp} does not split model {config.name!r}: " + "; ".join(errors))
+        raise WorkloadError(f"tp={tp} does not split model {config.name!r}: " + "; ".join(errors))
     if tp == 1:
         return config
     changes = {"num_heads": config.num_heads // tp,

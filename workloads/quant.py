@@ -29,6 +29,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from workloads.errors import WorkloadError
+
 DEFAULT_GROUP_SIZE = 128
 DEFAULT_SCALE_BITS = 16
 TERNARY_BITS = math.log2(3)  # 1.585; presets and papers write 1.58
@@ -46,14 +48,14 @@ class WeightQuant:
     def __post_init__(self) -> None:
         bits = self.weight_bits
         if isinstance(bits, bool) or not isinstance(bits, (int, float)) or not 0 < bits <= 64:
-            raise ValueError(f"weight_bits must be a number in (0, 64], got {bits!r}")
+            raise WorkloadError(f"weight_bits must be a number in (0, 64], got {bits!r}")
         group = self.group_size
         if group is not None and (isinstance(group, bool) or not isinstance(group, int) or group < 0):
-            raise ValueError("weight_group_size must be a positive integer, 0 (per tensor) "
+            raise WorkloadError("weight_group_size must be a positive integer, 0 (per tensor) "
                              f"or None (no scales), got {group!r}")
         scale = self.scale_bits
         if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not 0 < scale <= 64:
-            raise ValueError(f"scale_bits must be a number in (0, 64], got {scale!r}")
+            raise WorkloadError(f"scale_bits must be a number in (0, 64], got {scale!r}")
 
     @property
     def is_quantised(self) -> bool:

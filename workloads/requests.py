@@ -21,6 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
+from workloads.errors import WorkloadError
+
 LENGTH_KINDS = ("fixed", "uniform", "lognormal")
 
 
@@ -42,15 +44,15 @@ class LengthDist:
 
     def __post_init__(self) -> None:
         if self.kind not in LENGTH_KINDS:
-            raise ValueError(f"length kind must be one of {', '.join(LENGTH_KINDS)}, got {self.kind!r}")
+            raise WorkloadError(f"length kind must be one of {', '.join(LENGTH_KINDS)}, got {self.kind!r}")
         if self.kind == "fixed" and self.tokens < 1:
-            raise ValueError(f"fixed length must be >= 1 token, got {self.tokens}")
+            raise WorkloadError(f"fixed length must be >= 1 token, got {self.tokens}")
         if self.low < 1:
-            raise ValueError(f"length low must be >= 1 token, got {self.low}")
+            raise WorkloadError(f"length low must be >= 1 token, got {self.low}")
         if self.kind == "uniform" and self.high < self.low:
-            raise ValueError(f"uniform length needs low <= high, got [{self.low}, {self.high}]")
+            raise WorkloadError(f"uniform length needs low <= high, got [{self.low}, {self.high}]")
         if self.kind == "lognormal" and (self.sigma < 0 or not math.isfinite(self.mu)):
-            raise ValueError(f"lognormal length needs finite mu and sigma >= 0, "
+            raise WorkloadError(f"lognormal length needs finite mu and sigma >= 0, "
                              f"got mu={self.mu}, sigma={self.sigma}")
 
     @classmethod
@@ -85,11 +87,11 @@ class RequestStream:
     def __post_init__(self) -> None:
         sizes = {len(self.arrival_s), len(self.prompt_tokens), len(self.output_tokens)}
         if len(sizes) != 1:
-            raise ValueError("arrival_s, prompt_tokens and output_tokens must have equal lengths")
+            raise WorkloadError("arrival_s, prompt_tokens and output_tokens must have equal lengths")
         if len(self.arrival_s) and (np.any(self.prompt_tokens < 1) or np.any(self.output_tokens < 1)):
-            raise ValueError("every request needs at least 1 prompt token and 1 output token")
+            raise WorkloadError("every request needs at least 1 prompt token and 1 output token")
         if np.any(np.diff(self.arrival_s) < 0):
-            raise ValueError("requests must be sorted by arrival_s")
+            raise WorkloadError("requests must be sorted by arrival_s")
 
     def __len__(self) -> int:
         return len(self.arrival_s)
@@ -114,29 +116,29 @@ def length_dist(kind: str = "fixed", tokens: int | None = None, low: int = 1, hi
     around median_tokens with sigma) to a :class:`LengthDist`; a missing parameter is an error naming it."""
     if kind == "fixed":
         if tokens is None:
-            raise ValueError("kind 'fixed' needs 'tokens'")
+            raise WorkloadError("kind 'fixed' needs 'tokens'")
         return LengthDist.fixed(tokens)
     if kind == "uniform":
         return LengthDist.uniform(low, high)
     if kind == "lognormal":
         if median_tokens is None:
-            raise ValueError("kind 'lognormal' needs 'median_tokens' (and 'sigma')")
+            raise WorkloadError("kind 'lognormal' needs 'median_tokens' (and 'sigma')")
         return LengthDist.lognormal(median_tokens, sigma, low, high)
-    raise ValueError(f"length kind must be one of {', '.join(LENGTH_KINDS)}, got {kind!r}")
+    raise WorkloadError(f"length kind must be one of {', '.join(LENGTH_KINDS)}, got {kind!r}")
 
 
 def poisson_requests(rate_per_s: float, prompt: LengthDist, output: LengthDist, seed: int = 0,
                      *, count: int | None = None, duration_s: float | None = None) -> RequestStream:
     """``count`` requests, or all arriving within ``duration_s``, at ``rate_per_s`` on average."""
     if not rate_per_s > 0:
-        raise ValueError(f"rate_per_s must be > 0, got {rate_per_s!r}")
+        raise WorkloadError(f"rate_per_s must be > 0, got {rate_per_s!r}")
     if (count is None) == (duration_s is None):
-        raise ValueError("give exactly one of count or duration_s")
+        raise WorkloadError("give exactly one of count or duration_s")
     arrivals_rng, prompt_rng, output_rng = (
         np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(3))
     if count is not None:
         if count < 0:
-            raise ValueError(f"count must be >= 0, got {count}")
+            raise WorkloadError(f"count must be >= 0, got {count}")
         arrival_s = np.cumsum(arrivals_rng.standard_exponential(count)) / rate_per_s
     else:
         arrival_s = _arrivals_within(arrivals_rng, rate_per_s, duration_s)
@@ -146,7 +148,7 @@ def poisson_requests(rate_per_s: float, prompt: LengthDist, output: LengthDist, 
 
 def _arrivals_within(rng: np.random.Generator, rate_per_s: float, duration_s: float) -> np.ndarray:
     if not duration_s >= 0:
-        raise ValueError(f"duration_s must be >= 0, got {duration_s!r}")
+        raise WorkloadError(f"duration_s must be >= 0, got {duration_s!r}")
     expected = rate_per_s * duration_s
     gaps = rng.standard_exponential(int(expected + 10 * math.sqrt(expected) + 16))
     arrival_s = np.cumsum(gaps) / rate_per_s
@@ -181,7 +183,7 @@ def read_request_csv(path: str | Path) -> RequestStream:
             else:
                 rows.append(row)
     if errors:
-        raise ValueError(f"{path}: malformed request trace:\n  " + "\n  ".join(errors[:20]))
+        raise WorkloadError(f"{path}: malformed request trace:\n  " + "\n  ".join(errors[:20]))
     return RequestStream.from_rows(rows)
 
 

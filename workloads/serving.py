@@ -36,6 +36,7 @@ from typing import Callable
 
 import numpy as np
 
+from workloads.errors import WorkloadError
 from workloads.requests import RequestStream
 from workloads.serving_metrics import ServingResult
 
@@ -54,11 +55,11 @@ class BatchLimits:
         for name in ("max_batch", "kv_capacity_tokens"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+                raise WorkloadError(f"{name} must be a positive integer, got {value!r}")
         budget = self.max_tokens_per_iter
         if budget is not None and (isinstance(budget, bool) or not isinstance(budget, int)
                                    or budget < self.max_batch):
-            raise ValueError(f"max_tokens_per_iter must be an integer >= max_batch "
+            raise WorkloadError(f"max_tokens_per_iter must be an integer >= max_batch "
                              f"({self.max_batch}) so every decode fits, got {budget!r}")
 
 
@@ -112,7 +113,7 @@ def simulate_serving(requests: RequestStream, latency_s: LatencyFn,
                              > limits.kv_capacity_tokens)
     if len(too_big):
         i = int(too_big[0])
-        raise ValueError(f"request {i} needs {requests.prompt_tokens[i] + requests.output_tokens[i]} "
+        raise WorkloadError(f"request {i} needs {requests.prompt_tokens[i] + requests.output_tokens[i]} "
                          f"KV tokens, more than kv_capacity_tokens={limits.kv_capacity_tokens}")
     return _Loop(requests, limits).run(latency_s)
 
@@ -189,7 +190,7 @@ class _Loop:
                           self.prompt + self.generated)
         latency = float(latency_s(batch))
         if not (math.isfinite(latency) and latency >= 0):
-            raise ValueError(f"latency_s returned {latency!r} for iteration {batch.index}; "
+            raise WorkloadError(f"latency_s returned {latency!r} for iteration {batch.index}; "
                              "expected a finite number of seconds >= 0")
         self.records.append((self.clock_s, latency, len(batch.request_ids), int(batch.kv_tokens.sum())))
         self.clock_s += latency

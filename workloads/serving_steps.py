@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from workloads.errors import WorkloadError
 from workloads.graph import Workload
 from workloads.attention import AttentionAlgorithm
 from workloads.layers import (Edges, _attention_choice, _bits, _layer_ops, _positive_int, _Step,
@@ -64,7 +65,7 @@ def iteration_workload(config: ModelConfig, batch: Batch, weight_bits: float = 1
     as in :func:`workloads.layers.build_decoder_layer`.
     """
     if batch.size < 1:
-        raise ValueError(f"iteration {batch.index} has no requests")
+        raise WorkloadError(f"iteration {batch.index} has no requests")
     tp = _positive_int("tp", tp)
     quant = WeightQuant(_bits("weight_bits", weight_bits), weight_group_size, scale_bits)
     step = _IterationStep(shard_config(config, tp), Phase.ANY, batch.size, 1, weight_bits,
@@ -117,7 +118,7 @@ def bucket_batch(batch: Batch, kv_bucket_tokens: int = 64) -> Batch:
     a bucket then share one workload and one simulated time.
     """
     if kv_bucket_tokens < 1:
-        raise ValueError(f"kv_bucket_tokens must be >= 1, got {kv_bucket_tokens}")
+        raise WorkloadError(f"kv_bucket_tokens must be >= 1, got {kv_bucket_tokens}")
     kv = -(-batch.kv_tokens // kv_bucket_tokens) * kv_bucket_tokens
     decode = ~batch.is_prefill
     if decode.any():

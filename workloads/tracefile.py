@@ -24,6 +24,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from workloads.errors import WorkloadError
 from workloads.graph import Workload
 from workloads.models import read_mapping
 from workloads.op import Op, OpKind, Operand, Phase, SoftmaxScheme
@@ -44,7 +45,7 @@ _BITS = ("a_bits", "b_bits", "out_bits")
 _SCALARS = (str, int, float, bool, type(None))
 
 
-class TraceFileError(ValueError):
+class TraceFileError(WorkloadError):
     """A trace file that cannot be read as a workload; lists every problem."""
 
 
