@@ -187,3 +187,12 @@ def test_padding_is_reported_and_the_breakdown_sums_to_the_layer():
     rows = accel.phase_breakdown(decode())
     assert sum(r[2] for r in rows) * 32 == accel.step_cycles(decode(), WaferMappingOptions())
     assert all(0 <= r[3] <= r[2] for r in rows)
+
+
+def test_half_the_hop_latency_speeds_decode_up():
+    # the latency fields are overridable and may be fractional: alpha = 0.5 cycle per hop
+    work = decode()
+    base = wse().step_cycles(work, WaferMappingOptions(decode_region_pe=420))
+    half = wse(hop_latency_cycles=0.5).step_cycles(work, WaferMappingOptions(decode_region_pe=420))
+    double_sram = wse(sram_bytes_per_pe=98304).step_cycles(work, WaferMappingOptions(decode_region_pe=420))
+    assert half < base and double_sram == base  # at batch 1 more SRAM only changes what fits

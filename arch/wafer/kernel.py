@@ -76,6 +76,8 @@ op's all-reduce with the next op's local compute.
 
 from __future__ import annotations
 
+import math
+
 from numba import njit
 
 MESHGEMM, SUMMA, CANNON, ALLGATHER = 0, 1, 2, 3
@@ -90,6 +92,12 @@ MESHGEMV_COLORS = 10   # 4 step colours, 2 broadcast, 4 phase-2 reduce ([WL-code
 @njit(cache=True)
 def _cdiv(a, b):
     return -(-a // b)
+
+
+@njit(cache=True)
+def _up(cycles):
+    """Whole cycles: latencies may be fractional (alpha, beta), an op ends on a cycle boundary."""
+    return int(math.ceil(cycles))
 
 
 @njit(cache=True)
@@ -122,7 +130,9 @@ def _relays(p, colors):
 def mesh_gemm_kernel(algo, m, k, n, p, alpha, beta, e, c, o_call, sync, colors):
     """(cycles, exposed comm cycles, MACs, SRAM reads, SRAM writes, word-hops, words sent,
     words sent by the busiest PE, colours needed, relays, peak words per PE) of one GEMM
-    on a ``p x p`` region (module docstring). All arguments are ints >= 0, ``p, e, c >= 1``."""
+    on a ``p x p`` region (module docstring). ``alpha``, ``beta`` >= 0 may be fractional; the other
+    arguments are ints >= 0, ``p, e, c >= 1``."""
+    alpha, beta = float(alpha), float(beta)
     mt, kt, nt = _cdiv(m, p), _cdiv(k, p), _cdiv(n, p)
     ta, tb, tc = mt * kt, kt * nt, mt * nt
     t_comp = kt * nt * (_cdiv(mt, c) + o_call)
@@ -173,7 +183,7 @@ def mesh_gemm_kernel(algo, m, k, n, p, alpha, beta, e, c, o_call, sync, colors):
     received = sent
     reads = 2 * macs + sent
     writes = macs + received
-    return (cycles, exposed, macs, reads, writes, hops, sent, busiest, colors_needed, relays, peak)
+    return (_up(cycles), _up(exposed), macs, reads, writes, hops, sent, busiest, colors_needed, relays, peak)
 
 
 @njit(cache=True)
@@ -203,10 +213,11 @@ def mesh_allreduce_kernel(algo, p, payload, k_phases, top_groups, alpha, beta, e
     ``payload`` words per PE along a line of ``p`` PEs (module docstring)."""
     if p <= 1 or payload <= 0:
         return 0, 0, 0, 0, 0
+    alpha, beta = float(alpha), float(beta)
     stream = _cdiv(payload, e)
     if algo == KTREE:
         sizes = _ktree_levels(p, k_phases, top_groups)
-        cycles = 0
+        cycles = 0.0
         hops = 0
         adds = 0
         stages = 0
@@ -225,14 +236,14 @@ def mesh_allreduce_kernel(algo, p, payload, k_phases, top_groups, alpha, beta, e
         far = max(root, p - 1 - root)
         cycles += far * alpha + stream
         hops += (p - 1) * payload
-        return cycles, hops, adds, stages, len(sizes) + 1
+        return _up(cycles), hops, adds, stages, len(sizes) + 1
     if algo == PIPELINE:
         cycles = (p - 1) * (alpha + beta) + stream + (p - 1) * alpha + stream
-        return cycles, 2 * (p - 1) * payload, (p - 1) * payload, p - 1, 2
+        return _up(cycles), 2 * (p - 1) * payload, (p - 1) * payload, p - 1, 2
     chunk = _cdiv(payload, p)  # RING
     steps = 2 * (p - 1)
     cycles = steps * (2 * alpha + beta + _cdiv(chunk, e))
-    return cycles, steps * (2 * p - 2) * chunk, (p - 1) * p * chunk, steps, 2
+    return _up(cycles), steps * (2 * p - 2) * chunk, (p - 1) * p * chunk, steps, 2
 
 
 @njit(cache=True)

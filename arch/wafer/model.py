@@ -58,7 +58,7 @@ class WaferMesh(Accelerator):
     def memories(self) -> tuple[Memory, ...]:
         spec = self.spec
         fabric = spec.pe_count * LINKS_PER_PE * spec.link_bits / 8
-        return (Memory(FABRIC, fabric, 1, spec.hop_latency_cycles, 0, MemoryKind.NETWORK),
+        return (Memory(FABRIC, fabric, 1, math.ceil(spec.hop_latency_cycles), 0, MemoryKind.NETWORK),
                 Memory("sram", spec.pe_count * SRAM_BYTES_PER_CYCLE_PER_PE, 1, 0, spec.sram_bytes, MemoryKind.SRAM),
                 Memory("host", spec.host_link_bandwidth_bytes_per_s / spec.clock_hz, 1,
                        round(spec.host_link_latency_s * spec.clock_hz), 0, MemoryKind.HOST))
@@ -133,12 +133,13 @@ class WaferMesh(Accelerator):
 
     @classmethod
     def kernel_twins(cls):
-        gemms = tuple((a, m, k, n, p, 1, b, 2, c, o, s, 18) for a in range(4)
+        gemms = tuple((a, m, k, n, p, al, b, 2, c, o, s, 18) for a in range(4)
                       for m, k, n in ((1, 1, 1), (77, 300, 129), (4096, 4096, 14336))
-                      for p in (1, 2, 3, 8, 360, 720) for b, c, o, s in ((0, 1, 0, 0), (17, 4, 3, 90)))
-        reduces = tuple((a, p, w, kp, g, 1, b, 2) for a in range(3) for p in (1, 2, 7, 240, 360, 750)
+                      for p in (1, 2, 3, 8, 360, 720) for al, b, c, o, s in
+                      ((1, 0, 1, 0, 0), (1, 17, 4, 3, 90), (0.5, 2.5, 1, 0, 7)))
+        reduces = tuple((a, p, w, kp, g, al, b, 2) for a in range(3) for p in (1, 2, 7, 240, 360, 750)
                         for w in (0, 1, 31, 4096) for kp, g in ((1, 0), (2, 0), (2, 18), (3, 0))
-                        for b in (0, 40))
+                        for al, b in ((1, 0), (1, 40), (0.5, 7.25)))
         gemvs = tuple((a, m, k, n, px, py, 2, g, 1, 30, 2, c, o) for a in range(3) for m, k, n in
                       ((1, 4096, 4096), (4, 1024, 4097), (8, 16384, 16384))
                       for px, py in ((1, 1), (64, 64), (420, 420), (750, 994)) for g in (0, 20)
@@ -166,7 +167,7 @@ class WaferMesh(Accelerator):
     def notes(self) -> tuple[str, ...]:
         s = self.spec
         return (
-            f"Mesh latencies: alpha {s.hop_latency_cycles} cycle/hop, beta {s.relay_latency_cycles} cycles/relay, "
+            f"Mesh latencies: alpha {s.hop_latency_cycles:g} cycle/hop, beta {s.relay_latency_cycles:g} cycles/relay, "
             f"{s.link_words_per_cycle} fp16 words/cycle/link, {s.fp16_macs_per_cycle_per_pe} MAC/cycle/PE, "
             f"call overhead {s.call_overhead_cycles}, GEMM step sync {s.step_sync_cycles}, op overhead "
             f"{s.op_overhead_cycles} cycles (calibrated; see the preset) at {s.clock_hz / 1e9:g} GHz.",

@@ -159,7 +159,7 @@ def shift_step_cycles(spec: WaferSpec, kv_words_per_token: int, p: int) -> int:
     """Cycles of one decode step's KV shift ([WL] §4, Fig. 5): each PE passes its slice of one token's
     K or V to the PE above (one hop, all rows at once)."""
     slice_words = -(-kv_words_per_token // p)
-    return spec.hop_latency_cycles + -(-slice_words // spec.link_words_per_cycle)
+    return math.ceil(spec.hop_latency_cycles) + -(-slice_words // spec.link_words_per_cycle)
 
 
 def _vector(spec: WaferSpec, op: Op, options: WaferMappingOptions, p: int) -> MeshCost:

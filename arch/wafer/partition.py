@@ -102,7 +102,7 @@ def reshuffle_cycles(spec: WaferSpec, resident_bytes: int, from_pe: int, to_pe: 
                                                                         * min(from_pe, to_pe) ** 2)))
     per_pe = -(-resident_bytes // min(pes, spec.pe_count))
     link_bytes = spec.link_bits // 8
-    return (spec.mesh_width_pe + spec.mesh_height_pe) * spec.hop_latency_cycles + -(-per_pe // link_bytes)
+    return math.ceil((spec.mesh_width_pe + spec.mesh_height_pe) * spec.hop_latency_cycles) + -(-per_pe // link_bytes)
 
 
 def autotune_regions(cycles_of, candidates: tuple[int, ...]) -> tuple[int, int]:

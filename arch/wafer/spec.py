@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, NonNegativeInt, PositiveFloat, PositiveInt, model_validator
+from pydantic import Field, NonNegativeFloat, NonNegativeInt, PositiveFloat, PositiveInt, model_validator
 
 from arch.contract import SpecBase
 
@@ -30,8 +30,8 @@ class WaferSpec(SpecBase):
         description="SRAM of a PE taken by code, task tables and runtime buffers (not for data)")
     link_bits: PositiveInt = Field(32, description="bits one link moves to a neighbour per cycle")
     fp16_macs_per_cycle_per_pe: PositiveInt = Field(1, description="fp16 multiply-accumulates per cycle of one PE")
-    hop_latency_cycles: NonNegativeInt = Field(1, description="alpha: cycles per hardware-forwarded hop")
-    relay_latency_cycles: NonNegativeInt = Field(
+    hop_latency_cycles: NonNegativeFloat = Field(1.0, description="alpha: cycles per hardware-forwarded hop")
+    relay_latency_cycles: NonNegativeFloat = Field(
         description="beta (calibrated): cycles a PE takes to receive, add/re-address and forward a message")
     call_overhead_cycles: NonNegativeInt = Field(
         description="calibrated: fixed cycles of one vector instruction call (fmach, DSD op) on a PE")
