@@ -40,6 +40,7 @@ import math
 from functools import lru_cache
 from arch.contract import (Accelerator, Component, MappingOptions, Memory, MemoryKind, OpCost, Unit,
                            check_capacity, over)
+from arch.gpu.attention import attention_cost, attention_roofline_cycles
 from arch.gpu.energy import gpu_components
 from arch.gpu.kernel import gemm_tile_kernel, gemm_tile_kernel_py
 from arch.gpu.spec import GpuSpec
@@ -59,7 +60,7 @@ class Gpu(Accelerator):
     spec: GpuSpec
 
     def units(self) -> tuple[Unit, ...]:
-        kinds = {OpKind.GEMM, *VECTOR_KINDS}
+        kinds = {OpKind.GEMM, OpKind.ATTENTION, *VECTOR_KINDS}
         if self.spec.nvlink_bandwidth_bytes_per_s > 0:
             kinds.add(OpKind.ALLREDUCE)
         return (Unit("gpu", frozenset(kinds), 1, self.peak_macs_per_cycle()),)
@@ -74,7 +75,7 @@ class Gpu(Accelerator):
         return gpu_components(self.spec, self.tech_library())
 
     def peak_macs_per_cycle(self, op: Op | None = None) -> int:
-        if op is not None and op.kind is OpKind.GEMM:
+        if op is not None and op.kind in (OpKind.GEMM, OpKind.ATTENTION):
             return round(self.spec.macs_per_sm_cycle(self.math_dtype(op)) * self.spec.sm_count)
         dtype = self.spec.math_dtype(16) or self.spec.math_dtype(32)
         return round(self.spec.macs_per_sm_cycle(dtype) * self.spec.sm_count)
@@ -92,7 +93,9 @@ class Gpu(Accelerator):
             "GPU: one kernel at a time; time = max(compute, DRAM stream) + launch overhead, "
             "efficiency parameters fitted to measured A100 fp16 GEMMs (docs/gpu.md); the launch "
             "overhead per kernel and the idle power are assumptions.",
-            "GPU: DRAM traffic is compulsory only (perfect L2 reuse); no split-K; no kernel fusion.",
+            "GPU: DRAM traffic is compulsory only (perfect L2 reuse); no split-K; kernel fusion only for attention "
+            "(FlashAttention-2 / FlashDecoding / FlashDecoding++ kernels, arch/gpu/attention.py; a kernel with "
+            "fewer thread blocks than SMs streams at that fraction of the HBM rate, an assumption).",
             "GPU energy: board-power model (idle + HBM per bit + SM busy cycles), not per transistor; "
             "area is the whole published die.",
         )
@@ -100,13 +103,16 @@ class Gpu(Accelerator):
     # -- costs ----------------------------------------------------------------
     def unit_peak_macs_per_cycle(self, unit: Unit, op: Op) -> float:
         """The tensor-core peak of the op's datatype (8-bit GEMMs run at the int8/fp8 rate)."""
-        return float(self.peak_macs_per_cycle(op)) if op.kind is OpKind.GEMM else unit.macs_per_cycle
+        return float(self.peak_macs_per_cycle(op)) if op.kind in (OpKind.GEMM, OpKind.ATTENTION) \
+            else unit.macs_per_cycle
 
     def unit_cost(self, op: Op, unit: str, options: MappingOptions) -> OpCost:
         if op.kind is OpKind.GEMM:
             return _gemm_cost(self.spec, op, self.math_dtype(op))
         if op.kind is OpKind.ALLREDUCE:
             return _allreduce_cost(self.spec, op)
+        if op.kind is OpKind.ATTENTION:  # fused attention kernels: arch/gpu/attention.py
+            return attention_cost(self.spec, op, self.math_dtype(op))
         return _vector_cost(self.spec, op)
 
     def math_dtype(self, op: Op) -> str:
@@ -123,6 +129,8 @@ class Gpu(Accelerator):
         spec = self.spec
         if op.kind is OpKind.ALLREDUCE:
             return math.ceil(_ring_bytes(op) / spec.nvlink_bytes_per_cycle) if _ring_bytes(op) else 0
+        if op.kind is OpKind.ATTENTION:
+            return attention_roofline_cycles(spec, op, self.math_dtype(op))
         if op.kind is OpKind.GEMM:
             compute = op.flops / (spec.peak_flops_per_s(self.math_dtype(op)) / spec.clock_hz)
         else:
