@@ -15,6 +15,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+from simulator.cli_output import positive_int
 from simulator.progress import progress_bar
 from simulator.search import plan_search, run_search
 from simulator.search_result import SearchResult, objective_column
@@ -25,10 +26,10 @@ def add_search_parser(sub) -> None:
     search = sub.add_parser("search", help="search the designs of an experiment's search: block (optuna)")
     search.add_argument("file", type=Path)
     search.add_argument("--out", type=Path, default=Path("results"), help="output folder (default: results)")
-    search.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="local worker processes")
+    search.add_argument("--workers", type=positive_int, default=os.cpu_count() or 1, help="local worker processes")
     search.add_argument("--scheduler", default=None,
                         help="evaluate the trials on the Dask cluster at this address (tcp://host:8786; extra dask)")
-    search.add_argument("--trials", type=int, default=None, help="number of trials (default: the block's 'trials')")
+    search.add_argument("--trials", type=positive_int, default=None, help="number of trials (default: the block's 'trials')")
     search.add_argument("--fresh", action="store_true", help="ignore trials stored by an earlier run and start over")
     search.set_defaults(handler=cmd_search)
 
@@ -43,7 +44,7 @@ def cmd_search(args: argparse.Namespace, console: Console) -> int:
     plan = plan_search(raw, str(args.file), args.file.parent)  # every problem before anything runs
     total = args.trials or plan.spec.trials
     with progress_bar(console, total, f"searching {plan.name}", unit="trials") as update:
-        result = run_search(raw, str(args.file), args.file.parent, out=args.out, workers=max(1, args.workers),
+        result = run_search(raw, str(args.file), args.file.parent, out=args.out, workers=args.workers,
                             scheduler=args.scheduler, trials=args.trials, fresh=args.fresh,
                             progress=lambda done, _total: update(done))
     _summary(result, console)
