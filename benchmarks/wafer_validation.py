@@ -27,7 +27,8 @@ from arch.wafer.energy import paper_energy_j, paper_energy_ratio  # noqa: E402
 from arch.wafer.kernel import GEMM_ALGORITHMS, mesh_gemm_kernel, mesh_gemv_kernel  # noqa: E402
 from arch.wafer.options import AllreduceAlgorithm, KvPlacement, WaferMappingOptions  # noqa: E402
 from arch.capacity import CapacityError, resident_bytes  # noqa: E402
-from arch.wafer.partition import autotune_regions, kv_capacity_tokens, reshuffle_cycles, shift_step_cycles  # noqa: E402
+from arch.wafer.partition import (autotune_regions, kv_capacity_tokens, reshuffle_cycles, residency,  # noqa: E402
+                                  shift_step_cycles)
 from workloads.layers import build_decoder_layer  # noqa: E402
 from workloads.models import load_model  # noqa: E402
 from workloads.op import Op, OpKind, Phase  # noqa: E402
@@ -250,9 +251,9 @@ def main() -> int:
     print("W-V9 Table 5 KV capacity, shift / concat ratio (tokens) -- wse2")
     for model, (concat, shift, side) in TABLE5.items():
         config = load_model(MODELS[model])
-        weights = 2 * config.num_layers * (2 * config.hidden_size * config.num_heads * config.head_dim
-                                           + 2 * config.hidden_size * config.num_kv_heads * config.head_dim
-                                           + 3 * config.hidden_size * config.ffn_size)
+        # the weights as placed: padded tiles on side x side PEs, every layer
+        tiles = residency(wse2.spec, layer(model, "decode", 1).ops, config.num_layers, side)
+        weights = tiles.weight_bytes_per_pe * side * side * config.num_layers
         per_token = 2 * 2 * config.num_layers * config.num_kv_heads * config.head_dim
         got = {pl: kv_capacity_tokens(wse2.spec, weights, per_token, side, pl) for pl in KvPlacement}
         ratio = got[KvPlacement.SHIFT] / max(1, got[KvPlacement.CONCAT])
