@@ -9,7 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-ENERGY_CATEGORIES = ("compute", "sram", "dram", "network", "other", "static")
+from arch.costs import EnergyCategory
+
+# the components' dynamic-energy categories, then the leakage the run adds
+ENERGY_CATEGORIES = tuple(c.value for c in EnergyCategory) + ("static",)
 
 
 @dataclass(frozen=True)
