@@ -33,3 +33,14 @@ def test_a_terminal_gets_a_bar_with_count_rate_and_eta():
             update(done)
     text = buffer.getvalue()
     assert "searching y" in text and "4/4" in text and "trials/s" in text and "ETA" in text
+
+
+def test_a_sweep_off_a_terminal_prints_plain_progress_lines(cli, write, tmp_path):
+    from tests.conftest import SMALL_EXPERIMENT
+
+    text = SMALL_EXPERIMENT + "sweep:\n  grid: {workload.batch: [1, 2, 3, 4]}\n"
+    code, _, err = cli("sweep", write(text), "--out", tmp_path, "--workers", "1")
+    assert code == 0, err
+    lines = [line for line in err.splitlines() if line.startswith("sweeping small:")]
+    assert [line.split(" points")[0] for line in lines] == [f"sweeping small: {n}/4" for n in (1, 2, 3, 4)]
+    assert "\x1b" not in err  # no control characters in a log
