@@ -19,7 +19,7 @@ def render_markdown(result: ExperimentResult) -> str:
     if result.baseline and any(s.name == result.baseline for s in result.systems):
         parts.append(_ratios(result))
     parts += [_energy(result.systems), _efficiency(result.systems), _area(result.systems), _top_ops(result.systems),
-              _warnings(result.systems), _notes(result.systems), _failures(result)]
+              _warnings(result.systems), _notes(result.systems, _workload_notes(result)), _failures(result)]
     return "\n".join(p for p in parts if p)
 
 
@@ -187,7 +187,7 @@ def _warnings(systems: tuple[SystemResult, ...]) -> str:
     return "## Warnings\n\n" + "\n".join(lines) + "\n" if lines else ""
 
 
-def _notes(systems: tuple[SystemResult, ...]) -> str:
+def _notes(systems: tuple[SystemResult, ...], extra: str = "") -> str:
     """Each model kind's notes once, naming the systems of that kind (and which ones, if not all)."""
     out = []
     for kind in dict.fromkeys(s.kind for s in systems):
@@ -201,7 +201,17 @@ def _notes(systems: tuple[SystemResult, ...]) -> str:
             only = f" ({', '.join(having)} only)" if len(having) < len(mine) else ""
             lines.append(f"- {note}{only}")
         out.append(f"**{kind}** ({', '.join(s.name for s in mine)}):\n\n" + "\n".join(lines) + "\n")
-    return "## What the models do not capture\n\n" + "\n".join(out) if out else ""
+    return "## What the models do not capture\n\n" + "\n".join(out) + extra if out or extra else ""
+
+
+def _workload_notes(result: ExperimentResult) -> str:
+    """What the workload leaves out, for a model workload (every system alike)."""
+    workloads = [result.experiment.get("workload", {})] + [e.get("workload", {}) for e in
+                                                           result.experiment.get("experiments", [])]
+    if not any(w.get("model") for w in workloads):
+        return ""
+    return ("\n**workload** (every system): the embedding lookup and the LM head (final norm and the hidden x vocab "
+            "projection, once per step after the last layer) are not simulated; the step is the decoder layers only.\n")
 
 
 def _failures(result: ExperimentResult) -> str:

@@ -116,6 +116,7 @@ def test_serving_percentiles_reach_console_summary_csv_and_report(cli, write, tm
     assert notes.count("**systolic** (npu, npu2)") == 1
     first_note = json.loads((tmp_path / "serve" / "results.json").read_text())["systems"]["npu"]["notes"][0]
     assert notes.count(first_note) == 1  # once per kind, not once per system
+    assert "the LM head (final norm and the hidden x vocab projection" in notes  # stated, as it is not simulated
 
 
 def test_validate_maps_each_system_and_gives_the_message_run_gives(cli, write, tmp_path):
