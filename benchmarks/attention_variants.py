@@ -39,7 +39,8 @@ import numpy as np
 from numba import njit
 
 from arch import registry
-from arch.gpu.attention import LIBRARY_PAD_ROWS, attention_cost, flat_gemm_cycles
+from arch.gpu.attention import LIBRARY_PAD_ROWS, flat_gemm_cycles
+from simulator import api
 from workloads.layers import build_decoder_layer
 from workloads.models import load_model
 from workloads.op import OpKind
@@ -166,12 +167,16 @@ def host_softmax(elements: int) -> None:
 
 # -- cost model --------------------------------------------------------------------------
 def op_seconds(gpu, op) -> float:
-    """One op alone on the GPU: max(compute, stream) + launch (fused attention by its own cost)."""
-    if op.kind is not OpKind.ATTENTION:
-        return gpu.op_seconds(op)
-    cost, rate = attention_cost(gpu.spec, op, gpu.math_dtype(op)), gpu.spec.stream_bytes_per_cycle
-    return (cost.compute_cycles + math.ceil(cost.read_bytes / rate) + math.ceil(cost.write_bytes / rate)) \
-        / gpu.spec.clock_hz
+    """One op alone on the GPU: max(compute, stream) + launch."""
+    return gpu.op_seconds(op)
+
+
+def engine_step_s(attention: str, batch: int, kv_len: int) -> float:
+    """A whole Llama-2-7B decode step on a100-80gb through the mapper and the engine."""
+    result = api.run({"name": "attention-step", "systems": [{"name": "a100", "arch": "a100-80gb"}],
+                      "workload": {"model": "llama2-7b", "phase": "decode", "batch": batch,
+                                   "seq_len": kv_len, "attention": attention}})
+    return result.system("a100").seconds
 
 
 def core_ops(config, attention, batch, kv_len, **kw):
@@ -232,6 +237,9 @@ def decode_step(gpu, config) -> None:
             print(f"   batch {batch:>2} KV {kv:>5}: FlashDecoding {fd * layers * 1e3:6.2f} (calibrated GEMMs), "
                   f"{library * layers * 1e3:6.2f} (library flat GEMMs); FlashDecoding++ {pp * layers * 1e3:6.2f}: "
                   f"{fd / pp:.3f}x and {library / pp:.3f}x")
+    unfused, flashdec = engine_step_s("unfused", 1, 32768), engine_step_s("flashdecoding", 1, 32768)
+    print(f"   the engine's whole step at batch 1, KV 32768: unfused {unfused * 1e3:.2f} ms, FlashDecoding "
+          f"{flashdec * 1e3:.2f} ms ({unfused / flashdec:.3f}x)")
     print("   paper: " + ", ".join(f"{k} {v:.2f}x" for k, v in PAPER_FDPP.items()) +
           " (end to end, against engines with their own kernels and framework overheads)")
 
