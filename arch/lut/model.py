@@ -104,16 +104,15 @@ class LutSystem(Accelerator):
                 Op("softmax", OpKind.SOFTMAX, 32, 1024),
                 Op("residual", OpKind.ADD, 8, 4096))
 
-    def default_mapping(self, phase: str, batch: int) -> dict:
-        return {"split_cores": 1}
-
     def notes(self) -> tuple[str, ...]:
         return (
             "LUT: all LUT tensor cores are one aggregate unit; passes are spread evenly over them "
             "(no wave quantisation over SMs); DRAM traffic is compulsory (perfect on-chip reuse); "
             "register/shared-memory capacity is not a constraint (the paper's LUT GPUs assume Double "
             "Register Modeling).",
-            "LUT: GEMMs on the KV cache or on weights wider than max_weight_bits run on the vector units.",
+            "LUT: GEMMs on weights wider than max_weight_bits, and on the KV cache or activations unless "
+            "int_b_bit_serial (integers of at most 8 bits), run on the vector units; the table precompute "
+            "is part of each LUT GEMM's cost (mapping option precompute), not an op of its own.",
             "LUT energy/area: cell-count array model with one synthesis factor and one power density "
             "fitted on the LUT Tensor Core row of the paper's Table 2 (28 nm); broadcast wiring is "
             "inside that factor; the host's own area is host_area_mm2.",
