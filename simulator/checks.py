@@ -14,7 +14,9 @@ a design whose DRAM cannot hold the weights (every expert of an MoE) and the KV
 cache is a problem by default, and a warning with ``capacity: warn``. A family
 that refuses such a step itself (``CapacityError`` from ``check_workload``: GPU,
 Duplex) counts as not fitting too; with ``capacity: warn`` its run still fails,
-since the family refuses to simulate it.
+since the family refuses to simulate it. A serving experiment is checked on one decode
+step at batch 1, i.e. for its weights: its KV cache is bounded by the user's
+``serving.kv_capacity_tokens``, which is not checked against the DRAM.
 
 Not checked here (only a run finds it): a mapper or engine error on a particular
 op, since finding it means mapping the workload.
