@@ -31,7 +31,7 @@ from arch.lut.published import (ABLATION_GAIN, PRECOMPUTE_FUSED, PRECOMPUTE_UNFU
                                 TABLE1)
 from workloads.layers import build_decoder_layer  # noqa: E402
 from workloads.models import load_model  # noqa: E402
-from workloads.op import Op, OpKind, Operand  # noqa: E402
+from workloads.op import Op, OpKind  # noqa: E402
 
 W2A8 = Op("w2a8", OpKind.GEMM, 2048, 8192, 8192, a_bits=8, b_bits=2)
 # Table 1 rows: (system preset, weight bits, activation bits, KV bits)
@@ -181,7 +181,8 @@ def k_sweep():
                                weight_bits=1)
             row.append(1e3 * g * n / sum(part_areas_um2_45nm(d).values()))
         best = 1 + row.index(max(row))
-        print(f"  {label:30s} " + " ".join(f"K{g}:{v:5.2f}" for g, v in enumerate(row, 1)) + f"  best K = {best} (paper: 4)")
+        cells = " ".join(f"K{g}:{v:5.2f}" for g, v in enumerate(row, 1))
+        print(f"  {label:30s} {cells}  best K = {best} (paper: 4)")
 
 
 def not_built():

@@ -65,7 +65,8 @@ def test_energy_is_counts_times_table_and_zero_for_nothing():
     op = type(accel).conformance_ops()[0]
     counts = accel.op_cost(op).action_counts
     table = accel.component_table()
-    expected = sum(n * table[k.rpartition(".")[0]].energy_pj_per_action[k.rpartition(".")[2]] for k, n in counts.items())
+    expected = sum(n * table[key.rpartition(".")[0]].energy_pj_per_action[key.rpartition(".")[2]]
+                   for key, n in counts.items())
     assert accel.energy(counts).total_pj == pytest.approx(expected) and expected > 0
     assert accel.energy({k: 0 for k in counts}).total_pj == 0
     assert set(accel.area_mm2()) >= {"lut_table", "lut_mux", "lut_accumulator", "lut_weights"}

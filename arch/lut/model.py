@@ -75,7 +75,8 @@ class LutSystem(Accelerator):
 
     def lut_runs(self, op: Op) -> bool:
         """Whether the LUT arrays run ``op``: a GEMM on low-bit weights (offline-reinterpreted), or on
-        an integer KV cache or activation B operand with ``int_b_bit_serial`` (one bit plane per cycle, as for weights)."""
+        an integer KV cache or activation B operand with ``int_b_bit_serial`` (one bit plane per cycle,
+        as for weights)."""
         spec = self.spec
         if op.kind is not OpKind.GEMM or op.a_bits > spec.max_activation_bits:
             return False
@@ -172,10 +173,12 @@ def lut_gemm_cost(spec: LutSpec, op: Op, precompute: Precompute) -> OpCost:
     pre_reads = pre_writes = pre_cycles = 0
     if not in_array and precompute is Precompute.SEPARATE:
         pre_reads, pre_writes = op.a_bytes, table_bytes
-        pre_cycles = max(counts.precompute_cycles, _cycles(pre_reads, bw) + _cycles(pre_writes, bw)) + spec.launch_cycles
+        pre_stream = _cycles(pre_reads, bw) + _cycles(pre_writes, bw)
+        pre_cycles = max(counts.precompute_cycles, pre_stream) + spec.launch_cycles
     elif not in_array:  # fused: the preceding op writes tables instead of activations; the excess is charged here
         pre_writes = max(0, table_bytes - op.a_bytes)
-    target = max(counts.array_cycles, _cycles(gemm_reads, bw) + _cycles(gemm_writes, bw)) + spec.launch_cycles + pre_cycles
+    gemm_stream = _cycles(gemm_reads, bw) + _cycles(gemm_writes, bw)
+    target = max(counts.array_cycles, gemm_stream) + spec.launch_cycles + pre_cycles
     reads, writes = gemm_reads + pre_reads, gemm_writes + pre_writes
     stream = _cycles(reads, bw) + _cycles(writes, bw)
     actions = [("lut_mux.lookup", counts.lookups), ("lut_accumulator.accumulate", counts.accumulates),

@@ -32,14 +32,17 @@ class LutSpec(SpecBase):
     array_k: int = Field(4, ge=1, le=8, description="activations per table (group size g)")
     array_scale: PositiveInt = Field(1, description="array-size multiple S: weight columns = array_n x S")
     symmetric_tables: bool = Field(True, description="tables of 2^(k-1) entries (weights reinterpreted as +-1)")
-    offline_weight_flip: bool = Field(True, description="index inversion done offline on the weights (no negation circuit)")
-    precompute_in_array: bool = Field(False, description="tables built by adders inside each array (conventional LUT design)")
+    offline_weight_flip: bool = Field(
+        True, description="index inversion done offline on the weights (no negation circuit)")
+    precompute_in_array: bool = Field(
+        False, description="tables built by adders inside each array (conventional LUT design)")
     lut_entry_bits: int = Field(ge=2, le=32, description="bits per stored table entry (8 after table quantisation)")
     accumulator_bits: int = Field(32, ge=8, le=64, description="accumulator width of each MUX unit")
     max_weight_bits: int = Field(4, ge=1, le=8, description="widest B operand (bit planes) the LUT arrays run")
     weight_buffer_bits: int = Field(2, ge=1, le=8, description="weight bit planes buffered per array (Eq. 8's W_BIT)")
-    int_b_bit_serial: bool = Field(False, description="GEMMs whose B operand is an integer KV cache or activation "
-                                "of at most 8 bits run bit-serially on the LUT arrays (B written in reinterpreted form)")
+    int_b_bit_serial: bool = Field(
+        False, description="GEMMs whose B operand is an integer KV cache or activation of at most 8 bits "
+        "run bit-serially on the LUT arrays (B written in reinterpreted form)")
     max_activation_bits: int = Field(16, ge=2, le=32, description="widest A operand a table can be built from")
     vector_flops_per_cycle_per_sm: PositiveFloat = Field(description="vector (CUDA-core) FLOPs per cycle per SM")
     register_bytes_per_sm: int = Field(ge=0, description="register file per SM (informational, see notes)")
