@@ -27,8 +27,8 @@ from arch.lut.cells import LutArrayDesign, part_areas_um2_45nm  # noqa: E402
 from arch.lut.energy import TABLE2_ROWS, ablation_rows, tc_area_um2, tc_tops_per_w  # noqa: E402
 from arch.lut.model import LUT_UNIT, lut_kernel_counts  # noqa: E402
 from arch.lut.options import LutMappingOptions, Precompute  # noqa: E402
-from arch.lut.published import (ABLATION_GAIN, PRECOMPUTE_FUSED, PRECOMPUTE_UNFUSED, PRESET_OF,  # noqa: E402
-                                TABLE1)
+from arch.lut.published import (ABLATION_GAIN, LUT_GEMM_OPT175B_1GPU_MS, PRECOMPUTE_FUSED,  # noqa: E402
+                                PRECOMPUTE_UNFUSED, PRESET_OF, TABLE1)
 from workloads.layers import build_decoder_layer  # noqa: E402
 from workloads.models import load_model  # noqa: E402
 from workloads.op import Op, OpKind  # noqa: E402
@@ -185,11 +185,23 @@ def k_sweep():
         print(f"  {label:30s} {cells}  best K = {best} (paper: 4)")
 
 
+def lut_gemm():
+    print("L-V7 LUT-GEMM (a100-lut-gemm), OPT-175B decode batch 1, 128 cached tokens (assumption), fp16 activations")
+    accel = build("a100-lut-gemm")
+    layer_ms = {}
+    for bits, published in LUT_GEMM_OPT175B_1GPU_MS.items():
+        layer = build_decoder_layer(load_model("opt-175b"), "decode", 1, 128, bits, 16, 16)
+        layer_ms[bits] = sum(accel.op_seconds(op) for op in layer.ops) * layer.repeat * 1e3
+        line(f"per-token latency, {bits}-bit", layer_ms[bits], published, "ms")
+    line("per-bit increment (3-bit - 1-bit) / 2", (layer_ms[3] - layer_ms[1]) / 2,
+         (LUT_GEMM_OPT175B_1GPU_MS[3] - LUT_GEMM_OPT175B_1GPU_MS[1]) / 2, "ms")
+
+
 def not_built():
-    print("Not modelled: T-MAC CPU token rates (L-V9), LUT-GEMM on the GPU model (L-V7), Fig. 13 MAC/ADD/LUT DP4 areas")
+    print("Not modelled: T-MAC CPU token rates (L-V9), Fig. 13 MAC/ADD/LUT DP4 areas")
 
 
 if __name__ == "__main__":
     print(f"  {'figure':44s} {'model':>10} {'published':>10} {'unit':8s} {'error':>7}")
-    for part in (peaks, densities, headlines, ablation, latencies, precompute, k_sweep, not_built):
+    for part in (peaks, densities, headlines, ablation, latencies, precompute, lut_gemm, k_sweep, not_built):
         part()

@@ -47,3 +47,7 @@ ABLATION_GAIN = 1.44           # Table 2: UNPU area / LUT TC area (compute inten
 # OPT-175B, BLOOM-176B and LLAMA2-70B single layers.
 PRECOMPUTE_UNFUSED = {"prefill": 0.1647, "decode": 0.2441}
 PRECOMPUTE_FUSED = {"prefill": 0.0262, "decode": 0.0252}
+
+# LUT-GEMM (Park et al., ICLR'24, Table 4): OPT-175B per-token latency on one A100-80GB
+# (FasterTransformer), ms, by weight bits (LUT_AND_WAFER.md §1.2).
+LUT_GEMM_OPT175B_1GPU_MS = {1: 30.4, 2: 40.1, 3: 51.6}
