@@ -263,6 +263,14 @@ def main() -> int:
               f"{shift_step_cycles(wse2.spec, per_token // 2 // config.num_layers, side)} cycles of KV per layer "
               "and decode step")
 
+    work = layer("llama3-8b", "decode", DECODE_KV)
+    for appended in (0, 382, 4096):
+        cost = {pl.value: wse2.step_cycles(work, WaferMappingOptions(decode_region_pe=360, kv_placement=pl,
+                                                                    kv_appended_tokens=appended))
+                for pl in KvPlacement}
+        print(f"  llama3-8b decode step at 360^2, KV {DECODE_KV}, {appended} tokens appended since the layout: "
+              f"shift {cost['shift']} cycles, concat {cost['concat']} cycles")
+
     print("W-V8 algorithm ranking -- wse2 kernels, square GEMMs N x N x N")
     results.append(algorithm_ranking(wse2))
 

@@ -196,3 +196,15 @@ def test_half_the_hop_latency_speeds_decode_up():
     half = wse(hop_latency_cycles=0.5).step_cycles(work, WaferMappingOptions(decode_region_pe=420))
     double_sram = wse(sram_bytes_per_pe=98304).step_cycles(work, WaferMappingOptions(decode_region_pe=420))
     assert half < base and double_sram == base  # at batch 1 more SRAM only changes what fits
+
+
+def test_concatenated_kv_makes_the_appended_tokens_pes_set_the_attention_time():
+    op = Op("score", OpKind.GEMM, 4, 4097, 128, count=8, b_operand=Operand.KV, phase=Phase.DECODE)
+    even = wse().op_cost(op, None, WaferMappingOptions(kv_placement="concat"))
+    skewed = wse().op_cost(op, None, WaferMappingOptions(kv_placement="concat", kv_appended_tokens=382))
+    shift = wse().op_cost(op, None, WaferMappingOptions(kv_placement="shift", kv_appended_tokens=382))
+    assert skewed.compute_cycles > shift.compute_cycles > even.compute_cycles
+    assert skewed.action_counts == even.action_counts  # the work is the same, only its spread differs
+    context = Op("context", OpKind.GEMM, 4, 128, 4097, count=8, b_operand=Operand.KV, phase=Phase.DECODE)
+    assert (wse().op_cost(context, None, WaferMappingOptions(kv_placement="concat", kv_appended_tokens=382))
+            .compute_cycles > wse().op_cost(context, None, WaferMappingOptions(kv_placement="concat")).compute_cycles)

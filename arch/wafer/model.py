@@ -21,7 +21,7 @@ Faithfulness, stated (also in :meth:`WaferMesh.notes`):
   sum over layers; the hand-off of activations between regions is not costed;
 * the phase-transition reshuffle (prefill to decode layout) is not costed per step
   (:func:`arch.wafer.partition.reshuffle_cycles` bounds it once per request);
-* concatenated KV placement costs capacity only, not its row's compute skew.
+* concatenated KV placement is skewed only by the ``kv_appended_tokens`` the mapping names.
 """
 
 from __future__ import annotations
@@ -177,5 +177,6 @@ class WaferMesh(Accelerator):
             "Pipeline regions run one after another at batch 1; region hand-offs and the prefill-to-decode "
             "reshuffle are not costed.",
             "Link contention between concurrent collectives is not modelled (each mesh line is independent).",
-            "Concatenated KV placement costs capacity only; the compute skew of its last row is not costed.",
+            "Concatenated KV placement: the appended tokens' PEs set the attention time only when the mapping "
+            "gives kv_appended_tokens; shift placement pays its one-hop shift every step.",
         )

@@ -16,8 +16,10 @@
   softmax two (max and sum) ([WL] §2.3, the released decode layer).
 * **KV placement**: with shift-based placement every decode step moves one
   token's K (and V) slice of each row to the row above, costed on the attention
-  GEMV that reads it; concatenation moves nothing (its price is capacity, see
-  :mod:`arch.wafer.partition`).
+  GEMV that reads it; concatenation moves nothing but puts every token
+  appended since the layout (``kv_appended_tokens``) on the same PEs, whose
+  share of the attention GEMVs then sets their time, and holds a region side
+  fewer tokens (:mod:`arch.wafer.partition`).
 * Padding: every dimension is rounded up to a multiple of the region side and
   the padded MACs, words and cycles are the ones reported.
 """
@@ -146,13 +148,29 @@ def _gemv(spec: WaferSpec, op: Op, options: WaferMappingOptions, p: int) -> Mesh
     cycles, comm, macs, reads, writes, hops, _stages, _paths = out
     _check_colors(spec, f"MeshGEMV {op.name!r}", MESHGEMV_COLORS)
     kt, nt = -(-k // p), -(-n // p)
-    if op.b_operand is Operand.KV and op.phase is Phase.DECODE and options.kv_placement is KvPlacement.SHIFT:
+    decode_kv = op.b_operand is Operand.KV and _decoding(op, options)
+    if decode_kv and options.kv_placement is KvPlacement.SHIFT:
         token_words = op.count * min(op.k, op.n)  # one token's K or V: heads x head_dim
         shift = shift_step_cycles(spec, token_words, p)
         moved = p * p * -(-token_words // p)  # every row passes one token's slice to the row above
         cycles, comm, hops, reads, writes = cycles + shift, comm + shift, hops + moved, reads + moved, writes + moved
+    elif decode_kv and options.kv_appended_tokens:
+        skewed = _concat_skew(op, (m, k, n), p, options.kv_appended_tokens)
+        out = _gemv_counts(algo, *skewed, p, p, options.ktree_phases, options.ktree_groups, alpha, beta, e, c, o_call)
+        cycles, comm = out[0], out[1]  # the PEs holding the appended tokens set the time; counts stay even
     return MeshCost(cycles, comm, macs, 0, reads, writes, hops, p, kt * nt + 2 * m * kt + m * nt,
                     MESHGEMV_COLORS)
+
+
+def _concat_skew(op: Op, shape: tuple[int, int, int], p: int, appended: int) -> tuple[int, int, int]:
+    """The GEMV shape whose even split gives the PEs that concatenation loads with every appended token:
+    ``ceil((positions - a) / p) + a`` positions each ([WL] §4, Fig. 5)."""
+    m, k, n = shape
+    along_n = op.n >= op.k  # Q K^T: positions are the output columns; P V: they are the reduction
+    positions = n if along_n else k
+    a = min(appended, positions)
+    skewed = p * (-(-(positions - a) // p) + a)
+    return (m, k, skewed) if along_n else (m, skewed, n)
 
 
 def shift_step_cycles(spec: WaferSpec, kv_words_per_token: int, p: int) -> int:

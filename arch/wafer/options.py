@@ -45,5 +45,7 @@ class WaferMappingOptions(MappingOptions):
     decode_region_pe: int = Field(360, ge=1, description="side of the square region decode runs on")
     gemv_max_rows: int = Field(32, ge=1, description="GEMMs with at most this many rows outside decode run as GEMVs")
     kv_placement: KvPlacement = Field(KvPlacement.SHIFT, description="where new tokens' KV cache goes")
+    kv_appended_tokens: int = Field(0, ge=0, description="decode tokens appended since the KV cache was laid "
+                                    "out evenly; concatenation puts them all on the same PEs")
     step_phase: str = Field("any", description="the phase of the step being mapped (set by the model): "
                             "ops of no phase of their own (serving iterations) run on that phase's region")
