@@ -59,8 +59,8 @@ FIT_NODE_NM = 28
 # The Table 2 design point: M2N64K4; table entries hold the exact sum of four int8
 # activations (8 + log2(4) = 10 bits, no table quantisation for integer activations);
 # int32 accumulation as in int8 MMA (PTX mma .s32 accumulators).
-TABLE2_DESIGN = LutArrayDesign(array_m=2, array_n=64, g=4, entry_bits=10, acc_bits=32,
-                               weight_bits=TABLE2_WEIGHT_BITS)
+TABLE2_DESIGN = LutArrayDesign(array_m=2, array_n=64, g=4, entry_bits=TABLE2_ACTIVATION_BITS + (4 - 1).bit_length(),
+                               acc_bits=32, weight_bits=TABLE2_WEIGHT_BITS)
 
 ARRAY_PARTS = {  # part -> (component name, action)
     "table": ("lut_table", "entry_read"),
