@@ -27,6 +27,7 @@ KINDS: dict[str, str] = {
     "gpu": "arch.gpu.model:Gpu",
     "wafer": "arch.wafer.model:WaferMesh",
     "lut": "arch.lut.model:LutSystem",
+    "lut-gemm": "arch.lut.lutgemm:LutGemmGpu",
 }
 
 _ARCH_ROOT = Path(__file__).resolve().parent
