@@ -208,3 +208,7 @@ def test_concatenated_kv_makes_the_appended_tokens_pes_set_the_attention_time():
     context = Op("context", OpKind.GEMM, 4, 128, 4097, count=8, b_operand=Operand.KV, phase=Phase.DECODE)
     assert (wse().op_cost(context, None, WaferMappingOptions(kv_placement="concat", kv_appended_tokens=382))
             .compute_cycles > wse().op_cost(context, None, WaferMappingOptions(kv_placement="concat")).compute_cycles)
+
+
+def test_more_sram_per_pe_makes_a_bigger_wafer():
+    assert sum(wse(sram_bytes_per_pe=98304).area_mm2().values()) > sum(wse().area_mm2().values())

@@ -12,8 +12,9 @@ Per-action energies come from the technology library at the spec's node
   0.2332 mm of wire, the WSE-2 core pitch) per ``word_hop``;
 * ``wafer_other``: the rest of the die -- the vendor's whole-wafer area
   (``die_area_mm2``, 46,225 mm^2, [AT]/[TT] in LUT_AND_WAFER.md §2.1.2) less the
-  library's PE, SRAM and router areas at ``die_area_node_nm``; at another node it
-  scales as logic area does. No energy per action.
+  library's PE, 48 KB SRAM and router areas at ``die_area_node_nm``; at another
+  node it scales as logic area does, and more SRAM per PE adds to the wafer.
+  No energy per action.
 
 The WaferLLM paper does not measure energy: its Tables 6-8 divide A100 energy by
 WSE-2 energy computed as constant power x time with the WSE-2 drawing 37.5 x an
@@ -31,6 +32,7 @@ from arch.wafer.spec import WORD_BITS, WaferSpec
 
 SRAM_ACCESS_BITS = 32           # a WSE-2 core fetches 32-bit operands ([WL] §7 setup)
 PAPER_POWER_MULTIPLE = 37.5     # WSE-2 power / A100 power in the paper's energy ratios (LUT_AND_WAFER.md §2.1.6)
+DIE_SRAM_BYTES_PER_PE = 49152  # the vendor dies' SRAM per core: 48 KB ([WL] §7; WaferLLM's WSE-3 notebooks)
 A100_POWER_W = 400.0            # A100 80GB SXM max TDP ([A100-DS], arch/gpu/presets/a100-80gb.yaml)
 
 
@@ -51,16 +53,17 @@ def wafer_components(spec: WaferSpec, lib: TechLibrary) -> tuple[Component, ...]
     )
 
 
-def _parts_um2(spec: WaferSpec, lib: TechLibrary) -> float:
-    return (lib.area_um2("mac.fp16") + lib.sram(spec.sram_bytes_per_pe, SRAM_ACCESS_BITS).area_um2
+def _parts_um2(lib: TechLibrary, sram_bytes: int) -> float:
+    return (lib.area_um2("mac.fp16") + lib.sram(sram_bytes, SRAM_ACCESS_BITS).area_um2
             + lib.area_um2("mesh.hop"))
 
 
 def _other_area_um2_each(spec: WaferSpec, lib: TechLibrary) -> float:
-    """Per-core remainder of the vendor die area, scaled from the die's node to ``lib``'s as logic."""
+    """Per-core remainder of the vendor die (with its 48 KB per core) at the die's node, scaled to ``lib``'s
+    node as logic; a spec with more SRAM per PE therefore has a larger wafer."""
     ref = lib if lib.node_nm == spec.die_area_node_nm else TechLibrary(spec.die_area_node_nm, lib.overrides)
     per_core_um2 = spec.die_area_mm2 * 1e6 / spec.die_pe_count
-    remainder = max(0.0, per_core_um2 - _parts_um2(spec, ref))
+    remainder = max(0.0, per_core_um2 - _parts_um2(ref, DIE_SRAM_BYTES_PER_PE))
     return remainder * lib.area_um2("mac.fp16") / ref.area_um2("mac.fp16")
 
 
