@@ -126,7 +126,8 @@ def row(label: str, computed: float, published: float, tol: float | None, fit: b
     ok = tol is None or abs(err) <= tol
     mark = "fit" if fit else ("ok" if ok else "MISS")
     tol_s = f"±{tol:.0%}" if tol is not None else "  -"
-    print(f"  {label:<38} {computed:>12.1f} {published:>12.1f} {err:>+8.1%} {tol_s:>6} {mark}")
+    digits = 3 if abs(published) < 100 else 1
+    print(f"  {label:<38} {computed:>12.{digits}f} {published:>12.{digits}f} {err:>+8.1%} {tol_s:>6} {mark}")
     return ok
 
 
