@@ -27,9 +27,9 @@ from simulator.cli_search import add_search_parser, check_search_block
 from simulator.experiment import load_experiment
 from simulator.progress import progress_bar
 from simulator.run import run_experiment, version
-from simulator.outdir import check_writable, mark_complete, mark_incomplete
+from simulator.outdir import mark_complete, mark_incomplete
 from simulator.result_io import load_result, merge_results
-from simulator.sweep import load_sweep, run_points_on_dask, run_sweep, sweep_rows
+from simulator.sweep import load_sweep, run_sweep
 from simulator.workload_spec import build_workload
 from workloads.tracefile import export_workload
 from workloads.yamlio import YamlError
@@ -82,6 +82,8 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--out", type=Path, required=True, help="folder for the combined report")
     report.add_argument("--name", default="comparison", help="report title (default: comparison)")
     report.add_argument("--baseline", default=None, help="system the ratios are taken against")
+    report.add_argument("--force", action="store_true",
+                        help="write over an earlier result in --out (default: a new numbered folder)")
     report.set_defaults(handler=cmd_report)
     validate = sub.add_parser("validate", help="check experiment files without running them")
     validate.add_argument("files", type=Path, nargs="+")
@@ -127,10 +129,7 @@ def cmd_sweep(args: argparse.Namespace, console: Console) -> int:
     out_dir, journal = sweep_folder(args.out / raw["name"], points, args.force, console)
     mark_incomplete(out_dir, f"sweep of {args.file}: {len(points)} points; journal.jsonl lists those finished")
     with progress_bar(console, len(points), f"sweeping {raw['name']}", unit="points") as on_done:
-        if args.scheduler:
-            rows, ran = sweep_rows(points, run_points_on_dask(points, args.scheduler, on_done)), len(points)
-        else:
-            rows, ran = run_sweep(points, journal, args.workers, on_done)
+        rows, ran = run_sweep(points, journal, args.workers, on_done, scheduler=args.scheduler)
     written = [path for writer in _writers("xpusim.sweep_writers") for path in writer(rows, out_dir)]
     mark_complete(out_dir)
     failed = sum(1 for row in rows if "error" in row)
@@ -152,14 +151,16 @@ def cmd_report(args: argparse.Namespace, console: Console) -> int:
     if clash:
         raise InputError("report", [Problem("--out", f"{args.out} holds an input of this report ({clash[0]}); "
                                                      "give another folder so the inputs are not written over")])
-    check_writable(args.out)
+    out_dir = out_folder(args.out, args.force, console)
     workloads = {json.dumps(run.experiment.get("workload"), sort_keys=True, default=str) for run in runs}
     if len(workloads) > 1:
         console.print("[bold yellow]warning:[/] these runs simulated different workloads; the report lists "
                       "each run's workload, and its ratios are not like-for-like")
     merged = merge_results(runs, args.name, args.baseline)
-    written = [path for writer in _writers() for path in writer(merged, args.out)]
-    console.print(f"{len(merged.systems)} systems from {len(runs)} run(s); wrote {len(written)} files to {args.out}")
+    mark_incomplete(out_dir, f"report of {', '.join(map(str, args.results))}")
+    written = [path for writer in _writers() for path in writer(merged, out_dir)]
+    mark_complete(out_dir)
+    console.print(f"{len(merged.systems)} systems from {len(runs)} run(s); wrote {len(written)} files to {out_dir}")
     return EXIT_OK
 
 

@@ -149,6 +149,17 @@ def run_points_on_dask(points: list[SweepPoint], scheduler: str,
     package installed on the workers. A cluster that cannot be reached is an input
     error naming the address.
     """
+    client, as_completed = _dask_client(scheduler, connect_timeout_s)
+    with client:
+        futures = client.map(_run_one, [p.experiment for p in points], pure=False)
+        for count, _ in enumerate(as_completed(futures), start=1):
+            if on_done:
+                on_done(count)
+        return client.gather(futures)
+
+
+def _dask_client(scheduler: str, connect_timeout_s: float = 10.0):
+    """A connected ``distributed.Client`` and its ``as_completed``; input errors naming ``--scheduler``."""
     try:
         from distributed import Client, as_completed
     except ImportError:
@@ -157,12 +168,7 @@ def run_points_on_dask(points: list[SweepPoint], scheduler: str,
         client = Client(scheduler, timeout=f"{connect_timeout_s}s")
     except (OSError, TimeoutError) as err:
         raise InputError("sweep", [Problem("--scheduler", f"cannot reach the Dask scheduler {scheduler!r}: {err}")]) from None
-    with client:
-        futures = client.map(_run_one, [p.experiment for p in points], pure=False)
-        for count, _ in enumerate(as_completed(futures), start=1):
-            if on_done:
-                on_done(count)
-        return client.gather(futures)
+    return client, as_completed
 
 
 def _each(results: Iterable[ExperimentResult], on_done) -> Iterable[ExperimentResult]:
@@ -207,17 +213,19 @@ def point_rows(point: SweepPoint, result: ExperimentResult) -> list[dict[str, An
 
 
 def run_sweep(points: list[SweepPoint], journal: Journal, workers: int = 1,
-              on_done: Callable[[int], None] | None = None) -> tuple[list[dict[str, Any]], int]:
+              on_done: Callable[[int], None] | None = None,
+              scheduler: str | None = None) -> tuple[list[dict[str, Any]], int]:
     """Every point's rows in grid order, running only the points ``journal`` lacks; and how many ran.
 
-    Each finished point is appended to the journal at once, so a sweep killed at
-    any moment loses at most the points in flight.
+    Points run in ``workers`` local processes, or on the Dask cluster at
+    ``scheduler``. Each finished point is appended to the journal at once, so a
+    sweep killed at any moment loses at most the points in flight.
     """
     todo = [p for p in points if p.index not in journal.done]
     finished = len(points) - len(todo)
     if on_done:
         on_done(finished)
-    for point, result in _completed(todo, workers):
+    for point, result in (_completed_on_dask(todo, scheduler) if scheduler else _completed(todo, workers)):
         journal.append(point.index, round_trip(point_rows(point, result)))
         finished += 1
         if on_done:
@@ -235,6 +243,18 @@ def _completed(points: list[SweepPoint], workers: int):
         futures = {pool.submit(_run_one, p.experiment): p for p in points}
         for future in as_completed(futures):
             yield futures[future], future.result()
+
+
+def _completed_on_dask(points: list[SweepPoint], scheduler: str):
+    """``(point, result)`` pairs as the Dask cluster finishes them."""
+    if not points:
+        return
+    client, as_completed = _dask_client(scheduler)
+    with client:
+        futures = client.map(_run_one, [p.experiment for p in points], pure=False)
+        by_key = {future.key: point for future, point in zip(futures, points)}
+        for future in as_completed(futures):
+            yield by_key[future.key], future.result()
 
 
 def exit_with_parent(parent_pid: int, poll_s: float = 0.5) -> None:

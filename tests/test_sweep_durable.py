@@ -239,3 +239,24 @@ def test_report_refuses_to_write_over_its_inputs(cli, write, tmp_path):
     code, _, err = cli("report", out / "small", "--out", out / "small")
     assert code == 2 and "holds an input of this report" in " ".join(err.split())
     assert (out / "small" / "results.json").read_bytes() == before
+
+
+def test_a_sweep_on_dask_journals_its_points_and_matches_local_workers(cli, tmp_path):
+    distributed = pytest.importorskip("distributed")
+    path = sweep_file(tmp_path, 1, 2)  # 6 points
+    with distributed.LocalCluster(n_workers=2, processes=False, dashboard_address=None) as cluster:
+        code, _, err = cli("sweep", path, "--out", tmp_path / "dask", "--scheduler", cluster.scheduler_address)
+    assert code == 0, err
+    assert sorted(journal_points(tmp_path / "dask" / "dur")) == list(range(6))
+    assert (tmp_path / "dask" / "dur" / "sweep.csv").read_bytes() == reference_csv(cli, path, tmp_path)
+
+
+def test_a_second_report_into_the_same_folder_goes_to_a_numbered_one(cli, write, tmp_path):
+    from tests.conftest import SMALL_EXPERIMENT
+
+    assert cli("run", write(SMALL_EXPERIMENT), "--out", tmp_path / "runs")[0] == 0
+    assert cli("report", tmp_path / "runs" / "small", "--out", tmp_path / "cmp")[0] == 0
+    first = (tmp_path / "cmp" / "results.json").read_bytes()
+    code, _, err = cli("report", tmp_path / "runs" / "small", "--out", tmp_path / "cmp", "--name", "again")
+    assert code == 0 and (tmp_path / "cmp-2" / "results.json").exists()
+    assert (tmp_path / "cmp" / "results.json").read_bytes() == first
