@@ -42,14 +42,14 @@ from pydantic import BaseModel
 from arch.capacity import CapacityError, capacity_warnings, check_capacity, resident_bytes
 from arch.costs import (Bound, Component, EnergyCategory, Memory, MemoryKind, OpCost, Traffic, Unit,
                         energy_category, over)
-from arch.mapping_options import MappingOptions, PlacementRule, SplitDim
+from arch.mapping_options import MappingOptions, PlacementRule, SearchObjective, SplitDim
 from arch.samples import default_sample_ops
 from arch.tech import TechLibrary
 from workloads.op import Op
 
 __all__ = [
     "Accelerator", "Bound", "CapacityError", "Component", "Energy", "EnergyCategory", "Memory", "MemoryKind",
-    "MappingOptions", "OpCost", "PlacementRule", "SpecBase", "SplitDim", "TechSettings", "Traffic", "Unit",
+    "MappingOptions", "OpCost", "PlacementRule", "SearchObjective", "SpecBase", "SplitDim", "TechSettings", "Traffic", "Unit",
     "UnknownUnitError", "capacity_warnings", "check_capacity", "energy_category", "over", "resident_bytes",
 ]
 
@@ -157,15 +157,20 @@ class Accelerator(ABC):
             return sum(u.macs_per_cycle * u.count for u in units)
         return sum(self.unit_peak_macs_per_cycle(u, op) * u.count for u in units if self.unit_supports(u, op))
 
-    def check_workload(self, workload) -> tuple[str, ...]:
-        """Raise :class:`CapacityError` if ``workload`` cannot run here (e.g. it does not fit), or return
-        warnings the results carry (e.g. a capacity exceeded, for models that report rather than refuse);
-        by default every workload runs without a warning."""
+    def check_workload(self, workload, options: MappingOptions | None = None) -> tuple[str, ...]:
+        """Raise :class:`CapacityError` if ``workload`` cannot run here under ``options`` (e.g. it does not
+        fit), or return warnings the results carry (e.g. a capacity exceeded, for models that report rather
+        than refuse); by default every workload runs without a warning."""
         return ()
 
     def default_mapping(self, phase: str, batch: int) -> dict[str, Any]:
         """Mapper options (fields of ``mapping_options_type``) this system asks for on a step."""
         return {}
+
+    def mapping_space(self, op: Op, unit: str) -> tuple[dict[str, Any], ...]:
+        """The family's own per-op mapping choices on ``unit`` (option fields -> values) a mapping search
+        may try; ``({},)`` when the family offers none beyond the mapper's splits."""
+        return ({},)
 
     def mapping_options(self, given: Mapping[str, Any] | None, phase: str, batch: int) -> MappingOptions:
         """The options in effect: ``given`` (an experiment's ``mapping:``) over :meth:`default_mapping`."""

@@ -11,7 +11,9 @@ unknown keys rejected with "did you mean"):
 * ``placement``: which unit runs an op when several can (:class:`PlacementRule`),
   with ``placement_threshold_flops_per_byte`` for the intensity rule;
 * ``sub_batches`` and ``unroll_layers_max``: sub-batch interleaving of decode
-  layers (NeuPIMs) and how many layers are unrolled to reach its steady state.
+  layers (NeuPIMs) and how many layers are unrolled to reach its steady state;
+* ``search``: search each op's mapping for ``cycles``, ``energy`` or ``edp``
+  (:mod:`mappers.mapping_search`) instead of taking the defaults above.
 
 A family whose mapping has choices of its own (a mesh's GEMM algorithm or region
 size) subclasses :class:`MappingOptions` and names the subclass in its model's
@@ -30,6 +32,14 @@ class SplitDim(str, Enum):
     COUNT = "count"
     N = "n"
     M = "m"
+
+
+class SearchObjective(str, Enum):
+    """What the per-op mapping search minimises (:mod:`mappers.mapping_search`)."""
+
+    CYCLES = "cycles"
+    ENERGY = "energy"
+    EDP = "edp"  # energy-delay product
 
 
 class PlacementRule(str, Enum):
@@ -54,6 +64,8 @@ class MappingOptions(BaseModel):
         None, ge=0, description="intensity rule: ops below this FLOP/byte go to a near-memory unit")
     sub_batches: int = Field(1, ge=1, description="decode sub-batches interleaved (1 = off)")
     unroll_layers_max: int = Field(1, ge=1, description="layers unrolled to reach the interleaving steady state")
+    search: SearchObjective | None = Field(
+        None, description="search each op's mapping (split, core count, the family's choices) for this objective")
 
     def with_defaults(self, defaults: dict) -> "MappingOptions":
         """These options over a system's defaults: fields set here win."""

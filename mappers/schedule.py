@@ -30,7 +30,7 @@ from arch.contract import Accelerator, MappingOptions, Memory, OpCost, Unit
 from mappers.instances import InstancePool
 from mappers.placement import UnsupportedOpError, choose_unit
 from mappers.schedule_check import ScheduleError, check_schedule
-from mappers.split import best_split
+from mappers.split import best_split_choice, split_op
 from workloads.graph import Workload
 from workloads.op import Op
 
@@ -54,6 +54,7 @@ class Task:
     deps: tuple[str, ...]
     group: str = ""
     peak_macs_per_cycle: float = 0.0
+    mapping: str = ""  # how the op was mapped (parts, split dimension, family choices), for ops.csv
 
     def __post_init__(self) -> None:
         if not self.group:
@@ -85,13 +86,25 @@ def mapping_options(accel: Accelerator, mapping: MappingOptions | Mapping | None
     return accel.mapping_options(mapping, phase, batch)
 
 
-def map_workload(workload: Workload, accel: Accelerator,
-                 mapping: MappingOptions | Mapping | None = None) -> Schedule:
-    """Tasks for every op (GEMMs and vector ops split across their unit's instances), bound to instances."""
+def map_workload(workload: Workload, accel: Accelerator, mapping: MappingOptions | Mapping | None = None,
+                 per_op: Mapping[str, MappingOptions] | None = None) -> Schedule:
+    """Tasks for every op (GEMMs and vector ops split across their unit's instances), bound to instances.
+
+    ``per_op`` gives some ops options of their own (a mapping search's choices);
+    the others use ``mapping``.
+    """
     options = mapping_options(accel, mapping, workload.phase, workload.batch)
+    per_op = per_op or {}
     units = {unit.name: unit for unit in accel.units()}
-    cost_of = _shape_cached(accel, options)  # one memo for the placement, the split search and the final costs
-    parts = _split_workload(workload, accel, options, cost_of)
+    costers: dict[MappingOptions, Callable[[Op], OpCost]] = {}
+
+    def cost_of(op_name: str) -> Callable[[Op], OpCost]:
+        chosen = per_op.get(op_name, options)
+        if chosen not in costers:  # one memo per options for the placement, the split search and the final costs
+            costers[chosen] = _shape_cached(accel, chosen)
+        return costers[chosen]
+
+    parts, described = _split_workload(workload, accel, lambda name: per_op.get(name, options), cost_of)
     pools = {name: InstancePool(unit.count) for name, unit in units.items()}
     finish: dict[str, int] = {}
     tasks = []
@@ -99,14 +112,14 @@ def map_workload(workload: Workload, accel: Accelerator,
         deps = tuple(workload.predecessors(name))
         ready = max((finish[d] for d in deps), default=0)
         for op in parts[name]:
-            cost = cost_of(op)
+            cost = cost_of(name)(op)
             pool = pools[cost.unit] if cost.unit in pools else _undeclared(accel, op, cost)
             instance = pool.choose(ready)
             end = max(pool.free_at(instance), ready) + cost.compute_cycles
             pool.occupy(instance, end)
             finish[name] = max(finish.get(name, 0), end)
             peak = accel.unit_peak_macs_per_cycle(units[cost.unit], op)
-            tasks.append(Task(op.name, op, cost.unit, instance, cost, deps, name, peak))
+            tasks.append(Task(op.name, op, cost.unit, instance, cost, deps, name, peak, described[name]))
     return Schedule(tuple(tasks), tuple(units.values()), accel.memories(), accel.clock_hz)
 
 
@@ -116,27 +129,36 @@ def _undeclared(accel: Accelerator, op: Op, cost: OpCost):
                         f"declare (units: {known})")
 
 
-def _split_workload(workload: Workload, accel: Accelerator, options: MappingOptions,
-                    cost_of: Callable[[Op], OpCost]) -> dict[str, tuple[Op, ...]]:
-    """Each op's parts: GEMMs and vector ops split across their unit's instances, collectives whole.
+def _split_workload(workload: Workload, accel: Accelerator, options_of: Callable[[str], MappingOptions],
+                    cost_of: Callable[[str], Callable[[Op], OpCost]]) -> tuple[dict, dict]:
+    """Each op's parts (GEMMs and vector ops split across their unit's instances, collectives whole)
+    and a description of its mapping.
 
     A ``split_dim`` from the options applies to GEMMs; vector ops are cut along rows.
     """
     counts = {unit.name: unit.count for unit in accel.units()}
-    limit = options.split_cores or None
-    dims = (options.split_dim.value,) if options.split_dim else None
     bandwidth = {m.name: m.total_bytes_per_cycle for m in accel.memories()}
-    parts = {}
+    parts, described = {}, {}
     for op in workload.ops:
-        whole = cost_of(op)  # an op splits across the instances of the unit its cost names
+        options, costs = options_of(op.name), cost_of(op.name)
+        whole = costs(op)  # an op splits across the instances of the unit its cost names
         available = counts.get(whole.unit, 1) if not op.kind.is_collective else 1
-        cores = min(available, limit or available)
+        cores = min(available, options.split_cores or available)
+        pieces, dim = 1, None
         if cores > 1:
-            bytes_per_cycle = _shared_bandwidth(whole, bandwidth)
-            parts[op.name] = best_split(op, cores, cost_of, bytes_per_cycle, dims if op.kind.is_matmul else None)
-        else:
-            parts[op.name] = (op,)
-    return parts
+            dims = (options.split_dim.value,) if options.split_dim and op.kind.is_matmul else None
+            pieces, dim = best_split_choice(op, cores, costs, _shared_bandwidth(whole, bandwidth), dims)
+        parts[op.name] = (op,) if dim is None else split_op(op, pieces, dim)
+        described[op.name] = describe_mapping(options, len(parts[op.name]), dim)
+    return parts, described
+
+
+def describe_mapping(options: MappingOptions, parts: int, dim: str | None) -> str:
+    """An op's mapping in words for ops.csv: its parts, split dimension and any family choice set."""
+    family = {k: v for k, v in options.model_dump(mode="json").items()
+              if k not in MappingOptions.model_fields and v is not None}
+    words = [f"parts={parts}"] + ([f"split={dim}"] if dim else []) + [f"{k}={v}" for k, v in sorted(family.items())]
+    return " ".join(words)
 
 
 def _shared_bandwidth(cost: OpCost, bandwidth: Mapping[str, float]) -> float:

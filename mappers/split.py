@@ -57,6 +57,13 @@ def best_split(op: Op, instances: int, cost_of: Callable[[Op], OpCost], bytes_pe
     the at most three distinct part shapes an even split has (costed once each
     through ``cost_of``), so the search is linear in ``instances``.
     """
+    parts, dim = best_split_choice(op, instances, cost_of, bytes_per_cycle, dims)
+    return (op,) if dim is None else split_op(op, parts, dim)
+
+
+def best_split_choice(op: Op, instances: int, cost_of: Callable[[Op], OpCost], bytes_per_cycle: float,
+                      dims: tuple[str, ...] | None = None) -> tuple[int, str | None]:
+    """(parts, dimension) of :func:`best_split`'s choice; (1, None) keeps the op whole."""
     best_key, best = _estimate(((op, 1),), cost_of, bytes_per_cycle), (1, None)
     for dim in dims or split_dims(op):
         for parts in range(2, instances + 1):
@@ -66,8 +73,7 @@ def best_split(op: Op, instances: int, cost_of: Callable[[Op], OpCost], bytes_pe
             key = _estimate(shapes, cost_of, bytes_per_cycle)
             if key < best_key:
                 best_key, best = key, (parts, dim)
-    parts, dim = best
-    return (op,) if dim is None else split_op(op, parts, dim)
+    return best
 
 
 def _estimate(shapes, cost_of, bytes_per_cycle: float) -> tuple[float, int, int]:

@@ -38,19 +38,31 @@ import dataclasses
 from typing import Mapping
 
 from arch.contract import Accelerator, MappingOptions
+from mappers.mapping_search import search_mappings
 from mappers.schedule import Schedule, map_workload, mapping_options
 from workloads.graph import Workload
 from workloads.op import Op
 
 
-def map_step(workload: Workload, accel: Accelerator,
-             mapping: MappingOptions | Mapping | None = None) -> tuple[Workload, Schedule]:
-    """The workload as the system's options ask (interleaved or not) and its schedule."""
+def map_step(workload: Workload, accel: Accelerator, mapping: MappingOptions | Mapping | None = None,
+             evaluate=None) -> tuple[Workload, Schedule]:
+    """The workload as the system's options ask (interleaved or not) and its schedule.
+
+    With ``search`` in the options each op's mapping is searched
+    (:mod:`mappers.mapping_search`), timing candidates with ``evaluate`` (a
+    schedule -> its timeline; the simulator passes its engine).
+    """
     options = mapping_options(accel, mapping, workload.phase, workload.batch)
     if options.sub_batches > 1 and workload.batch >= options.sub_batches:
         layers = unroll_depth(workload.repeat, options.unroll_layers_max)
         workload = interleave(workload, options.sub_batches, layers)
-    return workload, map_workload(workload, accel, options)
+    if options.search is None:
+        return workload, map_workload(workload, accel, options)
+    if evaluate is None:
+        raise ValueError("mapping.search: a mapping search times its candidates in the simulator; "
+                         "run the experiment (xpusim run, or simulator.api.run) to use it")
+    per_op = search_mappings(workload, accel, options, evaluate)
+    return workload, map_workload(workload, accel, options.model_copy(update={"search": None}), per_op)
 
 
 def unroll_depth(repeat: int, most: int) -> int:
@@ -68,9 +80,8 @@ def interleave(workload: Workload, sub_batches: int, layers: int = 1) -> Workloa
     """The decode layer split into ``sub_batches`` chains over ``layers`` layers (module docstring)."""
     if workload.repeat % layers:
         raise ValueError(f"unroll layers = {layers}: must divide the workload's repeat ({workload.repeat})")
-    graph = workload.graph
-    starts = [op.name for op in workload.ops if graph.in_degree(op.name) == 0]
-    ends = [op.name for op in workload.ops if graph.out_degree(op.name) == 0]
+    starts = [op.name for op in workload.ops if not workload.predecessors(op.name)]
+    ends = [op.name for op in workload.ops if not workload.successors(op.name)]
     ops, edges = [], []
     for layer in range(layers):
         for s, size in enumerate(sub_batch_sizes(workload.batch, sub_batches)):

@@ -15,7 +15,7 @@ from simulator.results import ENERGY_CATEGORIES, ExperimentResult, SystemResult
 
 def render_markdown(result: ExperimentResult) -> str:
     parts = [f"# {result.name}\n", _header(result), _systems_used(result), _devices(result.systems),
-             _summary(result.systems), _serving(result.systems)]
+             _summary(result.systems), _serving(result.systems), _mapping_search(result.systems)]
     if result.baseline and any(s.name == result.baseline for s in result.systems):
         parts.append(_ratios(result))
     parts += [_energy(result.systems), _efficiency(result.systems), _area(result.systems), _top_ops(result.systems),
@@ -129,6 +129,20 @@ def _serving(systems: tuple[SystemResult, ...]) -> str:
             + [_ms(s.serving, key, p) for key in ("ttft_s", "tpot_s", "e2e_s") for p in (50, 90, 99)]
             for s in serving]
     return "## Serving latency\n\n" + markdown_table(header, rows)
+
+
+def _mapping_search(systems: tuple[SystemResult, ...]) -> str:
+    searched = [s for s in systems if s.mapping_search]
+    if not searched:
+        return ""
+    rows = [[s.name, m["objective"], str(m["cycles"]), str(m["fixed_mapping_cycles"]),
+             _g(m["fixed_mapping_cycles"] / m["cycles"]) if m["cycles"] else "", _g(m["energy_j"] * 1e3),
+             _g(m["fixed_mapping_energy_j"] * 1e3)]
+            for s in searched for m in [s.mapping_search]]
+    header = ["system", "objective", "cycles (searched)", "cycles (fixed mapping)", "speed-up",
+              "energy mJ (searched)", "energy mJ (fixed)"]
+    return ("## Mapping search\n\nEach op's mapping searched (ops.csv `mapping` column) against the fixed "
+            "default mapping.\n\n" + markdown_table(header, rows))
 
 
 def _ms(serving, key: str, percentile: int) -> str:

@@ -53,7 +53,8 @@ def result_from_dict(data: Mapping[str, Any]) -> ExperimentResult:
 def _system(name: str, entry: Mapping[str, Any]) -> SystemResult:
     ops = tuple(OpResult(**{k: op[k] for k in _OP_FIELDS},
                          energy_pj_by_category=dict(op.get("energy_breakdown_pj", {})),
-                         utilisation=op.get("utilisation"), actions=dict(op.get("actions", {})))
+                         utilisation=op.get("utilisation"), actions=dict(op.get("actions", {})),
+                         mapping=op.get("mapping", ""))
                 for op in entry["ops"])
     return SystemResult(
         name=name, kind=entry["kind"], clock_hz=entry["clock_hz"], cycles=entry["cycles"],
@@ -63,7 +64,7 @@ def _system(name: str, entry: Mapping[str, Any]) -> SystemResult:
         area_mm2_by_component=dict(entry["area_breakdown_mm2"]), tokens=entry["tokens"], macs=entry["macs"],
         peak_macs_per_cycle=entry["peak_macs_per_cycle"], ops=ops, notes=tuple(entry.get("notes", ())),
         warnings=tuple(entry.get("warnings", ())), devices=entry.get("devices", 1),
-        serving=entry.get("serving"),
+        serving=entry.get("serving"), mapping_search=entry.get("mapping_search"),
     )
 
 

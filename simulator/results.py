@@ -54,6 +54,7 @@ class OpResult:
     energy_pj_by_category: Mapping[str, float] = field(default_factory=dict)
     utilisation: float | None = None  # MACs / (total cycles x the unit instance's peak MACs per cycle)
     actions: Mapping[str, int] = field(default_factory=dict)  # e.g. "ifmap_sram.read": SRAM words read
+    mapping: str = ""  # how the op was mapped: parts, split dimension, family choices (e.g. dataflow)
 
     @property
     def total_cycles(self) -> int:
@@ -69,6 +70,7 @@ class OpResult:
             "write_bytes": self.write_bytes, "energy_pj": self.energy_pj, "bound": self.bound,
             "energy_breakdown_pj": dict(self.energy_pj_by_category),
             "utilisation": self.utilisation, "actions": dict(sorted(self.actions.items())),
+            "mapping": self.mapping,
         }
 
 
@@ -93,6 +95,7 @@ class SystemResult:
     warnings: tuple[str, ...] = ()   # what is doubtful about this run (extrapolated values, data that does not fit)
     devices: int = 1                 # tensor-parallel group size: cycles, energy and area are one device's
     serving: Mapping[str, Any] | None = None
+    mapping_search: Mapping[str, Any] | None = None  # searched vs fixed mapping (cycles, energy), when searched
 
     @property
     def seconds(self) -> float:
@@ -154,6 +157,7 @@ class SystemResult:
             "notes": list(self.notes), "warnings": list(self.warnings), "devices": self.devices,
             "ops": [op.to_dict() for op in self.ops],
             **({"serving": dict(self.serving)} if self.serving is not None else {}),
+            **({"mapping_search": dict(self.mapping_search)} if self.mapping_search is not None else {}),
         }
 
 

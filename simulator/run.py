@@ -11,6 +11,7 @@ area is the sum of the component areas. A system that fails is recorded as a
 
 from __future__ import annotations
 
+import dataclasses
 from importlib import metadata
 from pathlib import Path
 from typing import Callable
@@ -74,11 +75,23 @@ def _runner(experiment: Experiment) -> Callable[[ResolvedSystem], tuple[SystemRe
 
 def run_system(workload: Workload, system: ResolvedSystem) -> tuple[SystemResult, tuple[TimelineEvent, ...]]:
     accel = registry.model_class(system.kind)(system.spec, system.tech)
-    warnings = tuple(accel.check_workload(workload) or ())  # e.g. memory capacity
     options = accel.mapping_options(dict(system.mapping), workload.phase, workload.batch)
-    workload, schedule = map_step(workload, accel, options)  # the options may ask for sub-batch interleaving
+    warnings = tuple(accel.check_workload(workload, options) or ())  # e.g. memory capacity
+    step, schedule = map_step(workload, accel, options, evaluate=simulate)  # sub-batches, mapping search
     timeline = simulate(schedule)
-    return summarise(system.name, accel, workload, schedule, timeline, warnings), timeline
+    result = summarise(system.name, accel, step, schedule, timeline, warnings)
+    if options.search is not None:
+        result = dataclasses.replace(result, mapping_search=_against_fixed(result, workload, accel, options))
+    return result, timeline
+
+
+def _against_fixed(result: SystemResult, workload: Workload, accel: Accelerator, options) -> dict:
+    """The searched mapping's cycles and energy next to the fixed (default) mapping's, for the report."""
+    fixed_options = options.model_copy(update={"search": None})
+    step, schedule = map_step(workload, accel, fixed_options)
+    fixed = summarise("fixed", accel, step, schedule, simulate(schedule))
+    return {"objective": options.search.value, "cycles": result.cycles, "energy_j": result.energy_j,
+            "fixed_mapping_cycles": fixed.cycles, "fixed_mapping_energy_j": fixed.energy_j}
 
 
 def summarise(name: str, accel: Accelerator, workload: Workload, schedule: Schedule,
@@ -122,7 +135,7 @@ def _op_result(task: Task, event: TimelineEvent, energy_pj: float, schedule: Sch
         read_bytes=cost.read_bytes, write_bytes=cost.write_bytes, energy_pj=energy_pj,
         bound=bound_of(task, schedule).value, energy_pj_by_category=energy_by_category,
         utilisation=op.macs / (event.total_cycles * peak) if peak and event.total_cycles else None,
-        actions=cost.action_counts,
+        actions=cost.action_counts, mapping=task.mapping,
     )
 
 

@@ -35,3 +35,12 @@ def test_systolic_area_budget_picks_the_fastest_design_within_the_budget(capsys)
     assert 0 < len(within) < len(frame)  # the budget rules designs out
     assert best["area_mm2"] <= 40 and best["tokens_per_s"] == within["tokens_per_s"].max()
     assert "best:" in capsys.readouterr().out
+
+
+def test_lut_weight_bits_the_lut_lead_grows_as_the_weights_narrow(capsys):
+    table = _main("lut_weight_bits.py")(["--bits", "1", "2", "4", "--batch", "8"])["table"]
+    assert list(table.index) == [1, 2, 4]
+    lut, lead = list(table["lut"]), list(table["lut/dequant"])
+    assert lut[0] > lut[1] > lut[2]  # fewer weight bits: fewer bit-serial planes and fewer bytes
+    assert lead[0] > lead[1] > lead[2] and lead[0] > 1
+    assert "tokens/s by weight bits" in capsys.readouterr().out

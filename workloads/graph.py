@@ -1,7 +1,9 @@
 """A workload: ops with their dependencies, plus how often the graph repeats.
 
 A :class:`Workload` stores its ops and edges as tuples (so it is frozen, hashable
-and picklable for sweeps) and exposes them as a networkx ``DiGraph`` on demand.
+and picklable for sweeps); its dependency order and cycle check are computed here
+(Kahn's algorithm), and it exposes itself as a networkx ``DiGraph`` on demand
+(networkx is imported only then).
 Identical decoder layers are represented once: ``repeat`` says how many times the
 graph runs back to back (32 for a Llama-2-7B step), and the simulator multiplies
 one simulated layer by it instead of building 32 copies.
@@ -9,10 +11,10 @@ one simulated layer by it instead of building 32 copies.
 
 from __future__ import annotations
 
+import heapq
+from collections import Counter
 from dataclasses import dataclass, field
 from functools import cached_property
-
-import networkx as nx
 
 from workloads.errors import WorkloadError
 from workloads.op import Op
@@ -37,14 +39,14 @@ class Workload:
         if self.repeat < 1:
             raise WorkloadError(f"workload {self.name!r}: repeat must be >= 1, got {self.repeat}")
         names = [op.name for op in self.ops]
-        duplicates = sorted({n for n in names if names.count(n) > 1})
+        duplicates = sorted(n for n, times in Counter(names).items() if times > 1)
         if duplicates:
             raise WorkloadError(f"workload {self.name!r}: duplicate op names {duplicates}")
         known = set(names)
         for src, dst in self.edges:
             if src not in known or dst not in known:
                 raise WorkloadError(f"workload {self.name!r}: edge {src!r} -> {dst!r} names an unknown op")
-        if not nx.is_directed_acyclic_graph(self.graph):
+        if len(self.topological_order()) != len(self.ops):
             raise WorkloadError(f"workload {self.name!r}: dependencies form a cycle")
 
     def __hash__(self) -> int:
@@ -52,14 +54,18 @@ class Workload:
 
     def __getstate__(self) -> dict:
         state = dict(self.__dict__)
-        state.pop("graph", None)  # rebuilt lazily after unpickling
+        for derived in ("graph", "_adjacency", "_order"):
+            state.pop(derived, None)  # rebuilt lazily after unpickling
         return state
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
 
     @cached_property
-    def graph(self) -> nx.DiGraph:
+    def graph(self):
+        """The ops as a ``networkx.DiGraph`` (node attribute ``op``)."""
+        import networkx as nx
+
         g = nx.DiGraph()
         for op in self.ops:
             g.add_node(op.name, op=op)
@@ -67,15 +73,43 @@ class Workload:
         return g
 
     def op(self, name: str) -> Op:
-        return self.graph.nodes[name]["op"]
+        return self._adjacency[2][name]
 
     def predecessors(self, name: str) -> list[str]:
-        return sorted(self.graph.predecessors(name))
+        return sorted(self._adjacency[0][name])
+
+    def successors(self, name: str) -> list[str]:
+        return sorted(self._adjacency[1][name])
+
+    @cached_property
+    def _adjacency(self) -> tuple[dict[str, set[str]], dict[str, set[str]], dict[str, Op]]:
+        preds: dict[str, set[str]] = {op.name: set() for op in self.ops}
+        succs: dict[str, set[str]] = {op.name: set() for op in self.ops}
+        for src, dst in self.edges:
+            preds[dst].add(src)
+            succs[src].add(dst)
+        return preds, succs, {op.name: op for op in self.ops}
 
     def topological_order(self) -> list[str]:
-        """Op names in dependency order, ties broken by the ops' order in ``ops``."""
+        """Op names in dependency order, ties broken by the ops' order in ``ops`` (fewer names: a cycle)."""
+        return list(self._order)
+
+    @cached_property
+    def _order(self) -> tuple[str, ...]:
+        preds, succs, _ = self._adjacency
         position = {op.name: i for i, op in enumerate(self.ops)}
-        return list(nx.lexicographical_topological_sort(self.graph, key=position.__getitem__))
+        waiting = {name: len(p) for name, p in preds.items()}
+        ready = [(position[n], n) for n, count in waiting.items() if count == 0]
+        heapq.heapify(ready)
+        order = []
+        while ready:
+            _, name = heapq.heappop(ready)
+            order.append(name)
+            for nxt in succs[name]:
+                waiting[nxt] -= 1
+                if waiting[nxt] == 0:
+                    heapq.heappush(ready, (position[nxt], nxt))
+        return tuple(order)
 
     @property
     def total_flops(self) -> int:

@@ -146,7 +146,7 @@ class Gpu(Accelerator):
         return (cost.compute_cycles + stream) / self.spec.clock_hz
 
     # -- capacity -------------------------------------------------------------
-    def check_workload(self, workload) -> None:
+    def check_workload(self, workload, options=None) -> None:
         """Raise :class:`CapacityError` if the weights and KV cache do not fit in HBM."""
         check_capacity(workload, self.spec.hbm_capacity_bytes, "hbm_capacity_bytes", "this GPU")
 

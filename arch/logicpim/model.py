@@ -45,6 +45,7 @@ from arch.logicpim.energy import logic_pim_components
 from arch.logicpim.kernel import pim_gemm_kernel, pim_gemm_kernel_py
 from arch.logicpim.spec import DuplexSpec
 from arch.systolic.model import SystolicArray, UnsupportedDtypeError
+from arch.systolic.options import SystolicMappingOptions
 from arch.systolic.spec import SystolicSpec
 from workloads.op import VECTOR_FLOPS_PER_ELEMENT, Op, OpKind
 
@@ -59,6 +60,7 @@ PIM_KINDS = frozenset({OpKind.GEMM}) | VECTOR_KINDS
 class DuplexSystem(Accelerator):
     kind = "duplex"
     spec_type = DuplexSpec
+    mapping_options_type = SystolicMappingOptions  # the xPU's per-op choices
     spec: DuplexSpec
 
     # -- composition ------------------------------------------------------------
@@ -141,11 +143,15 @@ class DuplexSystem(Accelerator):
             *(f"xPU: {note}" for note in self.xpu.notes()),
         )
 
-    def check_workload(self, workload) -> None:
+    def check_workload(self, workload, options=None) -> None:
         """Raise :class:`CapacityError` naming ``hbm_capacity_bytes`` if weights and KV cache do not fit."""
         check_capacity(workload, self.spec.hbm_capacity_bytes, "hbm_capacity_bytes", "the HBM")
 
     # -- costs ----------------------------------------------------------------
+    def mapping_space(self, op: Op, unit: str) -> tuple[dict, ...]:
+        host_unit = self.hosted.host_unit(unit)
+        return ({},) if host_unit is None else self.xpu.mapping_space(op, host_unit)
+
     def unit_cost(self, op: Op, unit: str, options: MappingOptions) -> OpCost:
         if unit == PIM:
             return self.pim_cost(op)

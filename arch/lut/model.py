@@ -119,7 +119,7 @@ class LutSystem(Accelerator):
             "inside that factor; the host's own area is host_area_mm2.",
         )
 
-    def check_workload(self, workload) -> tuple[str, ...]:
+    def check_workload(self, workload, options=None) -> tuple[str, ...]:
         if self.spec.hbm_capacity_bytes:
             check_capacity(workload, self.spec.hbm_capacity_bytes, "hbm_capacity_bytes", "this LUT system")
         return ()

@@ -37,6 +37,7 @@ from arch.pim.gemv import gemv_timing, layout
 from arch.pim.kernel import pim_gemv_kernel, pim_gemv_py
 from arch.pim.spec import NeupimsSpec
 from arch.systolic.model import SystolicArray
+from arch.systolic.options import SystolicMappingOptions
 from workloads.op import Op, OpKind, Operand
 
 PIM_UNIT = "pim"
@@ -46,6 +47,7 @@ class NeupimsSystem(Accelerator):
     kind = "neupims"
     spec_type = NeupimsSpec
     node_key = "npu.tech_node_nm"
+    mapping_options_type = SystolicMappingOptions  # the NPU's per-op choices
     spec: NeupimsSpec
 
     @cached_property
@@ -107,7 +109,7 @@ class NeupimsSystem(Accelerator):
             for ganged in (0, 1) for ranks in (1, 2) for refi in (0, 400))
         return (("pim_gemv_kernel", pim_gemv_kernel, pim_gemv_py, examples),)
 
-    def check_workload(self, workload) -> tuple[str, ...]:
+    def check_workload(self, workload, options=None) -> tuple[str, ...]:
         """The NPU's capacity warning, against the PIM memory the NPU reads."""
         return self.npu.check_workload(workload)
 
@@ -124,6 +126,9 @@ class NeupimsSystem(Accelerator):
     # -- costs ----------------------------------------------------------------
     def runs_on_pim(self, op: Op) -> bool:
         return self.unit_supports(self._pim_unit, op)
+
+    def mapping_space(self, op: Op, unit: str) -> tuple[dict, ...]:
+        return ({},) if unit == PIM_UNIT else self.npu.mapping_space(op, unit)
 
     def unit_cost(self, op: Op, unit: str, options: MappingOptions) -> OpCost:
         if unit != PIM_UNIT:

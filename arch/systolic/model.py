@@ -37,11 +37,13 @@ from __future__ import annotations
 
 import math
 from functools import lru_cache
+
 from arch.contract import (Accelerator, Bound, Component, MappingOptions, Memory, MemoryKind, OpCost, Unit,
                            capacity_warnings, over)
 from arch.systolic.energy import systolic_components
 from arch.systolic.kernel import DATAFLOW_CODE, FOLD_TIMING_CODE, gemm_kernel, gemm_kernel_py
 from arch.systolic.link import ring_allreduce_kernel, ring_allreduce_kernel_py
+from arch.systolic.options import DATAFLOWS, SystolicMappingOptions
 from arch.systolic.spec import SystolicSpec
 from arch.systolic.tiling import TilePlan, plan_gemm
 from workloads.op import VECTOR_FLOPS_PER_ELEMENT, Op, OpKind
@@ -62,6 +64,7 @@ class NoLinkError(ValueError):
 class SystolicArray(Accelerator):
     kind = "systolic"
     spec_type = SystolicSpec
+    mapping_options_type = SystolicMappingOptions
     spec: SystolicSpec
 
     def units(self) -> tuple[Unit, ...]:
@@ -98,7 +101,7 @@ class SystolicArray(Accelerator):
         return (("gemm_kernel", gemm_kernel, gemm_kernel_py, gemms),
                 ("ring_allreduce_kernel", ring_allreduce_kernel, ring_allreduce_kernel_py, rings))
 
-    def check_workload(self, workload) -> tuple[str, ...]:
+    def check_workload(self, workload, options=None) -> tuple[str, ...]:
         """A warning (not an error) when the step's weights and KV cache exceed ``dram_capacity_bytes``."""
         return capacity_warnings(workload, self.spec.dram_capacity_bytes, "dram_capacity_bytes", "the DRAM")
 
@@ -112,13 +115,29 @@ class SystolicArray(Accelerator):
             "All-reduce: bandwidth-optimal ring over one link per device; reduction adds hidden.",
         )
 
+    def mapping_space(self, op: Op, unit: str) -> tuple[dict, ...]:
+        """Each dataflow for a GEMM on the arrays (the per-op mapping search tries them)."""
+        if unit == "array" and op.kind is OpKind.GEMM:
+            return tuple({"dataflow": d} for d in DATAFLOWS)
+        return ({},)
+
     def unit_cost(self, op: Op, unit: str, options: MappingOptions) -> OpCost:
         self._check_dtype(op)
         if op.kind is OpKind.GEMM:
-            return _gemm_cost(self.spec, op)
+            return _gemm_cost(self._spec_for(options), op)
         if op.kind in LINK_KINDS:
             return _allreduce_cost(self.spec, op)
         return _vector_cost(self.spec, op)
+
+    def _spec_for(self, options: MappingOptions) -> SystolicSpec:
+        """The spec with the options' per-op dataflow, if they set one."""
+        dataflow = getattr(options, "dataflow", None)
+        if dataflow is None or dataflow == self.spec.dataflow:
+            return self.spec
+        specs = self.__dict__.setdefault("_dataflow_specs", {})
+        if dataflow not in specs:
+            specs[dataflow] = self.spec.model_copy(update={"dataflow": dataflow})
+        return specs[dataflow]
 
     def roofline_cycles(self, op: Op) -> int:
         spec = self.spec
