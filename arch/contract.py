@@ -50,7 +50,7 @@ from workloads.op import Op
 __all__ = [
     "Accelerator", "Bound", "CapacityError", "Component", "Energy", "EnergyCategory", "Memory", "MemoryKind",
     "MappingOptions", "OpCost", "PlacementRule", "SearchObjective", "SpecBase", "SplitDim", "TechSettings", "Traffic", "Unit",
-    "UnknownUnitError", "capacity_warnings", "check_capacity", "energy_category", "over", "resident_bytes",
+    "UnknownUnitError", "capacity_warnings", "unsupported_message", "check_capacity", "energy_category", "over", "resident_bytes",
 ]
 
 
@@ -89,6 +89,13 @@ class Energy:
     @property
     def total_pj(self) -> float:
         return float(sum(self.by_component_pj.values()))
+
+
+def unsupported_message(kind: str, op: Op) -> str:
+    """Why ``op`` cannot run on a ``kind`` system, naming the experiment option that put it there."""
+    option = op.kind.chosen_by
+    hint = f"; this kind does not support it: it comes from {option}" if option else ""
+    return f"{kind}: no unit runs {op.kind.value} ops (op {op.name!r}){hint}"
 
 
 class UnknownUnitError(ValueError):
@@ -206,7 +213,7 @@ class Accelerator(ABC):
         candidates = self.candidate_units(op)
         if unit is None:
             if not candidates:
-                raise UnknownUnitError(f"{self.kind}: no unit runs {op.kind.value} ops (op {op.name!r})")
+                raise UnknownUnitError(unsupported_message(self.kind, op))
             return candidates[0]
         self.unit(unit)
         if unit not in candidates:

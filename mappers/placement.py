@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from arch.contract import Accelerator, MappingOptions, PlacementRule, Unit
+from arch.contract import Accelerator, MappingOptions, PlacementRule, Unit, unsupported_message
 from workloads.graph import Workload
 from workloads.op import Op, OpKind, Operand
 
@@ -43,7 +43,7 @@ def choose_unit(accel: Accelerator, op: Op, options: MappingOptions) -> str:
     """The unit that runs ``op`` under ``options.placement`` (module docstring)."""
     candidates = accel.candidate_units(op)
     if not candidates:
-        raise UnsupportedOpError(f"{accel.kind}: no unit runs {op.kind.value} ops (op {op.name!r})")
+        raise UnsupportedOpError(unsupported_message(accel.kind, op))
     near_memory = _near_memory_units(accel)
     near = [c for c in candidates if c in near_memory]
     host = [c for c in candidates if c not in near_memory]

@@ -49,3 +49,13 @@ def test_fused_variants_on_the_gpu_run_the_fused_op_and_save_its_bytes(swept):
     assert "attention" in ops["flash2"] and "attn_score" not in ops["flash2"]
     assert "attn_reduce" in ops["flashdecoding"]  # batch 4 x 32 heads < 0.8 x 216 block slots: split
     assert a100["flashdecoding"].cycles < a100["unfused"].cycles
+
+
+def test_a_refused_fused_op_names_the_workload_option():
+    from arch import registry
+    from mappers.placement import UnsupportedOpError, choose_unit
+    from workloads.op import Op, OpKind
+    accel = registry.build(registry.preset_spec("tpuv4-like"))
+    op = Op("attention", OpKind.ATTENTION, 1, 1024, 128)
+    with pytest.raises(UnsupportedOpError, match=r"comes from workload.attention \(flash2"):
+        choose_unit(accel, op, accel.mapping_options(None, "decode", 1))
