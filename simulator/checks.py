@@ -25,6 +25,7 @@ op, since finding it means mapping the workload.
 from __future__ import annotations
 
 import csv
+import inspect
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -79,7 +80,8 @@ def check_experiment(experiment: Experiment, capacity_is_problem: bool | None = 
         path = f"systems.{system.name}"
         try:
             accel = registry.model_class(system.kind)(system.spec, system.tech)
-            family = tuple(accel.check_workload(workload) or ())
+            options = mapping_options(accel, system, workload)
+            family = _family_check(accel, workload, options)
         except CapacityError as err:  # the family refuses a step that does not fit (GPU, Duplex)
             fits[system.name], shortfalls[system.name] = False, error_text(err)
             (problems if capacity_is_problem else warnings).append(Problem(path, error_text(err)))
@@ -88,7 +90,7 @@ def check_experiment(experiment: Experiment, capacity_is_problem: bool | None = 
             problems.append(Problem(path, error_text(err)))
             fits[system.name] = False
             continue
-        if map_systems and (failure := _mapping_failure(workload, accel)):
+        if map_systems and (failure := _mapping_failure(workload, accel, options)):
             problems.append(Problem(path, failure))
             continue
         shortfall = capacity_shortfall(accel, workload, config)
@@ -100,12 +102,36 @@ def check_experiment(experiment: Experiment, capacity_is_problem: bool | None = 
     return CheckReport(tuple(problems), tuple(warnings), fits, shortfalls)
 
 
-def _mapping_failure(workload: Workload, accel) -> str:
-    """The message a run would record if mapping ``workload`` on ``accel`` fails; ``""`` if it maps."""
+def _family_check(accel, workload: Workload, options) -> tuple[str, ...]:
+    """``accel.check_workload`` as a run calls it (with the mapping options where it takes them)."""
+    takes_options = len(inspect.signature(accel.check_workload).parameters) >= 2
+    found = accel.check_workload(workload, options) if takes_options and options is not None \
+        else accel.check_workload(workload)
+    return tuple(found or ())
+
+
+def mapping_options(accel, system: ResolvedSystem, workload: Workload):
+    """The system's mapping options as a run builds them (``None`` where the model has no options)."""
+    make = getattr(accel, "mapping_options", None)
+    if make is None:
+        return None
+    return make(dict(getattr(system, "mapping", ()) or ()), workload.phase, workload.batch)
+
+
+def _mapping_failure(workload: Workload, accel, options) -> str:
+    """The message a run would record if mapping ``workload`` on ``accel`` fails; ``""`` if it maps.
+
+    A mapping search (``search`` in the options) is not run here: the fixed mapping is checked.
+    """
     from mappers.subbatch import map_step  # the mapper is needed only here
 
     try:
-        map_step(workload, accel)
+        if options is None:
+            map_step(workload, accel)
+        else:
+            if getattr(options, "search", None) is not None:
+                options = options.model_copy(update={"search": None})
+            map_step(workload, accel, options)
     except (ValueError, KeyError) as err:  # what simulator.run records as a failed system
         return error_text(err)
     return ""
