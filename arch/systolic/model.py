@@ -43,7 +43,7 @@ from arch.contract import (Accelerator, Bound, Component, MappingOptions, Memory
 from arch.systolic.energy import systolic_components
 from arch.systolic.kernel import DATAFLOW_CODE, FOLD_TIMING_CODE, gemm_kernel, gemm_kernel_py
 from arch.systolic.link import ring_allreduce_kernel, ring_allreduce_kernel_py
-from arch.systolic.options import DATAFLOWS, SystolicMappingOptions
+from arch.systolic.options import DATAFLOWS, TILE_SRAM_FRACTIONS, SystolicMappingOptions
 from arch.systolic.spec import SystolicSpec
 from arch.systolic.tiling import TilePlan, plan_gemm
 from workloads.op import VECTOR_FLOPS_PER_ELEMENT, Op, OpKind
@@ -118,7 +118,7 @@ class SystolicArray(Accelerator):
     def mapping_space(self, op: Op, unit: str) -> tuple[dict, ...]:
         """Each dataflow for a GEMM on the arrays (the per-op mapping search tries them)."""
         if unit == "array" and op.kind is OpKind.GEMM:
-            return tuple({"dataflow": d} for d in DATAFLOWS)
+            return tuple({"dataflow": d, "tile_sram_fraction": f} for d in DATAFLOWS for f in TILE_SRAM_FRACTIONS)
         return ({},)
 
     def unit_cost(self, op: Op, unit: str, options: MappingOptions) -> OpCost:
@@ -130,14 +130,20 @@ class SystolicArray(Accelerator):
         return _vector_cost(self.spec, op)
 
     def _spec_for(self, options: MappingOptions) -> SystolicSpec:
-        """The spec with the options' per-op dataflow, if they set one."""
-        dataflow = getattr(options, "dataflow", None)
-        if dataflow is None or dataflow == self.spec.dataflow:
+        """The spec with the options' per-op dataflow and scratchpad share, if they set them (costs only:
+        the component table is always the spec's own)."""
+        dataflow = getattr(options, "dataflow", None) or self.spec.dataflow
+        fraction = getattr(options, "tile_sram_fraction", None) or 1.0
+        if dataflow == self.spec.dataflow and fraction == 1.0:
             return self.spec
-        specs = self.__dict__.setdefault("_dataflow_specs", {})
-        if dataflow not in specs:
-            specs[dataflow] = self.spec.model_copy(update={"dataflow": dataflow})
-        return specs[dataflow]
+        specs = self.__dict__.setdefault("_mapped_specs", {})
+        if (dataflow, fraction) not in specs:
+            spec = self.spec
+            specs[dataflow, fraction] = spec.model_copy(update={
+                "dataflow": dataflow, "ifmap_sram_bytes": int(spec.ifmap_sram_bytes * fraction),
+                "filter_sram_bytes": int(spec.filter_sram_bytes * fraction),
+                "ofmap_sram_bytes": int(spec.ofmap_sram_bytes * fraction)})
+        return specs[dataflow, fraction]
 
     def roofline_cycles(self, op: Op) -> int:
         spec = self.spec
