@@ -82,6 +82,11 @@ def _lengths(workload) -> str:
     return f"{workload.get('seq_len')} tokens in the KV cache"
 
 
+# The largest single die, 26 mm x 33 mm exposure field: "area up to 858 mm²" for a system-on-chip in
+# WaferLLM (shared/LUT_AND_WAFER.md, [WL] Table 1).
+RETICLE_MM2 = 858
+
+
 def _systems_used(result: ExperimentResult) -> str:
     """Each system's kind, arch and technology node; a note when nodes differ."""
     entries = result.experiment.get("systems") or []
@@ -102,6 +107,11 @@ def _systems_used(result: ExperimentResult) -> str:
                      arch if isinstance(arch, str) else "inline", process,
                      str(system.devices) if system else "—"])
     text = "## Systems\n\n" + markdown_table(["system", "kind", "arch", "node", "devices (tp)"], rows)
+    over = [s for s in result.systems if s.area_mm2 > RETICLE_MM2 and s.kind != "wafer"]
+    if over:
+        text += ("\n" + ", ".join(f"{s.name} ({s.area_mm2:,.0f} mm²)" for s in over)
+                 + f" {'is' if len(over) == 1 else 'are'} larger than one die can be (about {RETICLE_MM2} mm², the "
+                 "lithography field): such a design would need several dies or a wafer.\n")
     distinct = sorted({n for n in nodes.values() if n})
     if len(distinct) > 1:
         text += (f"\nThe systems are modelled in different technology nodes ({', '.join(f'{n} nm' for n in distinct)}): "

@@ -159,3 +159,14 @@ def test_report_of_runs_with_different_workloads_warns(cli, write, tmp_path):
     code, _, err = cli("report", tmp_path / "small", tmp_path / "other", "--out", tmp_path / "both")
     assert code == 0 and "simulated different workloads" in " ".join(err.split())
     assert "The merged runs ran different workloads" in (tmp_path / "both" / "report.md").read_text()
+
+
+def test_report_says_when_a_design_is_larger_than_one_die(cli, write, tmp_path):
+    from tests.conftest import SMALL_EXPERIMENT
+
+    big = SMALL_EXPERIMENT.replace("set: {rows: 64, cols: 64}", "set: {rows: 2048, cols: 2048}")
+    assert cli("run", write(big), "--out", tmp_path)[0] == 0
+    result = json.loads((tmp_path / "small" / "results.json").read_text())["systems"]
+    report = " ".join((tmp_path / "small" / "report.md").read_text().split())
+    assert result["big"]["area_mm2"] > 858 > result["small"]["area_mm2"]
+    assert f"big ({result['big']['area_mm2']:,.0f} mm²) is larger than one die can be" in report
