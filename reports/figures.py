@@ -8,7 +8,7 @@ software tags are written into the files, so equal results give equal bytes.
 Figures of a run: step time per system, energy per token by category, area by
 component, a roofline view of each system's ops (achieved FLOP/s against
 arithmetic intensity, with the system's peak), and a timeline of the simulated layer block per
-unit. Figures of a sweep: the energy-per-token against tokens/s plane with each
+unit, each op coloured by its name, so one unit running op after op shows each op. Figures of a sweep: the energy-per-token against tokens/s plane with each
 system's Pareto front.
 """
 
@@ -21,6 +21,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
+from matplotlib.patches import Patch  # noqa: E402
 from matplotlib.ticker import NullFormatter  # noqa: E402
 
 from simulator.results import ENERGY_CATEGORIES, ExperimentResult, SystemResult  # noqa: E402
@@ -137,6 +138,10 @@ def roofline(systems: Sequence[SystemResult]) -> bytes:
 def layer_timeline(result: ExperimentResult) -> bytes:
     """One layer per system: a bar per task on its unit instance (the first tasks if there are many)."""
     systems = [s for s in result.systems if result.timelines.get(s.name)]
+    families = list(dict.fromkeys(op_family(e.task) for s in systems
+                                  for e in sorted(result.timelines[s.name], key=lambda e: (e.start, e.task))))
+    palette = plt.get_cmap("tab20")
+    colour_of = {name: palette(i % 20) for i, name in enumerate(families)}  # first come, first coloured
     rows_per_system = [len(set(_gantt_rows({e.unit for e in result.timelines[s.name]}).values())) for s in systems]
     heights = [0.5 + 0.16 * rows for rows in rows_per_system]  # every unit row readable
     fig, axes = plt.subplots(len(systems), 1, figsize=(8.0, 0.6 + sum(heights) + 0.35 * len(systems)),
@@ -149,11 +154,13 @@ def layer_timeline(result: ExperimentResult) -> bytes:
         us_per_cycle = 1e6 / system.clock_hz
         for event in events:
             ax.broken_barh([(event.start * us_per_cycle, max(event.end - event.start, 1) * us_per_cycle)],
-                           (rows[row_of[event.unit]] - 0.4, 0.8), color=f"C{hash_unit(event.unit) % 10}",
-                           alpha=0.6 if row_of[event.unit] != event.unit else 1.0)
+                           (rows[row_of[event.unit]] - 0.4, 0.8), color=colour_of[op_family(event.task)],
+                           alpha=0.6 if row_of[event.unit] != event.unit else 1.0, edgecolor="white", linewidth=0.3)
         ax.set_yticks(range(len(labels)), labels, fontsize="x-small")
         ax.set_title(f"{system.name}: the simulated block of layers (run {system.repeat} times)", fontsize="small")
     axes[-1, 0].set_xlabel("time (µs)")
+    handles = [Patch(color=colour_of[name], label=name) for name in families[:24]]
+    fig.legend(handles=handles, loc="outside lower center", ncol=6, fontsize="x-small", frameon=False)
     return _png(fig)
 
 
@@ -162,6 +169,11 @@ def _gantt_rows(units: set[str], most: int = 16) -> dict[str, str]:
     if len(units) <= most:
         return {unit: unit for unit in units}
     return {unit: unit.split("[")[0] + "[*]" for unit in units}
+
+
+def op_family(task: str) -> str:
+    """The op a task belongs to, for its colour: ``sb0.l1.ffn_gate#3`` -> ``ffn_gate``."""
+    return task.split("#")[0].rsplit(".", 1)[-1]
 
 
 def hash_unit(unit: str) -> int:
