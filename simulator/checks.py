@@ -13,8 +13,8 @@ Capacity is checked the same way for every family (:mod:`simulator.capacity`):
 a design whose DRAM cannot hold the weights (every expert of an MoE) and the KV
 cache is a problem by default, and a warning with ``capacity: warn``. A family
 that refuses such a step itself (``CapacityError`` from ``check_workload``: GPU,
-Duplex) counts as not fitting too; with ``capacity: warn`` its run still fails,
-since the family refuses to simulate it. A serving experiment is checked on one decode
+Duplex) counts as not fitting too; with ``capacity: warn`` it is simulated
+anyway, the refusal carried as a warning. A serving experiment is checked on one decode
 step at batch 1, i.e. for its weights: its KV cache is bounded by the user's
 ``serving.kv_capacity_tokens``, which is not checked against the DRAM.
 
@@ -25,7 +25,6 @@ op, since finding it means mapping the workload.
 from __future__ import annotations
 
 import csv
-import inspect
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -103,11 +102,8 @@ def check_experiment(experiment: Experiment, capacity_is_problem: bool | None = 
 
 
 def _family_check(accel, workload: Workload, options) -> tuple[str, ...]:
-    """``accel.check_workload`` as a run calls it (with the mapping options where it takes them)."""
-    takes_options = len(inspect.signature(accel.check_workload).parameters) >= 2
-    found = accel.check_workload(workload, options) if takes_options and options is not None \
-        else accel.check_workload(workload)
-    return tuple(found or ())
+    """``accel.check_workload`` as a run calls it, with the mapping options."""
+    return tuple(accel.check_workload(workload, options) or ())
 
 
 def mapping_options(accel, system: ResolvedSystem, workload: Workload):

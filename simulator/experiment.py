@@ -32,6 +32,7 @@ class ResolvedSystem:
     spec: SpecBase
     tech: TechSettings = TechSettings()
     mapping: tuple[tuple[str, Any], ...] = ()  # the experiment's mapper options for this system (checked)
+    capacity_warn: bool = False  # the experiment's `capacity: warn`: a design that does not fit runs with a warning
 
     @property
     def kind(self) -> str:
@@ -141,7 +142,8 @@ def _resolve_all(spec: ExperimentSpec, problems: list[Problem], base_dir: Path):
     for entry in spec.systems:
         system = resolve_system(entry.name, entry.arch, entry.set, problems, base_dir)
         if system is not None:
-            yield dataclasses.replace(system, mapping=check_mapping(system, entry.mapping, problems))
+            yield dataclasses.replace(system, mapping=check_mapping(system, entry.mapping, problems),
+                                      capacity_warn=spec.capacity == "warn")
 
 
 def resolve_system(name: str, arch: str | Mapping, overrides: Mapping[str, Any],

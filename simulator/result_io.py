@@ -15,7 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from simulator.errors import InputError, Problem
+from simulator.errors import InputError, Problem, error_text
 from simulator.results import ExperimentResult, Failure, OpResult, SystemResult, TimelineEvent
 
 _OP_FIELDS = ("name", "kind", "unit", "start_cycle", "end_cycle", "compute_cycles", "stall_cycles",
@@ -34,7 +34,7 @@ def load_result(path: str | Path) -> ExperimentResult:
     except json.JSONDecodeError as err:
         raise InputError(str(path), [Problem("", f"not valid JSON: {err}")]) from None
     except (KeyError, TypeError, ValueError) as err:
-        raise InputError(str(path), [Problem(str(err).strip("'\""), "missing or malformed: this is not an "
+        raise InputError(str(path), [Problem(error_text(err), "missing or malformed: this is not an "
                                                                     "xpusim results.json")]) from None
 
 

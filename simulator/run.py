@@ -17,10 +17,11 @@ from pathlib import Path
 from typing import Callable
 
 from arch import registry
-from arch.contract import Accelerator, Bound
+from arch.contract import Accelerator, Bound, CapacityError
 from mappers.schedule import Schedule, Task
 from mappers.subbatch import map_step
 from simulator.engine import simulate
+from simulator.errors import error_text
 from simulator.experiment import Experiment, ResolvedSystem
 from simulator.results import ENERGY_CATEGORIES, TimelineEvent, ExperimentResult, Failure, OpResult, SystemResult
 from simulator.serving_run import request_stream, run_serving_system
@@ -55,13 +56,6 @@ def run_experiment(experiment: Experiment, on_system: Callable[[str], None] | No
     )
 
 
-def error_text(err: Exception) -> str:
-    """An error's message as written (a KeyError's ``str`` adds quotes around it)."""
-    if isinstance(err, KeyError) and len(err.args) == 1 and isinstance(err.args[0], str):
-        return err.args[0]
-    return str(err)
-
-
 def _runner(experiment: Experiment) -> Callable[[ResolvedSystem], tuple[SystemResult, tuple]]:
     """How each system is run: one workload step, or a serving trace."""
     spec = experiment.spec.workload
@@ -76,13 +70,23 @@ def _runner(experiment: Experiment) -> Callable[[ResolvedSystem], tuple[SystemRe
 def run_system(workload: Workload, system: ResolvedSystem) -> tuple[SystemResult, tuple[TimelineEvent, ...]]:
     accel = registry.model_class(system.kind)(system.spec, system.tech)
     options = accel.mapping_options(dict(system.mapping), workload.phase, workload.batch)
-    warnings = tuple(accel.check_workload(workload, options) or ())  # e.g. memory capacity
+    warnings = _family_checks(accel, workload, options, system.capacity_warn)
     step, schedule = map_step(workload, accel, options, evaluate=simulate)  # sub-batches, mapping search
     timeline = simulate(schedule)
     result = summarise(system.name, accel, step, schedule, timeline, warnings)
     if options.search is not None:
         result = dataclasses.replace(result, mapping_search=_against_fixed(result, workload, accel, options))
     return result, timeline
+
+
+def _family_checks(accel: Accelerator, workload: Workload, options, capacity_warn: bool) -> tuple[str, ...]:
+    """The family's own checks (e.g. memory capacity); under ``capacity: warn`` a refusal becomes a warning."""
+    try:
+        return tuple(accel.check_workload(workload, options) or ())
+    except CapacityError as err:
+        if not capacity_warn:
+            raise
+        return (f"{err} -- simulated anyway (capacity: warn)",)
 
 
 def _against_fixed(result: SystemResult, workload: Workload, accel: Accelerator, options) -> dict:

@@ -170,3 +170,15 @@ def test_report_says_when_a_design_is_larger_than_one_die(cli, write, tmp_path):
     report = " ".join((tmp_path / "small" / "report.md").read_text().split())
     assert result["big"]["area_mm2"] > 858 > result["small"]["area_mm2"]
     assert f"big ({result['big']['area_mm2']:,.0f} mm²) is larger than one die can be" in report
+
+
+def test_capacity_warn_also_runs_a_family_that_refuses_a_step_itself(cli, write, tmp_path):
+    # The GPU model refuses a step that does not fit its HBM; with capacity: warn it runs, with the refusal noted.
+    base = ("name: gpucap\nworkload: {model: llama2-70b, phase: decode, batch: 64, seq_len: 4096}\n"
+            "systems:\n  - {name: a100, arch: a100-80gb}\n")
+    code, _, err = cli("run", write(base), "--out", tmp_path / "fail")
+    assert code == 2 and "hbm_capacity_bytes" in " ".join(err.split())
+    code, _, err = cli("run", write(base + "capacity: warn\n", "warn.yaml"), "--out", tmp_path / "warn")
+    assert code == 0, err
+    warnings = json.loads((tmp_path / "warn" / "gpucap" / "results.json").read_text())["systems"]["a100"]["warnings"]
+    assert any("simulated anyway (capacity: warn)" in w for w in warnings)
