@@ -11,6 +11,7 @@ no GPU) they are shrunk so the run takes seconds.
 
 from __future__ import annotations
 
+import sys
 import time
 
 from numba import config, cuda
@@ -22,8 +23,12 @@ from workloads.layers import build_decoder_layer
 from workloads.models import load_model
 
 
-def main() -> None:
+def main() -> int:
     simulated = bool(config.ENABLE_CUDASIM)
+    if not simulated and not cuda.is_available():
+        print("no CUDA GPU is available here: run the checks in Numba's CUDA simulator with "
+              "NUMBA_ENABLE_CUDASIM=1 python benchmarks/cuda_reference_checks.py", file=sys.stderr)
+        return 2
     where = "the Numba CUDA simulator (CPU)" if simulated else f"GPU {cuda.get_current_device().name!r}"
     print(f"reference kernels on {where}")
     scale = 1 if not simulated else 32
@@ -45,6 +50,7 @@ def main() -> None:
         print(f"  {check.name:<40} max |error| {check.max_abs_error:.3g}  tolerance {check.tolerance:.3g}  "
               f"{seconds:6.2f} s  {status} {extra}")
     print(f"{sum(c.ok for c, _ in results)}/{len(results)} checks passed")
+    return 0 if all(c.ok for c, _ in results) else 1
 
 
 def _timed(fn, *args):
@@ -54,4 +60,4 @@ def _timed(fn, *args):
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

@@ -35,6 +35,7 @@ Usage: ``python benchmarks/systolic_vs_scalesim.py [--quick] [--full-check]``.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import resource
 import statistics
@@ -211,6 +212,10 @@ def _duration(seconds: float) -> str:
 
 
 def main(argv=None) -> int:
+    if importlib.util.find_spec("scalesim") is None:
+        print("this benchmark runs SCALE-Sim beside xpusim: install the scalesim extra first "
+              '(pip install -e ".[scalesim]", which pins scalesim==3.0.0 and numpy<2.4)', file=sys.stderr)
+        return 2
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="three GEMM shapes instead of all")
     parser.add_argument("--full-check", action="store_true",
