@@ -28,6 +28,7 @@ KINDS: dict[str, str] = {
     "wafer": "arch.wafer.model:WaferMesh",
     "lut": "arch.lut.model:LutSystem",
     "lut-gemm": "arch.lut.lutgemm:LutGemmGpu",
+    "cpu": "arch.cpu.model:CpuHost",
 }
 
 _ARCH_ROOT = Path(__file__).resolve().parent

@@ -4,7 +4,9 @@ Run: ``python benchmarks/lut_validation.py`` (a few seconds).
 
 Every "model" value is computed here by the code; every "published" value is
 quoted from Mo et al., "LUT Tensor Core", ISCA 2025 (``arch/lut/published.py``,
-``arch/lut/energy.py``). "fit" marks the one row the component table was fitted
+``arch/lut/energy.py``), and for the CPU hosts from ``microsoft/T-MAC``
+(``arch/cpu/published.py``; "fit" marks the rows each device's bandwidth curve
+is fitted on). "fit" marks the one row the component table was fitted
 on (Table 2's LUT Tensor Core row); everything else is a prediction. Latencies
 are per-op times (``max(compute, DRAM stream) + launch``, the ops of one kernel
 stream in sequence) summed over the decoder layers of BitNet b1.58 3B (its shapes
@@ -23,7 +25,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from arch import registry  # noqa: E402
+from arch.cpu.decode import tokens_per_s  # noqa: E402
+from arch.cpu.options import CpuGemmKernel  # noqa: E402
+from arch.cpu.published import (DEVICES, FIT_MODEL, ORIN_POWER, PAPER_BITNET_M2_1T, TMAC_EARLY_THREADS,  # noqa: E402
+                                TMAC_PROFILING, row as tmac_row)
 from arch.lut.cells import LutArrayDesign, part_areas_um2_45nm  # noqa: E402
+from arch.lut.dp_area import largest_bits_below_mac, weight_bits_sweep  # noqa: E402
 from arch.lut.energy import TABLE2_ROWS, ablation_rows, tc_area_um2, tc_tops_per_w  # noqa: E402
 from arch.lut.model import LUT_UNIT, lut_kernel_counts  # noqa: E402
 from arch.lut.options import LutMappingOptions, Precompute  # noqa: E402
@@ -197,11 +204,64 @@ def lut_gemm():
          (LUT_GEMM_OPT175B_1GPU_MS[3] - LUT_GEMM_OPT175B_1GPU_MS[1]) / 2, "ms")
 
 
+def cpu_host(device, threads):
+    return registry.build({**registry.preset_spec(device), "threads": threads})
+
+
+def cpu_rate(r, kernel, threads=None):
+    return tokens_per_s(cpu_host(r.device, threads or r.threads), r.model, kernel)
+
+
+def tmac():
+    lut, dequant = CpuGemmKernel.LUT, CpuGemmKernel.DEQUANT
+    print("L-V9 T-MAC (gemm_kernel: lut) and llama.cpp (dequant) decode tokens/s, batch 1 (kind: cpu); "
+          f"'fit': the {FIT_MODEL} T-MAC rows each device's bandwidth curve is fitted on")
+    for r in TMAC_PROFILING:
+        label = f"{r.device} {r.model} {r.threads}t"
+        line(f"{label} T-MAC", cpu_rate(r, lut), r.tmac, "tok/s", "fit" if r.model == FIT_MODEL else "")
+        line(f"{label} llama.cpp", cpu_rate(r, dequant), r.llama_cpp, "tok/s")
+    print("L-V9 ratios: W4 -> W2 at 1 thread (Llama-2-7B), and most threads / 1 thread")
+    for device in DEVICES:
+        w2, w4 = tmac_row(device, "llama2-7b-w2", 1), tmac_row(device, "llama2-7b-w4", 1)
+        for kernel, attr in ((lut, "tmac"), (dequant, "llama_cpp")):
+            line(f"{device} W4->W2 1t {attr}", cpu_rate(w2, kernel) / cpu_rate(w4, kernel),
+                 getattr(w2, attr) / getattr(w4, attr))
+        for model in ("bitnet-3b", "llama2-7b-w2", "llama2-7b-w4"):
+            one, most = sorted((r for r in TMAC_PROFILING if (r.device, r.model) == (device, model)),
+                               key=lambda r: r.threads)
+            for kernel, attr in ((lut, "tmac"), (dequant, "llama_cpp")):
+                line(f"{device} {model} {most.threads}t/1t {attr}", cpu_rate(most, kernel) / cpu_rate(one, kernel),
+                     getattr(most, attr) / getattr(one, attr), "", "fit rows" if model == FIT_MODEL else "")
+    m2 = tmac_row("m2-ultra", "bitnet-3b", 1)
+    line("m2-ultra bitnet-3b 1t T-MAC vs the paper's 1-core figure", cpu_rate(m2, lut), PAPER_BITNET_M2_1T, "tok/s",
+         "EuroSys'25 abstract")
+    w4 = tmac_row("m2-ultra", "llama2-7b-w4", 1)
+    for threads, (published_tmac, published_llama) in TMAC_EARLY_THREADS.items():
+        line(f"m2-ultra llama2-7b-w4 {threads}t/1t T-MAC, early README", cpu_rate(w4, lut, threads) / cpu_rate(w4, lut),
+             published_tmac / TMAC_EARLY_THREADS[1][0], "", "older version")
+    print("L-V10 energy identity J/token = W / (tokens/s), Jetson AGX Orin Llama-2-7B W2 (README values)")
+    for name, (rate, watts, joules) in ORIN_POWER.items():
+        line(name, watts / rate, joules, "J/token")
+
+
+def dp4_areas():
+    print("L-V11 Fig. 13 shape: DP4 unit area (N = 4 outputs, A_FP16, 28 nm library components), um2")
+    rows = weight_bits_sweep()
+    for r in rows:
+        print(f"  W_INT{r.w_bits}: MAC {r.mac_um2:8.0f}  conventional LUT {r.conventional_lut_um2:8.0f}  "
+              f"LUT TC {r.lut_tc_um2:8.0f}")
+    line("widest weights where conventional LUT < MAC", largest_bits_below_mac(rows, "conventional_lut_um2"), 2,
+         "bits", "Fig. 13: loses above 2-bit")
+    line("widest weights where LUT TC < MAC", largest_bits_below_mac(rows, "lut_tc_um2"), 6, "bits",
+         "Fig. 13: ~6-bit")
+
+
 def not_built():
-    print("Not modelled: T-MAC CPU token rates (L-V9), Fig. 13 MAC/ADD/LUT DP4 areas")
+    print("Not modelled: Fig. 13's ADD (bit-serial adder) design; thread synchronisation on CPU hosts")
 
 
 if __name__ == "__main__":
     print(f"  {'figure':44s} {'model':>10} {'published':>10} {'unit':8s} {'error':>7}")
-    for part in (peaks, densities, headlines, ablation, latencies, precompute, lut_gemm, k_sweep, not_built):
+    for part in (peaks, densities, headlines, ablation, latencies, precompute, lut_gemm, k_sweep, tmac,
+                 dp4_areas, not_built):
         part()

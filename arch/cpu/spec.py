@@ -1,0 +1,93 @@
+"""The CPU host spec: cores and threads, SIMD issue, achievable DRAM bandwidth, kernel costs.
+
+A CPU host runs LLM decode on ``threads`` of its ``cores``. Each core issues
+``simd_pipes`` SIMD instructions per cycle on ``simd_bits``-wide registers; a
+table lookup instruction (NEON ``tbl``, x86 ``pshufb``) looks up ``simd_bits / 8``
+one-byte entries of 16-entry tables (16 lanes per 128 bits). Two low-bit GEMM
+kernels are costed by the SIMD instructions they issue:
+
+* the LUT kernel (T-MAC): ``lut_simd_ops_per_lookup_vector`` instructions per
+  vector of table lookups (index extraction, lookup, widening accumulation and
+  the per-group epilogue of T-MAC's inner loop);
+* the dequantisation kernel (llama.cpp): ``dequant_simd_ops_per_weight``
+  instructions per weight, by weight bits (unpack, int8 dot product, scale).
+
+Achievable DRAM read bandwidth with ``t`` threads is
+``min(t x bandwidth_1t, bandwidth_all, dram_bandwidth)``: a core sustains only
+so many outstanding misses, and the CPU complex saturates well below the
+package's published bandwidth on these devices. Field names carry units.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, NonNegativeFloat, PositiveFloat, PositiveInt, field_validator, model_validator
+
+from arch.contract import SpecBase
+
+
+class CpuSpec(SpecBase):
+    kind: Literal["cpu"] = "cpu"
+    cores: PositiveInt = Field(description="cores of the kind the threads run on")
+    threads: PositiveInt = Field(description="threads the kernels run on (one per core)")
+    clock_hz: PositiveFloat = Field(description="core clock while running the kernels")
+    tech_node_nm: PositiveInt = Field(description="logic node (nearest one the technology library has)")
+    simd_bits: Literal[128, 256] = Field(description="SIMD register width (NEON 128, AVX2 256)")
+    simd_pipes: PositiveInt = Field(description="SIMD instructions issued per cycle per core")
+    lut_group_activations: int = Field(4, ge=2, le=4, description="activations per table (g; 16-entry tables)")
+    lut_entry_bits: int = Field(8, ge=8, le=16, description="bits per table entry (int8 after table quantisation)")
+    lut_max_weight_bits: int = Field(4, ge=1, le=8, description="widest weights the LUT kernel runs (bit planes)")
+    lut_simd_ops_per_lookup_vector: PositiveFloat = Field(
+        description="SIMD instructions per vector of table lookups in the LUT kernel's inner loop")
+    dequant_simd_ops_per_weight: tuple[tuple[int, PositiveFloat], ...] = Field(
+        description="dequantisation kernel: SIMD instructions per weight, by weight bits ({bits: instructions})")
+    dram_bandwidth_bytes_per_s: PositiveFloat = Field(description="published DRAM bandwidth of the package")
+    bandwidth_1t_bytes_per_s: PositiveFloat = Field(description="achievable read bandwidth of one thread")
+    bandwidth_all_bytes_per_s: PositiveFloat = Field(description="achievable read bandwidth of the CPU complex")
+    dram_capacity_bytes: int = Field(0, ge=0, description="DRAM capacity; 0 = not checked")
+    op_overhead_s: NonNegativeFloat = Field(0.0, description="gap each op adds (thread barrier)")
+
+    @field_validator("dequant_simd_ops_per_weight", mode="before")
+    @classmethod
+    def _formats(cls, value):
+        pairs = tuple(value.items()) if isinstance(value, dict) else tuple(tuple(p) for p in value or ())
+        if not pairs or any(len(p) != 2 or not isinstance(p[0], int) or not 1 <= p[0] <= 16 for p in pairs):
+            raise ValueError("expected a non-empty mapping of weight bits (1-16) to instructions per weight")
+        return tuple(sorted(pairs))
+
+    @model_validator(mode="after")
+    def _check(self) -> "CpuSpec":
+        if self.threads > self.cores:
+            raise ValueError(f"threads ({self.threads}) must not exceed cores ({self.cores})")
+        return self
+
+    # -- derived ---------------------------------------------------------------
+    @property
+    def lookup_lanes(self) -> int:
+        """Table entries one lookup instruction fetches: one byte per lane."""
+        return self.simd_bits // 8
+
+    @property
+    def fp32_lanes(self) -> int:
+        return self.simd_bits // 32
+
+    def bandwidth_bytes_per_s(self, threads: int | None = None) -> float:
+        """Achievable DRAM read bandwidth with ``threads`` threads (module docstring)."""
+        t = self.threads if threads is None else threads
+        return min(t * self.bandwidth_1t_bytes_per_s, self.bandwidth_all_bytes_per_s, self.dram_bandwidth_bytes_per_s)
+
+    @property
+    def stream_bytes_per_cycle(self) -> float:
+        return self.bandwidth_bytes_per_s() / self.clock_hz
+
+    @property
+    def overhead_cycles(self) -> int:
+        return round(self.op_overhead_s * self.clock_hz)
+
+    def dequant_ops_per_weight(self, w_bits: float) -> float:
+        """Instructions per weight of the narrowest listed format holding ``w_bits`` (else the widest)."""
+        for bits, ops in self.dequant_simd_ops_per_weight:
+            if bits >= w_bits - 1e-9:
+                return ops
+        return self.dequant_simd_ops_per_weight[-1][1]
