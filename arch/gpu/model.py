@@ -2,32 +2,38 @@
 
 Per op, on the GPU's single in-order stream (one kernel at a time):
 
-    time = max(compute time, DRAM bytes / (bandwidth x memory_efficiency_max))
-           + launch_overhead_s
+    time = max(compute time, DRAM stream time) + launch_overhead_s
 
 * **GEMM compute time** comes from :mod:`arch.gpu.kernel`: output tiles over SM
   waves (wave quantisation and tile padding), a per-tile fixed cost in k-steps
-  (small-``k`` penalty) and a ceiling on the tensor cores' issue rate. The tile
-  shape is the one of ``gemm_tiles`` that finishes first (as a cuBLAS heuristic
-  picks a kernel). The peak rate is the tensor-core peak of the op's datatype:
-  the widest operand's width picks the class (8-bit: int8/fp8, 16-bit:
-  fp16/bf16, 32-bit: fp32); weight-only quantised GEMMs (W4A16) run at 16 bits.
-* **Element-wise ops** (softmax, norms, activations, adds, RoPE) are CUDA-core
-  streams: FLOPs at ``vector_flops_per_s`` against their bytes, which dominate.
-* **All-reduce** (tensor parallelism) is a ring over NVLink: each device sends
-  and receives ``2 (p - 1) / p`` of the tensor; a direction of NVLink carries
-  half the published bidirectional bandwidth. Unsupported when the spec has no
-  NVLink (``nvlink_bandwidth_bytes_per_s: 0``).
+  (small-``k`` penalty) and a ceiling on the tensor cores' issue rate. The
+  tile shape is the one of ``gemm_tiles`` that finishes first (as a cuBLAS
+  heuristic picks a kernel). The peak rate is the tensor-core peak of the op's
+  datatype: the widest operand's width picks the class (8-bit: int8/fp8,
+  16-bit: fp16/bf16, 32-bit: fp32); weight-only quantised GEMMs (W4A16) run at
+  16 bits.
+* **DRAM stream time**: reads at ``memory_efficiency_max`` of the HBM bandwidth,
+  writes at ``write_efficiency_max`` (HBM writes stream slower than reads; both
+  fitted, docs/gpu.md).
+* **Element-wise ops** are CUDA-core kernels whose bytes dominate. Pure streams
+  (activations, adds, multiplies, RoPE, split-KV reductions) read and write at
+  the read and write ceilings above. Reduction kernels -- softmax and
+  normalisation -- reach a lower rate, fitted per kind
+  (``softmax_efficiency_max``, ``norm_efficiency_max``) on all their bytes.
+* **All-reduce** (tensor parallelism): :mod:`arch.gpu.collective`, NCCL's cost
+  model (ring or tree, LL / LL128 / Simple, the fastest) with a fitted link
+  efficiency and latency. Unsupported when the spec has no NVLink
+  (``nvlink_bandwidth_bytes_per_s: 0``).
 * **DRAM bytes** are the compulsory ones (each operand read once, the output
   written once): L2 is assumed to catch every re-read of a tile's operands.
 
-How the engine sees it: an op is one step on unit ``gpu``: it loads its bytes
-over memory ``hbm`` (at the achievable stream rate), runs ``compute_cycles``,
-and stores its output. A GPU kernel overlaps its DRAM stream with its math, so
-``compute_cycles`` is the part of the math not hidden under the stream plus the
-launch: ``max(compute - stream, 0) + launch``. The simulated time is then
-exactly ``max(compute, stream) + launch``. (A consequence: the reported split
-of an op into compute and stall cycles is this one, not the SMs' busy time.)
+How the engine sees it: an op is one step on unit ``gpu``: it moves its bytes
+over memory ``hbm`` (or ``nvlink``) at that memory's rate (the read rate), and
+runs ``compute_cycles``. A GPU kernel overlaps its DRAM stream with its math, so
+``compute_cycles`` is what the op takes beyond the engine's stream, plus the
+launch: ``max(time - engine stream, 0) + launch``. The simulated time is then
+exactly ``time + launch``. (A consequence: the reported split of an op into
+compute and stall cycles is this one, not the SMs' busy time.)
 
 The cycle formula is a Numba kernel with a Python twin (``kernel_twins``); the
 rest is closed-form arithmetic in plain functions. Energy: :mod:`arch.gpu.energy`
@@ -41,12 +47,16 @@ from functools import lru_cache
 from arch.contract import (Accelerator, Component, MappingOptions, Memory, MemoryKind, OpCost, Unit,
                            check_capacity, over)
 from arch.gpu.attention import attention_cost, attention_roofline_cycles
+from arch.gpu.collective import CollectiveTime, allreduce_time
 from arch.gpu.energy import gpu_components
 from arch.gpu.kernel import gemm_tile_kernel, gemm_tile_kernel_py
 from arch.gpu.spec import GpuSpec
 from workloads.op import VECTOR_FLOPS_PER_ELEMENT, Op, OpKind
 
 VECTOR_KINDS = frozenset(VECTOR_FLOPS_PER_ELEMENT)
+# Reduction kernels with a fitted stream ceiling of their own (GpuSpec.kernel_efficiency);
+# every other vector kind is a pure stream at the read and write ceilings.
+REDUCTION_KERNELS = {OpKind.SOFTMAX: "softmax", OpKind.NORM: "norm"}
 
 
 class UnsupportedDtypeError(ValueError):
@@ -91,8 +101,13 @@ class Gpu(Accelerator):
     def notes(self) -> tuple[str, ...]:
         return (
             "GPU: one kernel at a time; time = max(compute, DRAM stream) + launch overhead, "
-            "efficiency parameters fitted to measured A100 fp16 GEMMs (docs/gpu.md); the launch "
-            "overhead per kernel and the idle power are assumptions.",
+            "efficiency parameters fitted to measured A100 fp16 GEMMs, element-wise kernels and NCCL "
+            "all-reduces (docs/gpu.md); the launch overhead per kernel and the idle power are assumptions.",
+            "GPU: softmax and norm kernels stream at their own fitted ceilings whatever their row width "
+            "(measured rates vary with it, docs/gpu.md); batched attention GEMMs (Q K^T, P V) use the plain "
+            "tile model and are optimistic on the A100 (no batched-GEMM term); the all-reduce is NCCL's "
+            "ring/tree cost model on one NVLink node, without its small-message channel reduction "
+            "(optimistic at 16 KB - 4 MB).",
             "GPU: DRAM traffic is compulsory only (perfect L2 reuse); no split-K; kernel fusion only for attention "
             "(FlashAttention-2 / FlashDecoding / FlashDecoding++ kernels, arch/gpu/attention.py; a kernel with "
             "fewer thread blocks than SMs streams at that fraction of the HBM rate, an assumption).",
@@ -145,6 +160,10 @@ class Gpu(Accelerator):
         stream = _cycles(cost.read_bytes, memory) + _cycles(cost.write_bytes, memory)
         return (cost.compute_cycles + stream) / self.spec.clock_hz
 
+    def allreduce_choice(self, op: Op) -> CollectiveTime:
+        """The all-reduce algorithm and protocol NCCL's model picks for ``op``, and its time."""
+        return _allreduce_choice(self.spec, op.comm_bytes, op.devices)
+
     # -- capacity -------------------------------------------------------------
     def check_workload(self, workload, options=None) -> None:
         """Raise :class:`CapacityError` if the weights and KV cache do not fit in HBM."""
@@ -167,21 +186,37 @@ def _cycles(nbytes: int, bytes_per_cycle: float) -> int:
     return math.ceil(nbytes / bytes_per_cycle) if nbytes > 0 else 0
 
 
-def _overlapped(spec: GpuSpec, compute: int, read_bytes: int, write_bytes: int,
-                bytes_per_cycle: float) -> int:
-    """compute_cycles handed to the engine so that its load + compute + store is
-    max(compute, stream) + launch (see the module docstring)."""
-    stream = _cycles(read_bytes, bytes_per_cycle) + _cycles(write_bytes, bytes_per_cycle)
-    return max(compute - stream, 0) + spec.launch_cycles
+def stream_cycles(spec: GpuSpec, read_bytes: int, write_bytes: int) -> int:
+    """Cycles of a pure DRAM stream: reads at the read ceiling, writes at the write ceiling."""
+    return _cycles(read_bytes, spec.stream_bytes_per_cycle) + _cycles(write_bytes, spec.write_bytes_per_cycle)
+
+
+def _overlapped(spec: GpuSpec, time: int, read_bytes: int, write_bytes: int, bytes_per_cycle: float) -> int:
+    """compute_cycles handed to the engine so that its load + compute + store is ``time`` + launch,
+    where the engine moves the bytes at ``bytes_per_cycle`` (see the module docstring)."""
+    engine = _cycles(read_bytes, bytes_per_cycle) + _cycles(write_bytes, bytes_per_cycle)
+    return max(time - engine, 0) + spec.launch_cycles
 
 
 def _gemm_cost(spec: GpuSpec, op: Op, dtype: str) -> OpCost:
     compute = gemm_compute_cycles(spec, op, dtype)
     read_bytes, write_bytes = op.a_bytes + op.b_bytes, op.out_bytes
     busy = math.ceil(op.macs / spec.macs_per_sm_cycle(dtype))
+    time = max(compute, stream_cycles(spec, read_bytes, write_bytes))
     return OpCost(unit="gpu", traffic=over("hbm", read_bytes, write_bytes),
-                  compute_cycles=_overlapped(spec, compute, read_bytes, write_bytes, spec.stream_bytes_per_cycle),
+                  compute_cycles=_overlapped(spec, time, read_bytes, write_bytes, spec.stream_bytes_per_cycle),
                   actions=_dram_actions(busy, read_bytes, write_bytes))
+
+
+def vector_stream_cycles(spec: GpuSpec, op: Op) -> int:
+    """DRAM cycles of an element-wise op: a reduction kernel at its own ceiling, a pure stream at the
+    read and write ceilings."""
+    read_bytes, write_bytes = op.a_bytes + op.b_bytes, op.out_bytes
+    kernel = REDUCTION_KERNELS.get(op.kind)
+    if kernel is None:
+        return stream_cycles(spec, read_bytes, write_bytes)
+    rate = spec.hbm_bandwidth_bytes_per_s * spec.kernel_efficiency(kernel) / spec.clock_hz
+    return _cycles(read_bytes + write_bytes, rate)
 
 
 def _vector_cost(spec: GpuSpec, op: Op) -> OpCost:
@@ -189,8 +224,9 @@ def _vector_cost(spec: GpuSpec, op: Op) -> OpCost:
     compute = math.ceil(op.flops / flops_per_cycle)
     read_bytes, write_bytes = op.a_bytes + op.b_bytes, op.out_bytes
     busy = math.ceil(op.flops / (flops_per_cycle / spec.sm_count))
+    time = max(compute, vector_stream_cycles(spec, op))
     return OpCost(unit="gpu", traffic=over("hbm", read_bytes, write_bytes),
-                  compute_cycles=_overlapped(spec, compute, read_bytes, write_bytes, spec.stream_bytes_per_cycle),
+                  compute_cycles=_overlapped(spec, time, read_bytes, write_bytes, spec.stream_bytes_per_cycle),
                   actions=_dram_actions(busy, read_bytes, write_bytes))
 
 
@@ -204,7 +240,17 @@ def _ring_bytes(op: Op) -> int:
     return -(-2 * (op.devices - 1) * op.comm_bytes // op.devices)
 
 
+@lru_cache(maxsize=4096)
+def _allreduce_choice(spec: GpuSpec, nbytes: int, devices: int) -> CollectiveTime:
+    return allreduce_time(nbytes, devices, spec.nvlink_bandwidth_bytes_per_s / 2, spec.nvlink_efficiency_max,
+                          spec.collective_latency_s)
+
+
 def _allreduce_cost(spec: GpuSpec, op: Op) -> OpCost:
+    """The NCCL-model time on the engine: the ring's bytes over ``nvlink`` (the link's traffic and
+    energy), the rest of the chosen algorithm's time as compute cycles, plus the launch."""
     sent = _ring_bytes(op)
+    time = math.ceil(_allreduce_choice(spec, op.comm_bytes, op.devices).seconds * spec.clock_hz)
     return OpCost(unit="gpu", traffic=over("nvlink", sent, 0),
-                  compute_cycles=spec.launch_cycles, actions=(("nvlink.transfer_bit", 8 * sent),))
+                  compute_cycles=_overlapped(spec, time, sent, 0, spec.nvlink_bytes_per_cycle),
+                  actions=(("nvlink.transfer_bit", 8 * sent),))

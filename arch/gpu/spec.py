@@ -5,8 +5,14 @@ Field names carry units. Peak tensor throughput is one field per datatype
 no tensor-core path for that type. The efficiency parameters
 (``gemm_efficiency_max``, ``tile_overhead_k``, ``memory_efficiency_max``) are
 fitted to measured GEMM latencies (see ``benchmarks/gpu_calibration.py`` and
-``docs/gpu.md``); the other numbers of a preset are published figures or
-marked assumptions, each with its source in the preset file.
+``docs/gpu.md``). The stream ceilings of HBM writes and of the reduction kernels
+(``write_efficiency_max``, ``softmax_efficiency_max``, ``norm_efficiency_max``)
+and the collective's link efficiency and latency (``nvlink_efficiency_max``,
+``collective_latency_s``) are fitted to measured element-wise kernels and
+all-reduces (``benchmarks/gpu_ops_calibration.py``); left unset, a stream
+ceiling is ``memory_efficiency_max`` (no derating). The other numbers of a
+preset are published figures or marked assumptions, each with its source in the
+preset file.
 """
 
 from __future__ import annotations
@@ -51,6 +57,18 @@ class GpuSpec(SpecBase):
     gemm_efficiency_max: float = Field(gt=0, le=1, description="ceiling on tensor-core issue rate (fitted)")
     tile_overhead_k: int = Field(ge=0, description="per-tile prologue/epilogue in k-steps (fitted)")
     memory_efficiency_max: float = Field(gt=0, le=1, description="ceiling on HBM stream rate (fitted)")
+    write_efficiency_max: float | None = Field(
+        None, gt=0, le=1, description="ceiling on the HBM write-stream rate (fitted); unset: memory_efficiency_max")
+    softmax_efficiency_max: float | None = Field(
+        None, gt=0, le=1, description="HBM rate a softmax kernel reaches, reads and writes (fitted); "
+                                      "unset: memory_efficiency_max")
+    norm_efficiency_max: float | None = Field(
+        None, gt=0, le=1, description="HBM rate a normalisation kernel reaches, reads and writes (fitted); "
+                                      "unset: memory_efficiency_max")
+    nvlink_efficiency_max: float = Field(
+        1.0, gt=0, le=1, description="bus bandwidth a collective reaches over one NVLink direction (fitted)")
+    collective_latency_s: NonNegativeFloat = Field(
+        0.0, description="fixed time per collective beyond NCCL's modelled latencies (fitted)")
     tdp_w: PositiveFloat = Field(description="board power at full load")
     idle_power_w: NonNegativeFloat = Field(description="board power with nothing running")
     die_area_mm2: PositiveFloat
@@ -62,6 +80,11 @@ class GpuSpec(SpecBase):
             raise ValueError(f"idle_power_w ({self.idle_power_w}) must be below tdp_w ({self.tdp_w})")
         if not any(self.peak_flops_per_s(d) for d in DTYPES):
             raise ValueError("peak_*_flops_per_s: at least one datatype needs a peak above 0")
+        for name in ("write_efficiency_max", "softmax_efficiency_max", "norm_efficiency_max"):
+            value = getattr(self, name)
+            if value is not None and value > self.memory_efficiency_max:
+                raise ValueError(f"{name} ({value}) must not exceed memory_efficiency_max "
+                                 f"({self.memory_efficiency_max}), the read-stream ceiling")
         return self
 
     def peak_flops_per_s(self, dtype: str) -> float:
@@ -83,6 +106,20 @@ class GpuSpec(SpecBase):
     def stream_bytes_per_cycle(self) -> float:
         """Achievable HBM bytes per cycle: bandwidth x memory_efficiency_max / clock."""
         return self.hbm_bandwidth_bytes_per_s * self.memory_efficiency_max / self.clock_hz
+
+    @property
+    def write_bytes_per_cycle(self) -> float:
+        """Achievable HBM write bytes per cycle: bandwidth x write_efficiency_max / clock."""
+        return self.hbm_bandwidth_bytes_per_s * self.write_efficiency / self.clock_hz
+
+    @property
+    def write_efficiency(self) -> float:
+        return self.memory_efficiency_max if self.write_efficiency_max is None else self.write_efficiency_max
+
+    def kernel_efficiency(self, name: str) -> float:
+        """Stream ceiling of a reduction kernel (``softmax`` or ``norm``); unset: memory_efficiency_max."""
+        value = getattr(self, f"{name}_efficiency_max")
+        return self.memory_efficiency_max if value is None else value
 
     @property
     def nvlink_bytes_per_cycle(self) -> float:
