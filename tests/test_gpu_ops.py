@@ -180,3 +180,17 @@ def test_h100_keeps_the_a100_fit_and_is_faster():
     fitted = ("write_efficiency_max", "softmax_efficiency_max", "norm_efficiency_max", "nvlink_efficiency_max",
               "collective_latency_s")
     assert {f: getattr(h100.spec, f) for f in fitted} == {f: getattr(a100.spec, f) for f in fitted}
+
+
+@pytest.mark.parametrize("phase", ["prefill", "decode"])
+def test_the_engine_runs_the_layer_in_the_sum_of_its_op_times(a100, phase):
+    from benchmarks.gpu_layers import BATCH, MODEL, SEQ_LEN, TP
+    from mappers.schedule import map_workload
+    from simulator.engine import simulate
+    from workloads.layers import build_decoder_layer
+    from workloads.models import load_model
+
+    layer = build_decoder_layer(load_model(MODEL), phase, BATCH, SEQ_LEN[phase], tp=TP)
+    cycles = max(e.end for e in simulate(map_workload(layer, a100)))
+    expected = sum(round(a100.op_seconds(op) * a100.spec.clock_hz) for op in layer.ops)
+    assert abs(cycles - expected) <= len(layer.ops)  # one in-order stream: the ops' times add
