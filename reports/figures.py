@@ -115,24 +115,44 @@ def _stacked_bars(systems: Sequence[SystemResult], layers: Mapping[str, list[flo
 
 
 def roofline(systems: Sequence[SystemResult]) -> bytes:
-    """Each op at (FLOPs per DRAM byte, achieved FLOP/s); dashed line: the system's peak."""
+    """Each op at (FLOPs per byte moved, achieved FLOP/s) under its system's roof: the compute peak
+    (flat) and each DRAM-kind memory's bandwidth (the slope), labelled with their values."""
     fig, ax = plt.subplots(figsize=(6.0, 3.8))
+    points_by = {s.name: [(op.flops / (op.read_bytes + op.write_bytes), op.flops / (op.total_cycles / s.clock_hz))
+                          for op in s.ops if op.flops and op.total_cycles and op.read_bytes + op.write_bytes]
+                 for s in systems}
+    xs = [x for points in points_by.values() for x, _ in points] or [1.0]
+    knees = [2 * s.peak_macs_per_cycle * s.clock_hz / bw for s in systems for _, bw in _dram_bandwidths(s)]
+    span = (min(xs) / 4, max([max(xs) * 4] + [2 * k for k in knees if k > 0]))
     for index, system in enumerate(systems):
         color = f"C{index % 10}"
-        points = [(op.flops / (op.read_bytes + op.write_bytes), op.flops / (op.total_cycles / system.clock_hz))
-                  for op in system.ops if op.flops and op.total_cycles and op.read_bytes + op.write_bytes]
         peak = 2 * system.peak_macs_per_cycle * system.clock_hz
-        label = f"{system.name} (peak {peak / 1e12:.3g} TFLOP/s)"
+        points = points_by[system.name]
         if points:
-            ax.scatter(*zip(*points), s=14, color=color, label=label, alpha=0.8)
-        ax.axhline(peak, color=color, linestyle="--", linewidth=0.8)
+            ax.scatter(*zip(*points), s=14, color=color, alpha=0.8)
+        for name, bandwidth in _dram_bandwidths(system):
+            knee = peak / bandwidth if peak else span[1]
+            line_x = [span[0], max(span[0], min(knee, span[1]))] + ([span[1]] if knee < span[1] else [])
+            ax.plot(line_x, [min(peak or float("inf"), bandwidth * x) for x in line_x], color=color,
+                    linestyle="--", linewidth=0.9, label=f"{system.name}: {name} {bandwidth / 1e12:.3g} TB/s, "
+                                                         f"peak {peak / 1e12:.3g} TFLOP/s")
+        if peak and not _dram_bandwidths(system):
+            ax.axhline(peak, color=color, linestyle="--", linewidth=0.8,
+                       label=f"{system.name}: peak {peak / 1e12:.3g} TFLOP/s")
     _log_axes(ax)
-    ax.set_xlabel("arithmetic intensity (FLOP per DRAM byte)")
+    ax.set_xlabel("arithmetic intensity (FLOP per byte moved)")
     ax.set_ylabel("achieved FLOP/s")
-    ax.set_title("Ops against each system's compute peak (dashed; DRAM slopes not drawn)")
+    ax.set_title("Ops under each system's roof (dashed: memory bandwidth slope, then compute peak)")
     if any(s.ops for s in systems):
         ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.0, 1.0))
     return _png(fig)
+
+
+def _dram_bandwidths(system: SystemResult) -> list[tuple[str, float]]:
+    """(name, bytes/s) of the system's DRAM-kind memories (its roofline slopes), widest first."""
+    found = [(name, float(m["bandwidth_bytes_per_s"])) for name, m in system.memories.items()
+             if m.get("kind") == "dram" and m.get("bandwidth_bytes_per_s")]
+    return sorted(found, key=lambda item: -item[1])
 
 
 def layer_timeline(result: ExperimentResult) -> bytes:

@@ -65,6 +65,7 @@ def _system(name: str, entry: Mapping[str, Any]) -> SystemResult:
         peak_macs_per_cycle=entry["peak_macs_per_cycle"], ops=ops, notes=tuple(entry.get("notes", ())),
         warnings=tuple(entry.get("warnings", ())), devices=entry.get("devices", 1),
         serving=entry.get("serving"), mapping_search=entry.get("mapping_search"),
+        memories=entry.get("memories", {}),
     )
 
 

@@ -96,6 +96,7 @@ class SystemResult:
     devices: int = 1                 # tensor-parallel group size: cycles, energy and area are one device's
     serving: Mapping[str, Any] | None = None
     mapping_search: Mapping[str, Any] | None = None  # searched vs fixed mapping (cycles, energy), when searched
+    memories: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # name -> {kind, bandwidth_bytes_per_s}
 
     @property
     def seconds(self) -> float:
@@ -158,6 +159,7 @@ class SystemResult:
             "ops": [op.to_dict() for op in self.ops],
             **({"serving": dict(self.serving)} if self.serving is not None else {}),
             **({"mapping_search": dict(self.mapping_search)} if self.mapping_search is not None else {}),
+            **({"memories": {k: dict(v) for k, v in self.memories.items()}} if self.memories else {}),
         }
 
 

@@ -125,6 +125,8 @@ def summarise(name: str, accel: Accelerator, workload: Workload, schedule: Sched
         tokens=workload.tokens_per_step, macs=sum(op.macs for op in workload.ops) * repeat,
         peak_macs_per_cycle=accel.peak_macs_per_cycle(), ops=tuple(ops),
         notes=accel.notes(), warnings=accel.warnings() + warnings, devices=int(dict(workload.meta).get("tp", 1)),
+        memories={m.name: {"kind": m.kind.value, "bandwidth_bytes_per_s": m.total_bytes_per_cycle * accel.clock_hz}
+                  for m in schedule.memories},
     )
 
 
