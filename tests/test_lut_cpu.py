@@ -146,3 +146,16 @@ def test_llama_cpp_bandwidth_bound_rows_within_25_percent(r, request):
 def test_llama_cpp_all_rows_within_25_percent():
     misses = [r for r in TMAC_PROFILING if not math.isclose(_rate(r, DEQUANT), r.llama_cpp, rel_tol=0.25)]
     assert not misses
+
+
+def test_tmac_experiment_runs_both_kernels_on_every_host():
+    from simulator.experiment import load_experiment
+    from simulator.run import run_experiment
+
+    result = run_experiment(load_experiment("experiments/tmac.yaml"))
+    seconds = {s.name: s.seconds for s in result.systems}
+    assert len(seconds) == 10 and not result.failures
+    for name, value in seconds.items():
+        if "-tmac-" in name:  # the LUT kernel is never slower than dequantisation on the same host and threads
+            assert value <= seconds[name.replace("-tmac-", "-llamacpp-")]
+    assert seconds["m2-ultra-tmac-8t"] < seconds["m2-ultra-tmac-1t"] / 3
