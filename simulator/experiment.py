@@ -33,6 +33,7 @@ class ResolvedSystem:
     tech: TechSettings = TechSettings()
     mapping: tuple[tuple[str, Any], ...] = ()  # the experiment's mapper options for this system (checked)
     capacity_warn: bool = False  # the experiment's `capacity: warn`: a design that does not fit runs with a warning
+    warnings: tuple[str, ...] = ()  # e.g. defaults an inline design inherits that the presets set otherwise
 
     @property
     def kind(self) -> str:
@@ -160,11 +161,19 @@ def resolve_system(name: str, arch: str | Mapping, overrides: Mapping[str, Any],
         return None
     spec_type = registry.model_class(kind).spec_type
     try:
-        return ResolvedSystem(name, spec_type.model_validate(raw))
+        spec = spec_type.model_validate(raw)
+        return ResolvedSystem(name, spec, warnings=() if isinstance(arch, str) and not arch.endswith(
+            (".yaml", ".yml")) else unset_default_notes(spec))
     except ValidationError as err:
         rename = {tuple(k.split(".")): f"{path}.set.{k}" for k in overrides}
         problems += from_validation_error(err, spec_type, prefix=f"{path}.arch", rename=rename)
         return None
+
+
+def unset_default_notes(spec: SpecBase) -> tuple[str, ...]:
+    """The spec type's notes on defaults a design that is not a preset left unset (``unset_default_notes``)."""
+    notes = getattr(type(spec), "unset_default_notes", {})
+    return tuple(note for key, note in notes.items() if key not in spec.model_fields_set)
 
 
 def check_mapping(system: ResolvedSystem, mapping: Mapping[str, Any], problems: list[Problem]) -> tuple:

@@ -70,7 +70,7 @@ def _runner(experiment: Experiment) -> Callable[[ResolvedSystem], tuple[SystemRe
 def run_system(workload: Workload, system: ResolvedSystem) -> tuple[SystemResult, tuple[TimelineEvent, ...]]:
     accel = registry.model_class(system.kind)(system.spec, system.tech)
     options = accel.mapping_options(dict(system.mapping), workload.phase, workload.batch)
-    warnings = _family_checks(accel, workload, options, system.capacity_warn)
+    warnings = system.warnings + _family_checks(accel, workload, options, system.capacity_warn)
     step, schedule = map_step(workload, accel, options, evaluate=simulate)  # sub-batches, mapping search
     timeline = simulate(schedule)
     result = summarise(system.name, accel, step, schedule, timeline, warnings)

@@ -141,3 +141,19 @@ def test_each_op_reports_utilisation_and_sram_accesses_per_operand(cli, write, t
     assert {"ifmap_sram.read", "filter_sram.read", "ofmap_sram.write"} <= set(op["actions"])
     rows = list(csv.DictReader((tmp_path / "small" / "ops.csv").open()))
     assert float(rows[0]["utilisation"]) == pytest.approx(op["utilisation"])
+
+
+SIZES = ("rows: 32, cols: 32, ifmap_sram_bytes: 65536, filter_sram_bytes: 65536, ofmap_sram_bytes: 65536, "
+         "dram_bandwidth_bytes_per_s: 1.0e10")
+
+
+def test_an_inline_design_is_told_which_defaults_the_presets_set_otherwise():
+    from simulator.experiment import parse_text
+    from simulator.run import run_experiment
+    text = ("name: inl\nworkload: {act_bits: 8, weight_bits: 8, ops: [{name: g, M: 8, N: 256, K: 256}]}\nsystems:\n"
+            f"  - {{name: mine, arch: {{kind: systolic, {SIZES}}}}}\n"
+            f"  - {{name: set, arch: {{kind: systolic, fold_timing: scalesim, {SIZES}}}}}\n"
+            "  - {name: preset, arch: scalesim-default}\n")
+    result = run_experiment(parse_text(text))
+    noted = {s.name: any("fold_timing is left at its default" in w for w in s.warnings) for s in result.systems}
+    assert noted == {"mine": True, "set": False, "preset": False}

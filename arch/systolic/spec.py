@@ -7,7 +7,7 @@ half (one buffer) must hold one array row of PE words.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field, NonNegativeFloat, PositiveFloat, PositiveInt, ValidationInfo, field_validator
 
@@ -47,6 +47,13 @@ class VectorLaneOps(SpecBase):
 
 
 class SystolicSpec(SpecBase):
+    # Defaults a user's own design may inherit without meaning to: each is noted in the results when a
+    # design that is not a preset leaves it unset (the presets choose theirs explicitly).
+    unset_default_notes: ClassVar[dict[str, str]] = {
+        "fold_timing": ("fold_timing is left at its default 'scalesim' (SCALE-Sim's fold timing: each fold "
+                        "preloads its weights before streaming, so decode GEMVs pay a full fold per tile); the "
+                        "tpuv4-like, tpu7x-like and neupims-npu presets set 'pipelined'"),
+    }
     kind: Literal["systolic"] = "systolic"
     rows: PositiveInt = Field(description="PE rows of one array")
     cols: PositiveInt = Field(description="PE columns of one array")
