@@ -100,6 +100,9 @@ class Gpu(Accelerator):
 
     def notes(self) -> tuple[str, ...]:
         return (
+            "GPU: an op's compute_cycles (ops.csv) are the math not hidden under its DRAM stream plus the "
+            "kernel launch overhead, so a memory-bound op's compute cycles are its launch overhead; its stall "
+            "cycles are the stream.",
             "GPU: one kernel at a time; time = max(compute, DRAM stream) + launch overhead, "
             "efficiency parameters fitted to measured A100 fp16 GEMMs, element-wise kernels and NCCL "
             "all-reduces (docs/gpu.md); the launch overhead per kernel and the idle power are assumptions.",
