@@ -109,11 +109,12 @@ def check_key(key: str, raw: Mapping, block: str = "sweep.grid") -> list[Problem
         if parts[1] in fields:
             return []
         return [Problem(f"{block}.{key}", f"unknown workload key {parts[1]!r}{suggest(parts[1], fields)}")]
-    if parts[0] == "systems" and len(parts) >= 4 and parts[2] == "arch":
+    if parts[0] == "systems" and ((len(parts) >= 4 and parts[2] == "arch") or (len(parts) == 4 and parts[2] == "mapping")):
         if parts[1] in names:
-            return []
+            return []  # the option's name and value are checked when each point is resolved
         return [Problem(f"{block}.{key}", f"no system named {parts[1]!r}{suggest(parts[1], names)}")]
-    return [Problem(f"{block}.{key}", "expected 'workload.<field>' or 'systems.<name>.arch.<field>'")]
+    return [Problem(f"{block}.{key}", "expected 'workload.<field>', 'systems.<name>.arch.<field>' or "
+                                      "'systems.<name>.mapping.<option>'")]
 
 
 def apply_values(raw: Mapping, values: Mapping[str, Any]) -> dict:
@@ -127,7 +128,10 @@ def apply_values(raw: Mapping, values: Mapping[str, Any]) -> dict:
             variant["workload"][parts[1]] = value
             continue
         system = next(s for s in variant["systems"] if s.get("name") == parts[1])
-        system.setdefault("set", {})[".".join(parts[3:])] = value
+        if parts[2] == "mapping":
+            system["mapping"] = {**(system.get("mapping") or {}), parts[3]: value}
+        else:
+            system.setdefault("set", {})[".".join(parts[3:])] = value
     return variant
 
 

@@ -70,3 +70,17 @@ def test_the_choice_is_cached_per_op_shape():
     again = best_options(dataclasses.replace(op, name="renamed", layer=7), accel, options,
                          lambda s: calls.append(s) or simulate(s))
     assert again == first and calls == []
+
+
+def test_a_sweep_can_vary_a_mapping_option():
+    from pathlib import Path
+
+    import yaml
+
+    from simulator.sweep import expand, run_points
+    text = ("name: swm\nworkload: {model: llama2-7b, phase: decode, batch: 8, seq_len: 512}\n"
+            "systems:\n  - {name: npu, arch: tpuv4-like}\n"
+            "sweep:\n  grid: {systems.npu.mapping.split_cores: [1, 4]}\n")
+    points = expand(yaml.safe_load(text), "<sweep>", Path("."))
+    one, four = (r.system("npu").cycles for r in run_points(points))
+    assert four < one  # four cores beat one on the same decode step
