@@ -230,8 +230,9 @@ def tmac():
             one, most = sorted((r for r in TMAC_PROFILING if (r.device, r.model) == (device, model)),
                                key=lambda r: r.threads)
             for kernel, attr in ((lut, "tmac"), (dequant, "llama_cpp")):
+                fitted = model == FIT_MODEL and kernel is lut
                 line(f"{device} {model} {most.threads}t/1t {attr}", cpu_rate(most, kernel) / cpu_rate(one, kernel),
-                     getattr(most, attr) / getattr(one, attr), "", "fit rows" if model == FIT_MODEL else "")
+                     getattr(most, attr) / getattr(one, attr), "", "fit rows" if fitted else "")
     m2 = tmac_row("m2-ultra", "bitnet-3b", 1)
     line("m2-ultra bitnet-3b 1t T-MAC vs the paper's 1-core figure", cpu_rate(m2, lut), PAPER_BITNET_M2_1T, "tok/s",
          "EuroSys'25 abstract")

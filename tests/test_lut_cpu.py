@@ -5,8 +5,6 @@ achievable-bandwidth curve of each preset is fitted on its device's T-MAC Llama-
 rows (arch/cpu/calibration.py); every other row is a check.
 """
 
-import math
-
 import pytest
 
 from arch import registry
@@ -117,12 +115,17 @@ def test_tmac_w4_to_w2_ratio_within_10_percent(device):
 
 
 SCALING = [(d, m) for d in DEVICES for m in ("bitnet-3b", "llama2-7b-w2")]
+# Published scaling the model misses by more than 10 %: M2-Ultra's (not bandwidth-bound, see
+# TMAC_MISSES) and BitNet's on the Orin and the Surface Book 3 (the model's 1-thread BitNet
+# rates are high, its most-thread rates bandwidth-bound).
+SCALING_MISSES = {("m2-ultra", "bitnet-3b"), ("m2-ultra", "llama2-7b-w2"), ("jetson-agx-orin", "bitnet-3b"),
+                  ("surface-book-3", "bitnet-3b")}
 
 
 @pytest.mark.parametrize("device,model", SCALING)
 def test_tmac_thread_scaling_within_10_percent(device, model, request):
-    if device == "m2-ultra" or (device, model) == ("surface-book-3", "bitnet-3b"):
-        request.applymarker(pytest.mark.xfail(strict=True, reason="sub-linear scaling not from bandwidth"))
+    if (device, model) in SCALING_MISSES:
+        request.applymarker(pytest.mark.xfail(strict=True, reason="see SCALING_MISSES"))
     rows = sorted((r for r in TMAC_PROFILING if (r.device, r.model) == (device, model)), key=lambda r: r.threads)
     assert _rate(rows[-1], LUT) / _rate(rows[0], LUT) == pytest.approx(rows[-1].tmac / rows[0].tmac, rel=0.10)
 
@@ -132,20 +135,20 @@ def test_lut_beats_dequant_on_every_row_as_published():
         assert (r.tmac > r.llama_cpp) and _rate(r, LUT) > _rate(r, DEQUANT), r
 
 
-@pytest.mark.parametrize("r", [r for r in TMAC_PROFILING if r.model == FIT_MODEL and r.threads > 1],
-                         ids=lambda r: r.device)
-def test_llama_cpp_bandwidth_bound_rows_within_25_percent(r, request):
-    # llama.cpp moves about 6 / 25 GB/s on these two where T-MAC moves 12 / 34 (its compute is under-costed)
-    if r.device in ("raspberry-pi-5", "surface-book-3"):
-        request.applymarker(pytest.mark.xfail(strict=True, reason="the dequant kernel's compute is under-costed"))
+# llama.cpp rows within 25 %: the 4-bit rows of the M2-Ultra, and the Orin's 1-thread rows and its
+# bandwidth-bound 12-thread 4-bit row. The others run slower than the instruction counts of the
+# vec_dot listings at full issue and the bandwidth T-MAC reaches on the same host allow (what
+# limits llama.cpp there is not modelled).
+LLAMA_HOLDS = {("m2-ultra", "llama2-7b-w4", 1), ("m2-ultra", "llama2-7b-w4", 8), ("jetson-agx-orin", "bitnet-3b", 1),
+               ("jetson-agx-orin", "llama2-7b-w2", 1), ("jetson-agx-orin", "llama2-7b-w4", 1),
+               ("jetson-agx-orin", "llama2-7b-w4", 12)}
+
+
+@pytest.mark.parametrize("r", TMAC_PROFILING, ids=lambda r: f"{r.device}-{r.model}-{r.threads}t")
+def test_llama_cpp_token_rates_within_25_percent(r, request):
+    if (r.device, r.model, r.threads) not in LLAMA_HOLDS:
+        request.applymarker(pytest.mark.xfail(strict=True, reason="llama.cpp slower than modelled (LLAMA_HOLDS)"))
     assert _rate(r, DEQUANT) == pytest.approx(r.llama_cpp, rel=0.25)
-
-
-@pytest.mark.xfail(strict=True, reason="llama.cpp's compute-bound rows run 1.3-2.9x slower than the instruction "
-                   "counts of its vec_dot listings at full issue (not modelled: what limits its issue rate)")
-def test_llama_cpp_all_rows_within_25_percent():
-    misses = [r for r in TMAC_PROFILING if not math.isclose(_rate(r, DEQUANT), r.llama_cpp, rel_tol=0.25)]
-    assert not misses
 
 
 def test_tmac_experiment_runs_both_kernels_on_every_host():
