@@ -66,7 +66,10 @@ class CpuHost(Accelerator):
     def units(self) -> tuple[Unit, ...]:
         spec = self.spec
         kinds = frozenset({OpKind.GEMM, OpKind.ATTENTION, *VECTOR_FLOPS_PER_ELEMENT})
-        return (Unit(CPU_UNIT, kinds, 1, spec.threads * spec.simd_pipes * spec.fp32_lanes),)
+        slots = spec.threads * spec.simd_pipes
+        best = max(slots * spec.fp32_lanes, slots / min(ops for _, ops in spec.dequant_simd_ops_per_weight),
+                   lut_peak_macs_per_cycle(spec, 1))  # the system's peak: the fastest kernel on its narrowest weights
+        return (Unit(CPU_UNIT, kinds, 1, best),)
 
     def memories(self) -> tuple[Memory, ...]:
         return (Memory(DRAM, self.spec.stream_bytes_per_cycle, 1, 0, self.spec.dram_capacity_bytes, MemoryKind.DRAM),)
@@ -93,15 +96,14 @@ class CpuHost(Accelerator):
         return op.kind is OpKind.GEMM and op.b_operand is Operand.WEIGHT and op.b_bits < 16
 
     def unit_peak_macs_per_cycle(self, unit: Unit, op: Op) -> float:
-        """The faster kernel's peak on ``op`` (LUT: lanes x g / (instructions x planes) per issue slot)."""
+        """The fastest kernel's peak on ``op`` (LUT: lanes x g / (instructions x planes) per issue slot)."""
         spec = self.spec
         slots = spec.threads * spec.simd_pipes
-        peaks = [unit.macs_per_cycle]
+        peaks = [slots * spec.fp32_lanes]  # fp32 FMAs
         if self.dequant_runs(op):
             peaks.append(slots / spec.dequant_ops_per_weight(op.b_bits))
         if self.lut_runs(op):
-            peaks.append(slots * spec.lookup_lanes * spec.lut_group_activations
-                         / (spec.lut_simd_ops_per_lookup_vector * weight_planes(op)))
+            peaks.append(lut_peak_macs_per_cycle(spec, weight_planes(op)))
         return max(peaks)
 
     def mapping_space(self, op: Op, unit: str) -> tuple[dict, ...]:
@@ -175,6 +177,12 @@ class CpuHost(Accelerator):
 def weight_planes(op: Op) -> int:
     """Bit planes of the op's weights: ceil(b_bits) (ternary 1.58-bit weights run as 2 planes)."""
     return max(1, math.ceil(op.b_bits - 1e-9))
+
+
+def lut_peak_macs_per_cycle(spec: CpuSpec, planes: int) -> float:
+    """The LUT kernel's MACs per cycle on ``planes``-bit weights: lanes x g per lookup vector's instructions."""
+    return (spec.threads * spec.simd_pipes * spec.lookup_lanes * spec.lut_group_activations
+            / (spec.lut_simd_ops_per_lookup_vector * planes))
 
 
 def lut_counts(spec: CpuSpec, op: Op) -> LutCounts:
