@@ -16,7 +16,7 @@ from arch.cpu.published import FIT_MODEL, row, thread_counts
 
 def fitted_bandwidth(device: str) -> tuple[float, float]:
     """(one thread, most threads) achievable read bandwidth in bytes/s for ``device``."""
-    model, tmac_format, _ = MODELS[FIT_MODEL]
-    nbytes = token_bytes(model, tmac_format)
+    model, (layers, head), _ = MODELS[FIT_MODEL]
+    nbytes = token_bytes(model, layers, head)
     counts = thread_counts(device)
     return (nbytes * row(device, FIT_MODEL, counts[0]).tmac, nbytes * row(device, FIT_MODEL, counts[-1]).tmac)

@@ -16,9 +16,14 @@ layouts of the kernels compared:
   (2.625 bits: a 4-bit scale and min per 16, two fp16 per 256); ``Q6_K``: 256 in
   210 bytes (6.5625 bits) -- llama.cpp's ``ggml-common.h`` block layouts, given
   here as (bits, group, bits per group) with the same bytes;
-* the LM head is Q6_K in every row: llama.cpp's quantiser stores ``output.weight``
-  as Q6_K for its 2- to 5-bit types (``llama_tensor_get_type``); ASSUMPTION that
-  T-MAC's converted models keep it so.
+* the LM head: llama.cpp's quantiser stores ``output.weight`` -- or, for a model
+  with tied embeddings (BitNet b1.58 3B), the token embedding it doubles as -- as
+  Q6_K for its 2- to 5-bit types (``llama_tensor_get_type``). T-MAC's models keep
+  the token embedding un-quantized (``microsoft/T-MAC`` README, "Compared to NPU":
+  "our token-embed remaining un-quantized"), so BitNet's LM head is fp16 there;
+  Llama-2-7B's separate ``output.weight`` is taken as Q6_K in both (ASSUMPTION;
+  the README's 3.7 GB for its 4-bit model fits 4-bit layers, an fp16 embedding and
+  a Q6_K head).
 
 Assumptions: ``kv_len = 64`` cached tokens (the tables give no context length),
 fp16 activations and KV cache in memory (llama.cpp's default).
@@ -47,29 +52,32 @@ TMAC_BITNET = WeightFormat(2, 0, 16)
 Q4_0 = WeightFormat(4, 32, 16)
 Q2_K = WeightFormat(2, 16, 10)
 Q6_K = WeightFormat(6, 16, 9)
+F16 = WeightFormat(16, 0, 0)
 DEFAULT_KV_LEN = 64
 
-# The published rows' models: (workload preset, T-MAC format, llama.cpp format).
-MODELS = {"bitnet-3b": ("bitnet-b1.58-3b", TMAC_BITNET, Q2_K),
-          "llama2-7b-w2": ("llama2-7b", TMAC_W2, Q2_K),
-          "llama2-7b-w4": ("llama2-7b", TMAC_GPTQ_W4, Q4_0)}
+# The published rows' models: (workload preset, (T-MAC layers, head), (llama.cpp layers, head)).
+MODELS = {"bitnet-3b": ("bitnet-b1.58-3b", (TMAC_BITNET, F16), (Q2_K, Q6_K)),
+          "llama2-7b-w2": ("llama2-7b", (TMAC_W2, Q6_K), (Q2_K, Q6_K)),
+          "llama2-7b-w4": ("llama2-7b", (TMAC_GPTQ_W4, Q6_K), (Q4_0, Q6_K))}
 KERNEL_FORMAT = {CpuGemmKernel.LUT: 1, CpuGemmKernel.DEQUANT: 2}
 
 
-def token_ops(model: str, fmt: WeightFormat, kv_len: int = DEFAULT_KV_LEN) -> tuple[tuple[Op, int], ...]:
-    """(op, times per token): the decoder layer's ops and the LM head."""
+def token_ops(model: str, fmt: WeightFormat, head_fmt: WeightFormat = Q6_K,
+              kv_len: int = DEFAULT_KV_LEN) -> tuple[tuple[Op, int], ...]:
+    """(op, times per token): the decoder layer's ops in ``fmt`` and the LM head in ``head_fmt``."""
     config = load_model(model)
     layer = build_decoder_layer(config, "decode", 1, kv_len, fmt.bits, 16, 16,
                                 weight_group_size=fmt.group_size, scale_bits=fmt.scale_bits)
     hidden, vocab = config.hidden_size, config.vocab_size
-    head_scales = -(-(vocab * -(-hidden // Q6_K.group_size) * Q6_K.scale_bits) // 8)
-    head = Op("lm_head", OpKind.GEMM, 1, vocab, hidden, b_bits=Q6_K.bits, extra_bytes=head_scales)
+    groups = -(-hidden // head_fmt.group_size) if head_fmt.group_size else 0
+    head_scales = -(-(vocab * groups * head_fmt.scale_bits) // 8)
+    head = Op("lm_head", OpKind.GEMM, 1, vocab, hidden, b_bits=head_fmt.bits, extra_bytes=int(head_scales))
     return tuple((op, layer.repeat) for op in layer.ops) + ((head, 1),)
 
 
-def token_bytes(model: str, fmt: WeightFormat, kv_len: int = DEFAULT_KV_LEN) -> int:
+def token_bytes(model: str, fmt: WeightFormat, head_fmt: WeightFormat = Q6_K, kv_len: int = DEFAULT_KV_LEN) -> int:
     """DRAM bytes one token moves (every op's compulsory traffic)."""
-    return sum(op.min_bytes * times for op, times in token_ops(model, fmt, kv_len))
+    return sum(op.min_bytes * times for op, times in token_ops(model, fmt, head_fmt, kv_len))
 
 
 def op_seconds(host: CpuHost, op: Op, kernel: CpuGemmKernel) -> float:
@@ -82,6 +90,6 @@ def op_seconds(host: CpuHost, op: Op, kernel: CpuGemmKernel) -> float:
 def tokens_per_s(host: CpuHost, row_model: str, kernel: CpuGemmKernel, kv_len: int = DEFAULT_KV_LEN) -> float:
     """Decode tokens per second of a published row's model (``MODELS``) with ``kernel``."""
     model, *formats = MODELS[row_model]
-    fmt = formats[KERNEL_FORMAT[kernel] - 1]
-    seconds = sum(op_seconds(host, op, kernel) * times for op, times in token_ops(model, fmt, kv_len))
+    fmt, head_fmt = formats[KERNEL_FORMAT[kernel] - 1]
+    seconds = sum(op_seconds(host, op, kernel) * times for op, times in token_ops(model, fmt, head_fmt, kv_len))
     return 1.0 / seconds
