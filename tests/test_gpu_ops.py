@@ -6,6 +6,8 @@ times of a GPT-3 175B layer at tp 4); NCCL's tuning constants
 (NVIDIA/nccl src/graph/tuning.cc) for the all-reduce's algorithm choice.
 """
 
+import math
+
 import pytest
 from pydantic import ValidationError
 
@@ -13,7 +15,7 @@ from arch import registry
 from arch.gpu.collective import Algorithm, Protocol, allreduce_candidates, allreduce_time
 from benchmarks import gpu_ops_calibration as ops_cal
 from benchmarks.gpu_layers import layer_error, layer_rows
-from workloads.op import Op, OpKind
+from workloads.op import Op, OpKind, Operand
 
 LAYER_TOLERANCE = 0.05  # the GPU model's error on a whole GPT-3 175B layer, prefill and decode
 
@@ -104,6 +106,28 @@ def test_an_unset_ceiling_is_the_read_ceiling_and_a_higher_one_is_refused():
 def test_a_bigger_element_wise_op_is_never_faster(a100, kind):
     times = [a100.op_seconds(Op("v", kind, m, 4096)) for m in range(1, 5000, 97)]
     assert all(b >= a for a, b in zip(times, times[1:]))
+
+
+# -- short-k GEMMs -------------------------------------------------------------------
+def test_a_short_k_gemm_adds_its_output_store_and_a_long_k_one_hides_it(a100):
+    from arch.gpu.model import PROLOGUE_K, gemm_compute_cycles
+    assert PROLOGUE_K == 128  # CUTLASS SM80 default: (3 stages - 1) x 64-deep k-blocks
+    scores = Op("qk", OpKind.GEMM, 2048, 2048, 128, count=192, b_operand=Operand.ACTIVATION)
+    store = math.ceil(scores.out_bytes / a100.spec.write_bytes_per_cycle)
+    expected = gemm_compute_cycles(a100.spec, scores, "fp16") + store + a100.spec.launch_cycles
+    assert round(a100.op_seconds(scores) * a100.spec.clock_hz) == pytest.approx(expected, abs=2)
+    long_k = Op("g", OpKind.GEMM, 8192, 512, 512)
+    stream = long_k.a_bytes + long_k.b_bytes
+    plain = max(gemm_compute_cycles(a100.spec, long_k, "fp16"),
+                math.ceil(stream / a100.spec.stream_bytes_per_cycle)
+                + math.ceil(long_k.out_bytes / a100.spec.write_bytes_per_cycle))
+    assert round(a100.op_seconds(long_k) * a100.spec.clock_hz) == pytest.approx(plain + a100.spec.launch_cycles, abs=2)
+
+
+def test_a_deeper_k_never_makes_a_gemm_faster_across_the_prologue_depth(a100):
+    for m, n, count in ((2048, 2048, 192), (8192, 256, 1), (64, 4096, 3)):
+        times = [a100.op_seconds(Op("g", OpKind.GEMM, m, n, k, count=count)) for k in range(1, 400, 3)]
+        assert all(b >= a for a, b in zip(times, times[1:])), (m, n, count)
 
 
 # -- all-reduce --------------------------------------------------------------------

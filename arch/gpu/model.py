@@ -6,8 +6,12 @@ Per op, on the GPU's single in-order stream (one kernel at a time):
 
 * **GEMM compute time** comes from :mod:`arch.gpu.kernel`: output tiles over SM
   waves (wave quantisation and tile padding), a per-tile fixed cost in k-steps
-  (small-``k`` penalty) and a ceiling on the tensor cores' issue rate. The
-  tile shape is the one of ``gemm_tiles`` that finishes first (as a cuBLAS
+  (small-``k`` penalty) and a ceiling on the tensor cores' issue rate. A
+  GEMM's output store (at the write ceiling) is hidden only under the
+  steady-state part of its main loop, the k-steps beyond the pipeline's
+  prologue (``PROLOGUE_K``, from CUTLASS's default SM80 configuration); what is
+  left adds to its compute time. A GEMM whose whole ``k`` fits in the prologue
+  (attention scores ``Q K^T``, k = head dimension) hides none. The tile shape is the one of ``gemm_tiles`` that finishes first (as a cuBLAS
   heuristic picks a kernel). The peak rate is the tensor-core peak of the op's
   datatype: the widest operand's width picks the class (8-bit: int8/fp8,
   16-bit: fp16/bf16, 32-bit: fp32); weight-only quantised GEMMs (W4A16) run at
@@ -54,6 +58,14 @@ from arch.gpu.spec import GpuSpec
 from workloads.op import VECTOR_FLOPS_PER_ELEMENT, Op, OpKind
 
 VECTOR_KINDS = frozenset(VECTOR_FLOPS_PER_ELEMENT)
+# CUTLASS's default SM80 fp16 tensor-op GEMM: 64-deep k-blocks in a 3-stage pipeline
+# (NVIDIA/cutlass include/cutlass/gemm/device/default_gemm_configuration.h,
+# DefaultGemmConfiguration<OpClassTensorOp, Sm80, ...>: ThreadblockShape 128x256x64, kStages = 3).
+# The prologue loads stages - 1 k-blocks before the first MMA; only the main-loop steps beyond
+# that depth run in steady state, and only they can hide the tiles' output stores. A GEMM with k
+# at most that deep (attention scores Q K^T, k = head dimension) hides none of its store.
+PIPELINE_K_BLOCK, PIPELINE_STAGES = 64, 3
+PROLOGUE_K = (PIPELINE_STAGES - 1) * PIPELINE_K_BLOCK
 # Reduction kernels with a fitted stream ceiling of their own (GpuSpec.kernel_efficiency);
 # every other vector kind is a pure stream at the read and write ceilings.
 REDUCTION_KERNELS = {OpKind.SOFTMAX: "softmax", OpKind.NORM: "norm"}
@@ -107,8 +119,8 @@ class Gpu(Accelerator):
             "efficiency parameters fitted to measured A100 fp16 GEMMs, element-wise kernels and NCCL "
             "all-reduces (docs/gpu.md); the launch overhead per kernel and the idle power are assumptions.",
             "GPU: softmax and norm kernels stream at their own fitted ceilings whatever their row width "
-            "(measured rates vary with it, docs/gpu.md); batched attention GEMMs (Q K^T, P V) use the plain "
-            "tile model and are optimistic on the A100 (no batched-GEMM term); the all-reduce is NCCL's "
+            "(measured rates vary with it, docs/gpu.md); batched P V GEMMs use the plain tile model and are "
+            "optimistic on the A100 (no batched-GEMM term); the all-reduce is NCCL's "
             "ring/tree cost model on one NVLink node, without its small-message channel reduction "
             "(optimistic at 16 KB - 4 MB).",
             "GPU: DRAM traffic is compulsory only (perfect L2 reuse); no split-K; kernel fusion only for attention "
@@ -201,8 +213,17 @@ def _overlapped(spec: GpuSpec, time: int, read_bytes: int, write_bytes: int, byt
     return max(time - engine, 0) + spec.launch_cycles
 
 
-def _gemm_cost(spec: GpuSpec, op: Op, dtype: str) -> OpCost:
+def gemm_tile_cycles(spec: GpuSpec, op: Op, dtype: str) -> int:
+    """The GEMM's tile-model cycles, or, if longer, the cycles of its first ``PROLOGUE_K`` k-steps
+    plus its output store at the write ceiling: only the steady-state main loop beyond the
+    prologue hides the store. Non-decreasing in every dimension."""
     compute = gemm_compute_cycles(spec, op, dtype)
+    prologue = _gemm_compute_cycles(spec, op.m, op.n, min(op.k, PROLOGUE_K), op.count, dtype)
+    return max(compute, prologue + _cycles(op.out_bytes, spec.write_bytes_per_cycle))
+
+
+def _gemm_cost(spec: GpuSpec, op: Op, dtype: str) -> OpCost:
+    compute = gemm_tile_cycles(spec, op, dtype)
     read_bytes, write_bytes = op.a_bytes + op.b_bytes, op.out_bytes
     busy = math.ceil(op.macs / spec.macs_per_sm_cycle(dtype))
     time = max(compute, stream_cycles(spec, read_bytes, write_bytes))
