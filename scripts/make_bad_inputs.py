@@ -300,7 +300,7 @@ CASES: dict[str, tuple[str | bytes, str, str]] = {
     "sweep-unknown-system": (SWEEP % "    systems.x.arch.rows: [8, 16]\n", "sweep",
                              "sweep.grid.systems.x.arch.rows: no system named 'x'"),
     "sweep-bad-key-shape": (SWEEP % "    rows: [8, 16]\n", "sweep",
-                            "expected 'workload.<field>' or 'systems.<name>.arch.<field>'"),
+                            "expected 'workload.<field>', 'systems.<name>.arch.<field>' or 'systems.<name>.mapping.<option>'"),
     "sweep-bad-value": (SWEEP % "    systems.s.arch.rows: [8, 0]\n", "sweep", "[sweep point 1: systems.s.arch.rows=0]"),
     "sweep-empty-list": (SWEEP % "    systems.s.arch.rows: []\n", "sweep",
                          "sweep.grid.systems.s.arch.rows: an empty list gives no points"),
