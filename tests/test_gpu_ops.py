@@ -218,3 +218,11 @@ def test_the_engine_runs_the_layer_in_the_sum_of_its_op_times(a100, phase):
     cycles = max(e.end for e in simulate(map_workload(layer, a100)))
     expected = sum(round(a100.op_seconds(op) * a100.spec.clock_hz) for op in layer.ops)
     assert abs(cycles - expected) <= len(layer.ops)  # one in-order stream: the ops' times add
+
+
+def test_the_preset_carries_the_gemm_fit_made_with_the_write_ceiling():
+    from benchmarks import gpu_calibration as gemm_cal
+    params, harness_s = gemm_cal.fit(gemm_cal.measured_points())
+    spec = registry.preset_spec("a100-80gb")
+    assert {key: spec[key] for key in params} == params
+    assert gemm_cal.HARNESS_OVERHEAD_S == pytest.approx(harness_s)
