@@ -12,6 +12,7 @@ unknown keys rejected with "did you mean"):
   with ``placement_threshold_flops_per_byte`` for the intensity rule;
 * ``sub_batches`` and ``unroll_layers_max``: sub-batch interleaving of decode
   layers (NeuPIMs) and how many layers are unrolled to reach its steady state;
+  ``sub_batch_choice: faster`` simulates the step both ways and keeps the faster;
 * ``search``: search each op's mapping for ``cycles``, ``energy`` or ``edp``
   (:mod:`mappers.mapping_search`) instead of taking the defaults above.
 
@@ -24,6 +25,8 @@ values it asks for; an experiment's ``mapping:`` overrides them.
 from __future__ import annotations
 
 from enum import Enum
+
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -64,6 +67,9 @@ class MappingOptions(BaseModel):
         None, ge=0, description="intensity rule: ops below this FLOP/byte go to a near-memory unit")
     sub_batches: int = Field(1, ge=1, description="decode sub-batches interleaved (1 = off)")
     unroll_layers_max: int = Field(1, ge=1, description="layers unrolled to reach the interleaving steady state")
+    sub_batch_choice: Literal["fixed", "faster"] = Field(
+        "fixed", description="fixed: interleave as sub_batches says; faster: simulate the step with and without "
+                             "interleaving and keep the faster")
     search: SearchObjective | None = Field(
         None, description="search each op's mapping (split, core count, the family's choices) for this objective")
 

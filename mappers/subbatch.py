@@ -54,6 +54,8 @@ def map_step(workload: Workload, accel: Accelerator, mapping: MappingOptions | M
     """
     options = mapping_options(accel, mapping, workload.phase, workload.batch)
     if options.sub_batches > 1 and workload.batch >= options.sub_batches:
+        if options.sub_batch_choice == "faster" and evaluate is not None:
+            return _faster(workload, accel, options, evaluate)
         layers = unroll_depth(workload.repeat, options.unroll_layers_max)
         workload = interleave(workload, options.sub_batches, layers)
     if options.search is None:
@@ -63,6 +65,15 @@ def map_step(workload: Workload, accel: Accelerator, mapping: MappingOptions | M
                          "run the experiment (xpusim run, or simulator.api.run) to use it")
     per_op = search_mappings(workload, accel, options, evaluate)
     return workload, map_workload(workload, accel, options.model_copy(update={"search": None}), per_op)
+
+
+def _faster(workload: Workload, accel: Accelerator, options: MappingOptions, evaluate) -> tuple[Workload, Schedule]:
+    """The step with and without interleaving, each simulated (``evaluate``): the one with fewer cycles."""
+    fixed = options.model_copy(update={"sub_batch_choice": "fixed"})
+    whole = map_step(workload, accel, fixed.model_copy(update={"sub_batches": 1}), evaluate)
+    split = map_step(workload, accel, fixed, evaluate)
+    cycles = [max(e.end for e in evaluate(schedule)) * step.repeat for step, schedule in (whole, split)]
+    return split if cycles[1] < cycles[0] else whole
 
 
 def unroll_depth(repeat: int, most: int) -> int:

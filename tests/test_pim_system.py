@@ -97,13 +97,34 @@ def test_interleaving_makes_pim_and_npu_busy_at_the_same_time():
     assert overlap_share(without_timeline) < 0.2
 
 
-def test_auto_interleaves_a_splittable_decode_batch_only():
+def test_auto_interleaves_decode_batches_of_256_and_more_as_the_neupims_readme():
     accel = system()
     kv = {"placement": PlacementRule.KV_NEAR_MEMORY}
-    assert accel.default_mapping("decode", 256) == {**kv, "sub_batches": 2, "unroll_layers_max": 2}
+    interleaved = {**kv, "sub_batches": 2, "unroll_layers_max": 2, "sub_batch_choice": "fixed"}
+    assert accel.default_mapping("decode", 256) == interleaved
+    assert accel.default_mapping("decode", 255) == kv and accel.default_mapping("decode", 32) == kv
     assert accel.default_mapping("decode", 1) == kv and accel.default_mapping("prefill", 256) == kv
+    faster = system(sub_batch_interleaving="faster")
+    assert faster.default_mapping("decode", 32) == {**interleaved, "sub_batch_choice": "faster"}
     assert system("npu-pim-naive").default_mapping("decode", 256) == kv
     assert accel.mapping_options({"sub_batches": 1}, "decode", 256).sub_batches == 1  # an experiment overrides
+
+
+def test_the_quickstart_batch_is_no_slower_with_auto_than_with_interleaving_off():
+    # Quickstart: Llama-2-7B decode at batch 32 (the neupims system of experiments/quickstart.yaml).
+    import yaml
+
+    from simulator.experiment import load_experiment, parse_experiment
+    from simulator.run import run_experiment
+    workload = load_experiment("experiments/quickstart.yaml").spec.workload.model_dump(mode="json", exclude_none=True,
+                                                                                      exclude_defaults=True)
+    modes = {"auto": "auto", "interleave-off": False, "interleave-on": True, "faster": "faster"}
+    data = {"name": "q", "workload": workload,
+            "systems": [{"name": name, "arch": "neupims", "set": {"sub_batch_interleaving": mode}}
+                        for name, mode in modes.items()]}
+    cycles = {s.name: s.cycles for s in run_experiment(parse_experiment(yaml.safe_load(yaml.safe_dump(data)))).systems}
+    assert cycles["auto"] <= cycles["interleave-off"] < cycles["interleave-on"]
+    assert cycles["faster"] == min(cycles["interleave-off"], cycles["interleave-on"])
 
 
 def test_interleave_splits_the_batch_and_unrolls_layers():

@@ -99,7 +99,9 @@ class NeupimsSystem(Accelerator):
         placement = {"placement": PlacementRule.KV_NEAR_MEMORY}
         if phase != "decode" or not self.spec.interleaves(batch):
             return placement
-        return {**placement, "sub_batches": self.spec.sub_batches, "unroll_layers_max": self.spec.unroll_layers_max}
+        choice = "faster" if self.spec.sub_batch_interleaving == "faster" else "fixed"
+        return {**placement, "sub_batches": self.spec.sub_batches, "unroll_layers_max": self.spec.unroll_layers_max,
+                "sub_batch_choice": choice}
 
     @classmethod
     def kernel_twins(cls):
