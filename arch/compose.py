@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Mapping
-
 from arch.contract import Accelerator, Component, MappingOptions, OpCost, Traffic, Unit
 from workloads.op import Op
 
@@ -83,16 +81,3 @@ def merged_components(*groups: tuple[Component, ...]) -> tuple[Component, ...]:
                 raise ValueError(f"composed system: component {component.name!r} is defined twice")
             merged[component.name] = component
     return tuple(merged.values())
-
-
-def host_options(options: MappingOptions | None, host: Accelerator) -> MappingOptions | None:
-    """The part of a system's options the host's cost model reads (its own options type)."""
-    if options is None or isinstance(options, host.mapping_options_type):
-        return options
-    fields = host.mapping_options_type.model_fields
-    return host.mapping_options_type.model_validate(
-        {k: v for k, v in options.model_dump().items() if k in fields})
-
-
-def system_map(pairs: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
-    return tuple(sorted(pairs.items()))
