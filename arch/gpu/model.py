@@ -112,9 +112,10 @@ class Gpu(Accelerator):
 
     def notes(self) -> tuple[str, ...]:
         return (
-            "GPU: an op's compute_cycles (ops.csv) are the math not hidden under its DRAM stream plus the "
-            "kernel launch overhead, so a memory-bound op's compute cycles are its launch overhead; its stall "
-            "cycles are the stream.",
+            "GPU: an op's compute_cycles (ops.csv) are what its time takes beyond the engine's stream of its "
+            "bytes at the read ceiling -- the math not hidden under the stream, the slower write and "
+            "softmax/norm streams, an all-reduce's latency -- plus the kernel launch overhead; its stall "
+            "cycles are that stream. A memory-bound GEMV's compute cycles are about its launch overhead.",
             "GPU: one kernel at a time; time = max(compute, DRAM stream) + launch overhead, "
             "efficiency parameters fitted to measured A100 fp16 GEMMs, element-wise kernels and NCCL "
             "all-reduces (docs/gpu.md); the launch overhead per kernel and the idle power are assumptions.",
