@@ -122,11 +122,13 @@ TABLE1_STEPS = {"prefill": (1, 2048), "decode": (1024, 1)}
 FP16, INT8 = (16, 16, 16), (2, 8, 8)  # LLAMA 3B W_FP16A_FP16; BitNet W_INT2A_INT8 on int8 tensor cores
 
 
-INT8_PREFILL_LOW = pytest.mark.xfail(
-    strict=True, reason="INT8 TC / LUT-4X prefill comes out about 17 % low: the GPU model's int8 tensor cores "
-    "run the prefill GEMMs faster than the paper's simulator")
+FP16_PREFILL_HIGH = pytest.mark.xfail(
+    strict=True, reason="FP16 TC / LUT prefill comes out 17-30 % high: the A100 model's prefill (SEQ 2048) pays "
+    "its softmax at the measured 0.51 of HBM and the attention scores' stores unhidden (fitted on LLMCompass's "
+    "measured A100 kernels, docs/gpu.md), which the paper's tile simulator does not; the FP16 A100 row is "
+    "slower than the paper's")
 PAIRS = (("A100 FP16 TC", "A100-LUT-4X"), ("A100 FP16 TC", "A100-LUT-8X"), ("A100 INT8 TC", "A100-LUT-4X"))
-SPEEDUPS = [pytest.param(b, l, p, marks=INT8_PREFILL_LOW if (b, p) == ("A100 INT8 TC", "prefill") else ())
+SPEEDUPS = [pytest.param(b, l, p, marks=FP16_PREFILL_HIGH if (b, p) == ("A100 FP16 TC", "prefill") else ())
             for b, l in PAIRS for p in sorted(TABLE1_STEPS)]
 
 

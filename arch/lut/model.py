@@ -192,10 +192,19 @@ def lut_gemm_cost(spec: LutSpec, op: Op, precompute: Precompute) -> OpCost:
 
 
 def vector_cost(spec: LutSpec, op: Op) -> OpCost:
-    """Element-wise ops and wide or activation-B GEMMs on the vector units."""
+    """Element-wise ops and wide or activation-B GEMMs on the vector units.
+
+    Streams as the host GPU model streams them (arch/gpu/model.py): softmax and
+    norm kernels at their own ceilings on all their bytes, other ops' reads and
+    writes at the read and write ceilings.
+    """
     compute = math.ceil(op.flops / spec.vector_flops_per_cycle)
     reads, writes = op.a_bytes + op.b_bytes, op.out_bytes
-    stream = _cycles(reads, spec.stream_bytes_per_cycle) + _cycles(writes, spec.stream_bytes_per_cycle)
+    reduction = {OpKind.SOFTMAX: spec.softmax_efficiency, OpKind.NORM: spec.norm_efficiency}
+    if op.kind in reduction:
+        stream = _cycles(reads + writes, spec.bytes_per_cycle(reduction[op.kind]))
+    else:
+        stream = _cycles(reads, spec.stream_bytes_per_cycle) + _cycles(writes, spec.bytes_per_cycle(spec.write_efficiency))
     return OpCost(unit=VECTOR_UNIT, compute_cycles=max(compute - stream, 0) + spec.launch_cycles,
                   traffic=over("hbm", reads, writes),
                   actions=(("vector.flop", op.flops), ("smem.access_byte", reads + writes),

@@ -49,6 +49,11 @@ class LutSpec(SpecBase):
     smem_bytes_per_sm: int = Field(ge=0, description="shared memory per SM (informational, see notes)")
     hbm_bandwidth_bytes_per_s: PositiveFloat = Field(description="published DRAM bandwidth")
     memory_efficiency: float = Field(1.0, gt=0, le=1, description="achievable fraction of the DRAM bandwidth")
+    write_efficiency: float | None = Field(None, gt=0, le=1, description="writes' fraction; unset: memory_efficiency")
+    softmax_efficiency: float | None = Field(None, gt=0, le=1, description="softmax kernels' stream ceiling; "
+                                                                          "unset: memory_efficiency")
+    norm_efficiency: float | None = Field(None, gt=0, le=1, description="norm kernels' stream ceiling; "
+                                                                       "unset: memory_efficiency")
     hbm_capacity_bytes: int = Field(ge=0, description="DRAM capacity; 0 = not checked")
     launch_overhead_s: NonNegativeFloat = Field(0.0, description="gap each kernel (op) adds")
     host_area_mm2: NonNegativeFloat = Field(0.0, description="area of everything but the LUT arrays (0 = not counted)")
@@ -78,6 +83,10 @@ class LutSpec(SpecBase):
     @property
     def stream_bytes_per_cycle(self) -> float:
         return self.hbm_bandwidth_bytes_per_s * self.memory_efficiency / self.clock_hz
+
+    def bytes_per_cycle(self, efficiency: float | None) -> float:
+        """DRAM bytes per cycle at ``efficiency`` of the bandwidth (unset: ``memory_efficiency``)."""
+        return self.hbm_bandwidth_bytes_per_s * (efficiency or self.memory_efficiency) / self.clock_hz
 
     @property
     def vector_flops_per_cycle(self) -> float:
