@@ -14,6 +14,8 @@ import math
 import numpy as np
 from numba import cuda, float32
 
+from simulator.reference.attention import softmax_three_pass
+
 TILE = 8  # threads per block side; small so the CUDA simulator stays fast
 
 
@@ -41,23 +43,6 @@ def _gemm_kernel(a, b, c):
 
 
 @cuda.jit
-def _softmax_rows_kernel(x, y):
-    """y[r] = softmax(x[r]) per row, max-subtracted; one thread per row."""
-    r = cuda.grid(1)
-    if r >= x.shape[0]:
-        return
-    top = x[r, 0]
-    for j in range(1, x.shape[1]):
-        top = max(top, x[r, j])
-    total = float32(0.0)
-    for j in range(x.shape[1]):
-        y[r, j] = math.exp(x[r, j] - top)
-        total += y[r, j]
-    for j in range(x.shape[1]):
-        y[r, j] /= total
-
-
-@cuda.jit
 def _gemv_split_k_kernel(w, x, partial):
     """partial[p, j] = sum over the p-th slice of k of w[i, j] * x[i]; one thread per (slice, column)."""
     j, p = cuda.grid(2)
@@ -82,11 +67,8 @@ def gemm(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def softmax_rows(x: np.ndarray) -> np.ndarray:
-    x32 = np.ascontiguousarray(x, np.float32)
-    y = cuda.device_array(x32.shape, np.float32)
-    threads = 32
-    _softmax_rows_kernel[(x32.shape[0] + threads - 1) // threads, threads](cuda.to_device(x32), y)
-    return y.copy_to_host()
+    """Max-subtracted softmax of each row (the three-pass kernel of :mod:`simulator.reference.attention`)."""
+    return softmax_three_pass(x)
 
 
 def attention(q: np.ndarray, k: np.ndarray, v: np.ndarray) -> np.ndarray:
