@@ -115,8 +115,9 @@ def test_a_decode_step_is_costed_in_well_under_a_second():
 
 
 def test_the_notes_print_every_latency_parameter():
-    note = wse().notes()[0]
-    for word in ("alpha 1", "beta 8", "call overhead 0", "sync 380", "op overhead 190", "1.1 GHz"):
+    note = wse(hop_latency_cycles=0.5, relay_latency_cycles=9, call_overhead_cycles=3, step_sync_cycles=123,
+               op_overhead_cycles=77, fp16_macs_per_cycle_per_pe=4).notes()[0]
+    for word in ("alpha 0.5", "beta 9", "4 MAC/cycle/PE", "call overhead 3", "sync 123", "op overhead 77", "1.1 GHz"):
         assert word in note
 
 
