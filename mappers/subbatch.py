@@ -38,6 +38,7 @@ import dataclasses
 from typing import Mapping
 
 from arch.contract import Accelerator, MappingOptions
+from mappers import pim_channels
 from mappers.mapping_search import search_mappings
 from mappers.schedule import Schedule, map_workload, mapping_options
 from workloads.graph import Workload
@@ -53,18 +54,25 @@ def map_step(workload: Workload, accel: Accelerator, mapping: MappingOptions | M
     schedule -> its timeline; the simulator passes its engine).
     """
     options = mapping_options(accel, mapping, workload.phase, workload.batch)
+    channel_of = pim_channels.placement(workload, accel, options) \
+        if pim_channels.wants_placement(workload, accel, options) else None
     if options.sub_batches > 1 and workload.batch >= options.sub_batches:
         if options.sub_batch_choice == "faster" and evaluate is not None:
             return _faster(workload, accel, options, evaluate)
         layers = unroll_depth(workload.repeat, options.unroll_layers_max)
-        workload = interleave(workload, options.sub_batches, layers)
+        groups = None if channel_of is None else \
+            pim_channels.sub_batch_groups(channel_of, accel.spec.pim.channels, options.sub_batches)
+        groups = groups if groups and all(groups) else None
+        workload = interleave(workload, options.sub_batches, layers, groups)
+    place = (lambda schedule: schedule) if channel_of is None else \
+        (lambda schedule: pim_channels.place_tasks(schedule, workload, accel, channel_of))
     if options.search is None:
-        return workload, map_workload(workload, accel, options)
+        return workload, place(map_workload(workload, accel, options))
     if evaluate is None:
         raise ValueError("mapping.search: a mapping search times its candidates in the simulator; "
                          "run the experiment (xpusim run, or simulator.api.run) to use it")
     per_op = search_mappings(workload, accel, options, evaluate)
-    return workload, map_workload(workload, accel, options.model_copy(update={"search": None}), per_op)
+    return workload, place(map_workload(workload, accel, options.model_copy(update={"search": None}), per_op))
 
 
 def _faster(workload: Workload, accel: Accelerator, options: MappingOptions, evaluate) -> tuple[Workload, Schedule]:
@@ -87,15 +95,21 @@ def sub_batch_sizes(batch: int, parts: int) -> list[int]:
     return [base + (1 if i < extra else 0) for i in range(parts)]
 
 
-def interleave(workload: Workload, sub_batches: int, layers: int = 1) -> Workload:
-    """The decode layer split into ``sub_batches`` chains over ``layers`` layers (module docstring)."""
+def interleave(workload: Workload, sub_batches: int, layers: int = 1,
+               groups: list[list[int]] | None = None) -> Workload:
+    """The decode layer split into ``sub_batches`` chains over ``layers`` layers (module docstring).
+
+    ``groups`` lists the requests of each sub-batch (as :func:`mappers.pim_channels.sub_batch_groups`
+    forms them from the requests' channels); without it the batch is halved by count.
+    """
     if workload.repeat % layers:
         raise ValueError(f"unroll layers = {layers}: must divide the workload's repeat ({workload.repeat})")
     starts = [op.name for op in workload.ops if not workload.predecessors(op.name)]
     ends = [op.name for op in workload.ops if not workload.successors(op.name)]
     ops, edges = [], []
     for layer in range(layers):
-        for s, size in enumerate(sub_batch_sizes(workload.batch, sub_batches)):
+        sizes = [len(g) for g in groups] if groups else sub_batch_sizes(workload.batch, sub_batches)
+        for s, size in enumerate(sizes):
             name = lambda op_name, l=layer, s=s: f"sb{s}.l{l}.{op_name}"  # noqa: E731
             ops += [dataclasses.replace(scale_op(op, workload.batch, size), name=name(op.name), layer=layer)
                     for op in workload.ops]
@@ -104,7 +118,9 @@ def interleave(workload: Workload, sub_batches: int, layers: int = 1) -> Workloa
                 edges += [(name(a, layer - 1), name(b)) for a in ends for b in starts]
     return dataclasses.replace(workload, name=f"{workload.name}-sb{sub_batches}x{layers}", ops=tuple(ops),
                                edges=tuple(edges), repeat=workload.repeat // layers,
-                               meta=workload.meta + (("sub_batches", sub_batches), ("unrolled_layers", layers)))
+                               meta=workload.meta + (("sub_batches", sub_batches), ("unrolled_layers", layers))
+                               + (((pim_channels.SUB_BATCH_META_KEY, ";".join(",".join(map(str, g)) for g in groups)),)
+                                  if groups else ()))
 
 
 def scale_op(op: Op, batch: int, size: int) -> Op:

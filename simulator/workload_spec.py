@@ -150,9 +150,11 @@ def decode_batch_workload(config: ModelConfig, kv_lens: np.ndarray, spec: Worklo
                                   scale_bits=spec.scale_bits, tp=spec.tp, attention=spec.attention,
                                   softmax_passes=spec.softmax_passes, kv_splits=spec.kv_splits)
     mean = float(np.mean(kv_lens))
+    # each request's KV tokens (cached + the new one), for mappers that place requests by length
+    per_request = ("request_kv_tokens", ",".join(str(int(n) + 1) for n in kv_lens))
     return dataclasses.replace(workload, name=f"{config.name}-decode-b{size}-kvmean{mean:.0f}",
                                meta=workload.meta + (("kv_lens_min", int(np.min(kv_lens))),
-                                                     ("kv_lens_max", int(np.max(kv_lens)))))
+                                                     ("kv_lens_max", int(np.max(kv_lens))), per_request))
 
 
 # -- resolution at load time -------------------------------------------------------------

@@ -74,8 +74,9 @@ def test_single_row_buffer_holds_the_memory_dual_does_not():
 @pytest.mark.parametrize("batch,seq_len", [(16, 128), (64, 512), (256, 700)])
 def test_dual_row_buffers_are_never_slower(interleaving, batch, seq_len):
     workload = decode(batch=batch, seq_len=seq_len)
-    dual, _ = per_layer_cycles(system(sub_batch_interleaving=interleaving, row_buffers=2), workload)
-    single, _ = per_layer_cycles(system(sub_batch_interleaving=interleaving, row_buffers=1), workload)
+    fast = {"sub_batch_interleaving": interleaving, "unroll_layers_max": 2}  # a property of any depth
+    dual, _ = per_layer_cycles(system(**fast, row_buffers=2), workload)
+    single, _ = per_layer_cycles(system(**fast, row_buffers=1), workload)
     assert dual <= single
 
 
@@ -99,14 +100,14 @@ def test_interleaving_makes_pim_and_npu_busy_at_the_same_time():
 
 def test_auto_interleaves_decode_batches_of_256_and_more_as_the_neupims_readme():
     accel = system()
-    kv = {"placement": PlacementRule.KV_NEAR_MEMORY}
-    interleaved = {**kv, "sub_batches": 2, "unroll_layers_max": 2, "sub_batch_choice": "fixed"}
+    kv = {"placement": PlacementRule.KV_NEAR_MEMORY, "channel_placement": "clb"}
+    interleaved = {**kv, "sub_batches": 2, "unroll_layers_max": 8, "sub_batch_choice": "fixed"}
     assert accel.default_mapping("decode", 256) == interleaved
     assert accel.default_mapping("decode", 255) == kv and accel.default_mapping("decode", 32) == kv
     assert accel.default_mapping("decode", 1) == kv and accel.default_mapping("prefill", 256) == kv
     faster = system(sub_batch_interleaving="faster")
     assert faster.default_mapping("decode", 32) == {**interleaved, "sub_batch_choice": "faster"}
-    assert system("npu-pim-naive").default_mapping("decode", 256) == kv
+    assert system("npu-pim-naive").default_mapping("decode", 256) == {**kv, "channel_placement": "round_robin"}
     assert accel.mapping_options({"sub_batches": 1}, "decode", 256).sub_batches == 1  # an experiment overrides
 
 

@@ -26,7 +26,7 @@ import math
 from dataclasses import dataclass
 
 from arch.contract import CapacityError
-from arch.pim.kernel import pim_gemv_kernel, pim_gemv_py
+from arch.pim.kernel import pim_gemv_kernel, pim_gemv_py, pim_rows_kernel, pim_rows_py
 from arch.pim.spec import PimMemorySpec
 from workloads.op import Op
 
@@ -103,6 +103,11 @@ def check_fits(op: Op, pim: PimMemorySpec) -> None:
 
 def timing_args(lay: GemvLayout, pim: PimMemorySpec, dual_bus: bool) -> tuple[int, ...]:
     """The kernel's argument tuple: the layout plus timing read from the DRAM spec."""
+    return (lay.row_sets, lay.macs_full, lay.macs_last, lay.readouts, lay.gwrite_bursts) + device_args(pim, dual_bus)
+
+
+def device_args(pim: PimMemorySpec, dual_bus: bool) -> tuple[int, ...]:
+    """The kernels' arguments after the work: organisation and timing read from the DRAM spec."""
     dram = pim.dram_spec
     org, tc = dram.organisation, dram.timing_cycles
     t_cmd = tc.get("tCMD", 1)
@@ -110,8 +115,7 @@ def timing_args(lay: GemvLayout, pim: PimMemorySpec, dual_bus: bool) -> tuple[in
     if dual_bus:
         spacing = max(spacing, shared_bus_spacing(t_cmd, tc["BL"]))
     refresh_interval = 0 if dram.controller.refresh.value == "none" else tc["tREFI"]
-    return (lay.row_sets, lay.macs_full, lay.macs_last, lay.readouts, lay.gwrite_bursts,
-            int(pim.all_bank_activation == "ganged"), org.ranks_per_channel, org.bankgroups_per_rank,
+    return (int(pim.all_bank_activation == "ganged"), org.ranks_per_channel, org.bankgroups_per_rank,
             org.banks_per_bankgroup, tc["tRCDRD"], tc["tRAS"], tc["tRP"], tc["tRTP"], tc["tRRD_S"],
             tc["tRRD_L"], tc["tFAW"], t_cmd, tc["tRFC"], refresh_interval, spacing, tc["BL"], tc["CL"])
 
@@ -140,4 +144,23 @@ def gemv_timing(op: Op, pim: PimMemorySpec, dual_bus: bool = False, jit: bool = 
         readouts=reads, refreshes=refreshes, multiplies=op.macs,
         cell_bits=math.ceil(macs * banks * lay.elements_per_mac * op.b_bits),
         readout_bits=reads * burst_bits, gwrite_bits=lay.gwrite_bursts * burst_bits,
+    )
+
+
+def row_timing(rows, multiplies: int, pim: PimMemorySpec, dual_bus: bool, bursts_per_read: int,
+               jit: bool = True) -> GemvTiming:
+    """Timing and counts of a channel's row sets given one by one (``rows`` = MACs, result reads and
+    channel cycles before each row set, :mod:`arch.pim.layout`)."""
+    macs_of, reads_of, before_of = rows
+    reads_of = reads_of * bursts_per_read  # each result read moves one partial sum per bank, in bursts
+    run = pim_rows_kernel if jit else pim_rows_py
+    cycles, activates, macs, reads, refreshes = (int(x) for x in run(macs_of, reads_of, before_of,
+                                                                     *device_args(pim, dual_bus)))
+    org = pim.dram_spec.organisation
+    gwrites = int(sum(1 for b in before_of if b > pim.dram_spec.timing_cycles.get("tCMD", 1)))
+    return GemvTiming(
+        dram_cycles=cycles, row_sets=len(macs_of), bank_activates=activates, mac_commands=macs,
+        readouts=reads, refreshes=refreshes, multiplies=multiplies,
+        cell_bits=macs * org.banks_per_channel * pim.multipliers_per_bank * pim.element_bits,
+        readout_bits=reads * org.burst_bytes * 8, gwrite_bits=gwrites * org.page_bytes * 8,
     )

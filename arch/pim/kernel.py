@@ -49,6 +49,28 @@ CMD_ACT, CMD_PRE, CMD_REF = 0, 1, 4
 def pim_gemv_kernel(row_sets, macs_full, macs_last, readouts, gwrite_bursts, ganged,
                     ranks, bankgroups, banks_per_group, t_rcd, t_ras, t_rp, t_rtp,
                     t_rrd_s, t_rrd_l, t_faw, t_cmd, t_rfc, t_refi, mac_spacing, bl, cl):
+    macs, reads, before = dense_rows(row_sets, macs_full, macs_last, readouts, gwrite_bursts * bl)
+    return pim_rows_kernel(macs, reads, before, ganged, ranks, bankgroups, banks_per_group, t_rcd, t_ras,
+                           t_rp, t_rtp, t_rrd_s, t_rrd_l, t_faw, t_cmd, t_rfc, t_refi, mac_spacing, bl, cl)
+
+
+@njit(cache=True)
+def dense_rows(row_sets, macs_full, macs_last, readouts, gwrite_cycles):
+    """Per-row-set arrays of a densely packed GEMV: MACs, result reads, channel cycles before the row set."""
+    macs = np.full(row_sets, macs_full, dtype=np.int64)
+    reads = np.full(row_sets, readouts // row_sets, dtype=np.int64)
+    before = np.zeros(row_sets, dtype=np.int64)
+    if row_sets > 0:
+        macs[row_sets - 1] = macs_last
+        before[0] = gwrite_cycles
+    for r in range(readouts % row_sets if row_sets > 0 else 0):
+        reads[r] += 1
+    return macs, reads, before
+
+
+@njit(cache=True)
+def pim_rows_kernel(macs_of, reads_of, before_of, ganged, ranks, bankgroups, banks_per_group, t_rcd, t_ras,
+                    t_rp, t_rtp, t_rrd_s, t_rrd_l, t_faw, t_cmd, t_rfc, t_refi, mac_spacing, bl, cl):
     per_rank = bankgroups * banks_per_group
     banks = ranks * per_rank
     ready = np.zeros(banks, dtype=np.int64)      # earliest next ACT per bank
@@ -56,10 +78,16 @@ def pim_gemv_kernel(row_sets, macs_full, macs_last, readouts, gwrite_bursts, gan
     recent = np.full((ranks, 4), -(1 << 40), dtype=np.int64)  # last four ACTs per rank (tFAW)
     last_rank_act = np.full(ranks, -(1 << 40), dtype=np.int64)
     last_group_act = np.full(ranks * bankgroups, -(1 << 40), dtype=np.int64)
-    t = gwrite_bursts * bl
+    t = 0
     next_ref = t_refi
-    activates, macs, reads, refreshes, end = 0, 0, 0, 0, t
-    for r in range(row_sets):
+    activates, macs, reads, refreshes, end = 0, 0, 0, 0, 0
+    for r in range(len(macs_of)):
+        if before_of[r] > 0:  # input writes / headers: the channel waits for its banks, then spends them
+            start = t
+            for b in range(banks):
+                start = max(start, ready[b])
+            t = start + before_of[r]
+            end = max(end, t)
         while t_refi > 0 and t >= next_ref:
             start = t
             for b in range(banks):
@@ -97,11 +125,11 @@ def pim_gemv_kernel(row_sets, macs_full, macs_last, readouts, gwrite_bursts, gan
                 bus = at
                 last_act = max(last_act, at)
         activates += banks
-        n_macs = macs_full if r < row_sets - 1 else macs_last
+        n_macs = macs_of[r]
         first_mac = max(last_act + t_rcd, bus + t_cmd)
         last_col = first_mac + (n_macs - 1) * mac_spacing
         macs += n_macs
-        n_reads = readouts // row_sets + (1 if r < readouts % row_sets else 0)
+        n_reads = reads_of[r]
         if n_reads > 0:
             last_col = last_col + mac_spacing + (n_reads - 1) * bl
             end = max(end, last_col + cl + bl)
@@ -128,6 +156,18 @@ def pim_gemv_py(row_sets, macs_full, macs_last, readouts, gwrite_bursts, ganged,
                 ranks, bankgroups, banks_per_group, t_rcd, t_ras, t_rp, t_rtp,
                 t_rrd_s, t_rrd_l, t_faw, t_cmd, t_rfc, t_refi, mac_spacing, bl, cl, log=None):
     """The pure-Python twin of :func:`pim_gemv_kernel`; ``log`` collects row commands."""
+    macs = [macs_full] * row_sets
+    if row_sets:
+        macs[-1] = macs_last
+    reads = [readouts // row_sets + (1 if r < readouts % row_sets else 0) for r in range(row_sets)]
+    before = [gwrite_bursts * bl if r == 0 else 0 for r in range(row_sets)]
+    return pim_rows_py(macs, reads, before, ganged, ranks, bankgroups, banks_per_group, t_rcd, t_ras, t_rp,
+                       t_rtp, t_rrd_s, t_rrd_l, t_faw, t_cmd, t_rfc, t_refi, mac_spacing, bl, cl, log)
+
+
+def pim_rows_py(macs_of, reads_of, before_of, ganged, ranks, bankgroups, banks_per_group, t_rcd, t_ras,
+                t_rp, t_rtp, t_rrd_s, t_rrd_l, t_faw, t_cmd, t_rfc, t_refi, mac_spacing, bl, cl, log=None):
+    """The pure-Python twin of :func:`pim_rows_kernel`; ``log`` collects row commands."""
     per_rank = bankgroups * banks_per_group
     banks = ranks * per_rank
     never = -(1 << 40)
@@ -135,11 +175,14 @@ def pim_gemv_py(row_sets, macs_full, macs_last, readouts, gwrite_bursts, ganged,
     recent = [[never] * 4 for _ in range(ranks)]
     last_rank_act, last_group_act = [never] * ranks, [never] * (ranks * bankgroups)
     order = [_bank_of(j, ranks, bankgroups, banks_per_group) for j in range(banks)]
-    t = gwrite_bursts * bl
+    t = 0
     next_ref = t_refi
     activates = macs = reads = refreshes = 0
-    end = t
-    for r in range(row_sets):
+    end = 0
+    for r, (n_macs, n_reads, before) in enumerate(zip(macs_of, reads_of, before_of)):
+        if before > 0:
+            t = max([t] + ready) + before
+            end = max(end, t)
         while t_refi > 0 and t >= next_ref:
             start = max([t] + ready)
             for rank in range(ranks):
@@ -163,11 +206,9 @@ def pim_gemv_py(row_sets, macs_full, macs_last, readouts, gwrite_bursts, ganged,
                 last_act = max(last_act, at)
                 _record(log, at, CMD_ACT, rank, group, b % banks_per_group, r)
         activates += banks
-        n_macs = macs_full if r < row_sets - 1 else macs_last
         first_mac = max(last_act + t_rcd, bus + t_cmd)
         last_col = first_mac + (n_macs - 1) * mac_spacing
         macs += n_macs
-        n_reads = readouts // row_sets + (1 if r < readouts % row_sets else 0)
         if n_reads > 0:
             last_col += mac_spacing + (n_reads - 1) * bl
             end = max(end, last_col + cl + bl)

@@ -55,6 +55,9 @@ class PimMemorySpec(SpecBase):
     all_bank_activation: Literal["ganged", "faw_limited"] = Field(
         "ganged", description="ganged: one all-bank ACT command; faw_limited: per-bank ACTs under tRRD/tFAW")
     element_bits: PositiveInt = Field(16, description="bits of one multiplier operand")
+    layout: Literal["dense", "artefact"] = Field(
+        "dense", description="KV layout of decode attention: dense = a channel's share packed into rows; "
+                             "artefact = NeuPIMs' per-request K tiles and per-head V rows (arch/pim/layout.py)")
 
     @field_validator("dram", mode="before")
     @classmethod
@@ -152,6 +155,10 @@ class NeupimsSpec(SpecBase):
     sub_batches: PositiveInt = Field(2, description="sub-batches when interleaving (NeuPIMs: 2)")
     unroll_layers_max: PositiveInt = Field(
         2, description="most decoder layers simulated back to back when interleaving (steady state)")
+    channel_placement: Literal["even", "round_robin", "clb"] = Field(
+        "even", description="how decode requests are placed on PIM channels: even = the op's instances dealt "
+                            "evenly; round_robin = request i on channel i mod channels; clb = NeuPIMs' "
+                            "least-loaded channel by estimated attention latency (mappers/pim_channels.py)")
 
     @field_validator("npu", mode="before")
     @classmethod

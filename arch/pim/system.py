@@ -26,18 +26,22 @@ not contended in the engine (it is in the PIM timing, a few percent of it).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from functools import cached_property
 from typing import Any
 
+import numpy as np
+
 from arch.compose import Hosted, merged_components
 from arch.contract import Accelerator, Component, MappingOptions, Memory, OpCost, PlacementRule, Unit
 from arch.pim.energy import pim_components
-from arch.pim.gemv import gemv_timing, layout
-from arch.pim.kernel import pim_gemv_kernel, pim_gemv_py
+from arch.pim.gemv import GemvTiming, check_fits, gemv_timing, layout, row_timing
+from arch.pim.kernel import pim_gemv_kernel, pim_gemv_py, pim_rows_kernel, pim_rows_py
+from arch.pim.layout import AttentionShape, GemvSide, channel_rows, readout_bursts
+from arch.pim.options import NeupimsMappingOptions
 from arch.pim.spec import NeupimsSpec
 from arch.systolic.model import SystolicArray
-from arch.systolic.options import SystolicMappingOptions
 from workloads.op import Op, OpKind, Operand
 
 PIM_UNIT = "pim"
@@ -47,7 +51,7 @@ class NeupimsSystem(Accelerator):
     kind = "neupims"
     spec_type = NeupimsSpec
     node_key = "npu.tech_node_nm"
-    mapping_options_type = SystolicMappingOptions  # the NPU's per-op choices
+    mapping_options_type = NeupimsMappingOptions  # the NPU's per-op choices and request placement
     spec: NeupimsSpec
 
     @cached_property
@@ -96,7 +100,7 @@ class NeupimsSystem(Accelerator):
 
     def default_mapping(self, phase: str, batch: int) -> dict[str, Any]:
         """KV GEMVs to PIM; sub-batch interleaving of decode steps as the spec asks."""
-        placement = {"placement": PlacementRule.KV_NEAR_MEMORY}
+        placement = {"placement": PlacementRule.KV_NEAR_MEMORY, "channel_placement": self.spec.channel_placement}
         if phase != "decode" or not self.spec.interleaves(batch):
             return placement
         choice = "faster" if self.spec.sub_batch_interleaving == "faster" else "fixed"
@@ -109,7 +113,11 @@ class NeupimsSystem(Accelerator):
             (rows, full, last, reads, 3, ganged, ranks, 4, 4, 14, 34, 14, 6, 4, 6, 30, 1, 260, refi, 2, 2, 14)
             for rows, full, last, reads in ((1, 32, 32, 1), (7, 32, 5, 9), (40, 64, 64, 3))
             for ganged in (0, 1) for ranks in (1, 2) for refi in (0, 400))
-        return (("pim_gemv_kernel", pim_gemv_kernel, pim_gemv_py, examples),)
+        rows = tuple((np.asarray(m, np.int64), np.asarray(r, np.int64), np.asarray(b, np.int64)) + ex[5:]
+                     for m, r, b in (([32, 32, 19], [4, 4, 1], [111, 1, 111]), ([8, 5], [0, 3], [0, 0]))
+                     for ex in examples[:8])
+        return (("pim_gemv_kernel", pim_gemv_kernel, pim_gemv_py, examples),
+                ("pim_rows_kernel", pim_rows_kernel, pim_rows_py, rows))
 
     def check_workload(self, workload, options=None) -> tuple[str, ...]:
         """The NPU's capacity warning, against the PIM memory the NPU reads."""
@@ -135,7 +143,42 @@ class NeupimsSystem(Accelerator):
     def unit_cost(self, op: Op, unit: str, options: MappingOptions) -> OpCost:
         if unit != PIM_UNIT:
             return self.hosted.cost(op, unit, options)
-        timing = gemv_timing(op, self.spec.pim, dual_bus=self.dual_row_buffers)
+        shape = self._artefact_shape(op, op.count)  # instances = heads of requests at the op's KV length
+        if shape is None:
+            return self._pim_cost(gemv_timing(op, self.spec.pim, dual_bus=self.dual_row_buffers))
+        kv = op.n if shape.side is GemvSide.SCORE else op.k
+        return self._artefact_cost(op, shape, (kv,))
+
+    def channel_cost(self, op: Op, requests: int, kv_tokens: tuple[int, ...]) -> OpCost:
+        """One channel's share of decode-attention op ``op`` (over ``requests`` requests): the
+        requests with these KV lengths, in the spec's ``pim.layout``."""
+        heads = op.count // max(1, requests)
+        shape = self._artefact_shape(op, heads)
+        if shape is not None:
+            return self._artefact_cost(op, shape, kv_tokens)
+        mean = -(-sum(kv_tokens) // max(1, len(kv_tokens)))
+        dims = {"k": mean} if _side(op) is GemvSide.CONTEXT else {"n": mean}
+        share = dataclasses.replace(op, count=heads * max(1, len(kv_tokens)), **dims)
+        return self._pim_cost(gemv_timing(share, self.spec.pim, dual_bus=self.dual_row_buffers))
+
+    def _artefact_shape(self, op: Op, heads: int) -> AttentionShape | None:
+        """The op as NeuPIMs' layout stores it, or None (``pim.layout: dense``, or a head wider than a row)."""
+        pim = self.spec.pim
+        side = _side(op)
+        head_dim = op.k if side is GemvSide.SCORE else op.n
+        page = pim.dram_spec.organisation.page_bytes * 8 // pim.element_bits
+        if pim.layout != "artefact" or head_dim > page:
+            return None
+        check_fits(op, pim)
+        return AttentionShape(side, heads, head_dim, op.m)
+
+    def _artefact_cost(self, op: Op, shape: AttentionShape, kv_tokens: tuple[int, ...]) -> OpCost:
+        rows = channel_rows(shape, kv_tokens, self.spec.pim)
+        macs = sum(int(t) for t in kv_tokens) * shape.kv_heads * shape.head_dim * shape.query_rows
+        return self._pim_cost(row_timing(rows, macs, self.spec.pim, self.dual_row_buffers,
+                                         readout_bursts(shape, self.spec.pim)))
+
+    def _pim_cost(self, timing: GemvTiming) -> OpCost:
         actions = (("pim_mult.mac", timing.multiplies), ("pim_cells.read_bit", timing.cell_bits),
                    ("dram.read_bit", timing.readout_bits), ("dram.write_bit", timing.gwrite_bits))
         return OpCost(unit=PIM_UNIT, compute_cycles=self._npu_cycles(timing.dram_cycles), actions=actions,
@@ -156,3 +199,9 @@ class NeupimsSystem(Accelerator):
 
     def _npu_cycles(self, dram_cycles: int) -> int:
         return math.ceil(dram_cycles * self.clock_hz / self.spec.pim.dram_spec.organisation.clock_hz)
+
+
+
+def _side(op: Op) -> GemvSide:
+    """Score (``n`` = KV tokens) or context (``k`` = KV tokens) GEMV, by the decode-attention op's name."""
+    return GemvSide.CONTEXT if op.name.split("#")[0].endswith("attn_context") else GemvSide.SCORE
