@@ -307,6 +307,7 @@ def main() -> int:
     print(f"  (the WSE-2 calibration on this layer: {cycles} cycles, {comm} communication -- WaferLLM's WSE-3 "
           "code is a later SDK version, W8)")
 
+    results.append(sram_fit_check(wse3))
     energy_conventions(wse2)
     elapsed = speed_check(wse2)
     results.append(elapsed < 1.0)
@@ -405,6 +406,34 @@ def algorithm_ranking(accel) -> bool:
     ok &= gemv["ktree"] < gemv["pipeline"]
     print(f"  ranking {'holds' if ok else 'DOES NOT HOLD'}")
     return ok
+
+
+# [WL-wse3run] Decode/WSE-3/WSE3_SDK_RUN_RESULTS.md (MeshInfra/WaferLLM @e711402): the full decode with
+# P:32, bsz:1, dim_p_pe:4, head_dim_p_pe:4, seq_len_p_pe:1024, ffn_dim_p_pe:4, pe_num_p_group:4 (config
+# offchip_h2d_p32_fit.json: dim 128, 1 head, seq 32768, ffn 128, group_num 8) fails to link ("ran out of PE
+# memory for data (section .bss)", "... for task table"); an H2D-only build with the same data arrays links.
+P32_DECODE = {"p": 32, "groups": 8, "dim": 128, "seq": 32768, "ffn": 128}
+
+
+def sram_fit_check(accel) -> bool:
+    """W-V11: is the released WSE-3 decode at P = 32 refused by the per-PE capacity check?"""
+    c = P32_DECODE
+    work = weak_layer(c["p"], c["dim"], c["seq"], c["ffn"])
+    res = residency(accel.spec, work.ops, 1, c["p"])
+    data = res.layer_bytes_per_pe + res.buffer_bytes_per_pe
+    try:
+        accel.check_workload(work, WaferMappingOptions(decode_region_pe=c["p"], ktree_groups=c["groups"]))
+        flagged = False
+    except CapacityError:
+        flagged = True
+    spec = accel.spec
+    print(f"W-V11 per-PE SRAM of the released WSE-3 decode at P = {c['p']} (dim {c['dim']}, seq {c['seq']}) -- wse3")
+    print(f"  data per PE: weights {res.weight_bytes_per_pe} + KV {res.kv_bytes_per_pe} + working buffers "
+          f"{res.buffer_bytes_per_pe} = {data} bytes; reserved (code, task tables) {spec.reserved_sram_bytes_per_pe} "
+          f"of {spec.sram_bytes_per_pe}")
+    print(f"  the link fails, so code, task tables and runtime take more than {spec.sram_bytes_per_pe - data} bytes "
+          f"of that build (no published size); flagged as not fitting: {'yes ok' if flagged else 'no MISS'}")
+    return flagged
 
 
 def energy_conventions(accel) -> None:

@@ -213,3 +213,32 @@ def test_concatenated_kv_makes_the_appended_tokens_pes_set_the_attention_time():
 
 def test_more_sram_per_pe_makes_a_bigger_wafer():
     assert sum(wse(sram_bytes_per_pe=98304).area_mm2().values()) > sum(wse().area_mm2().values())
+
+
+def p32_decode():
+    """The released WSE-3 decode config offchip_h2d_p32_fit.json ([WL-code]): dim 128, one head, seq 32768,
+    ffn 128 on P = 32 (dim_p_pe 4, seq_len_p_pe 1024, ffn_dim_p_pe 4)."""
+    config = {"name": "p32", "hidden_size": 128, "num_layers": 1, "num_heads": 1, "ffn_size": 128,
+              "activation": "swiglu", "norm": "rmsnorm", "vocab_size": 32000, "position": "rope",
+              "max_positions": 65536}
+    return build_decoder_layer(load_model(config), "decode", 1, 32767)
+
+
+def test_the_p32_decode_holds_the_arrays_of_the_released_kernel():
+    # Decode/WSE-3/src/decode.csl: XKCache and XVCache of dim_p_pe x seq_len_p_pe fp16 = 2 x 4 x 1024 words;
+    # Q/K/V/O tiles dim_p_pe^2 and UP/GATE/DOWN dim_p_pe x ffn_dim_p_pe = 7 x 16 words; score and score_tmp
+    # of bsz x seq_len_p_pe = 2 x 1024 words, plus one output slice per GEMV (4 words each, 1024 the scores')
+    res = residency(wse("wse3").spec, p32_decode().ops, 1, 32)
+    assert res.kv_bytes_per_pe == 2 * 2 * 4 * 1024
+    assert res.weight_bytes_per_pe == 2 * 7 * 16
+    assert res.buffer_bytes_per_pe == 2 * (2 * 1024 + 8 * 4)
+
+
+def test_working_buffers_can_be_what_does_not_fit_and_are_named():
+    work, options = p32_decode(), WaferMappingOptions(decode_region_pe=32, ktree_groups=8)
+    res = residency(wse("wse3").spec, work.ops, 1, 32)
+    usable = res.layer_bytes_per_pe + res.buffer_bytes_per_pe - 1  # weights and KV fit, the buffers do not
+    tight = wse("wse3", reserved_sram_bytes_per_pe=49152 - usable)
+    with pytest.raises(CapacityError, match=r"sram_bytes_per_pe: .*working buffers 4160\) but a PE has"):
+        tight.check_workload(work, options)
+    wse("wse3", reserved_sram_bytes_per_pe=49152 - usable - 1).check_workload(work, options)

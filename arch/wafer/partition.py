@@ -6,6 +6,14 @@
   moves to the row above as it fills, so every PE holds ``ceil(kv / p^2)``; with
   concatenation each new token's KV goes to one row of PEs ([WL] §4, Fig. 5),
   so a row holds a ``p``-th of the capacity (Table 5's ratio).
+* **Working buffers** (pitfall W9): besides the resident weights and KV, the
+  released decode keeps one array per GEMV output on every PE and a scratch copy
+  of the attention scores for the softmax (``QKV_tile``, ``output_tile``, ``ZZ_tile``
+  ..., and ``score``, ``score_tmp`` of ``bsz x seq_len / P`` words each,
+  ``Decode/WSE-3/src/decode.csl``, [WL-code]). They are counted once per PE (every
+  layer on the PE reuses them). A distributed GEMM's tiles and double buffers are
+  checked op by op by its kernel; what code, task tables and runtime buffers take
+  is the spec's ``reserved_sram_bytes_per_pe``.
 * **Pipeline regions**: a layer must fit one region; layers fill regions one
   after another (a layer may continue into the next region), so a model needs
   ``ceil(layers x layer bytes / usable SRAM)`` PEs, ``ceil(PEs / p^2)`` regions,
@@ -28,9 +36,11 @@ from dataclasses import dataclass
 
 from arch.capacity import CapacityError
 from arch.wafer.opcost import BYTES_PER_WORD, gemv_shape, shift_step_cycles  # noqa: F401 (re-exported)
-from arch.wafer.options import KvPlacement
+from arch.wafer.options import KvPlacement, WaferMappingOptions
 from arch.wafer.spec import WaferSpec
-from workloads.op import Op, OpKind, Operand
+from workloads.op import Op, OpKind, Operand, Phase
+
+GEMV_ROWS = WaferMappingOptions().gemv_max_rows  # outside decode, GEMMs this short run as GEMVs (option default)
 
 
 @dataclass(frozen=True)
@@ -44,6 +54,7 @@ class Residency:
     regions: int
     region_pe: int
     pes_needed: int = 0
+    buffer_bytes_per_pe: int = 0  # working arrays shared by every layer on the PE
 
     @property
     def layer_bytes_per_pe(self) -> int:
@@ -55,6 +66,26 @@ def _resident_words(op: Op, p: int) -> int:
     return -(-k // p) * -(-n // p)
 
 
+def _vector_op(op: Op) -> bool:
+    """A decode op, or one short enough to run as a GEMV: its rows are whole on every PE."""
+    return op.phase is Phase.DECODE or op.m <= GEMV_ROWS
+
+
+def _output_words(op: Op, p: int) -> int:
+    """Words of one PE's slice of a GEMV's output (or a vector op's rows): split along one mesh axis and
+    replicated along the other."""
+    return op.m * -(-(op.count * op.n) // p)
+
+
+def buffer_words(ops: tuple[Op, ...], p: int) -> int:
+    """Per-PE working arrays of the vector (GEMV) ops of one layer (module docstring): every GEMV's output
+    slice and a scratch copy of each softmax's scores. A distributed GEMM's tiles and double buffers are
+    checked op by op instead (:func:`arch.wafer.opcost.mesh_cost`)."""
+    outputs = sum(_output_words(op, p) for op in ops if op.kind is OpKind.GEMM and _vector_op(op))
+    scratch = sum(_output_words(op, p) for op in ops if op.kind is OpKind.SOFTMAX and _vector_op(op))
+    return outputs + scratch
+
+
 def residency(spec: WaferSpec, ops: tuple[Op, ...], layers: int, p: int,
               placement: KvPlacement = KvPlacement.SHIFT) -> Residency:
     """Per-PE residency of a layer graph on ``p x p`` PEs and the regions ``layers`` of it need."""
@@ -64,11 +95,13 @@ def residency(spec: WaferSpec, ops: tuple[Op, ...], layers: int, p: int,
              if op.kind is OpKind.GEMM and op.b_operand is Operand.KV) * BYTES_PER_WORD
     if placement is KvPlacement.CONCAT:
         kv *= p  # the KV that concatenation appends lands on one row of the region
+    buffers = buffer_words(ops, p) * BYTES_PER_WORD
     usable = spec.usable_sram_bytes_per_pe
+    room = max(0, usable - buffers)
     per_layer = weights + kv
-    fit = usable // per_layer if per_layer else layers
-    pes = math.ceil(layers * per_layer * p * p / usable) if fit else 0  # a layer may continue into the next region
-    return Residency(weights, kv, usable, fit, math.ceil(pes / p ** 2), p, pes)
+    fit = room // per_layer if per_layer else (layers if room else 0)
+    pes = math.ceil(layers * per_layer * p * p / room) if fit else 0  # a layer may continue into the next region
+    return Residency(weights, kv, usable, fit, math.ceil(pes / p ** 2), p, pes, buffers)
 
 
 def check_fits(spec: WaferSpec, res: Residency, what: str) -> None:
@@ -76,8 +109,9 @@ def check_fits(spec: WaferSpec, res: Residency, what: str) -> None:
     if res.layers_per_region == 0:
         raise CapacityError(
             f"sram_bytes_per_pe: one layer of {what} on {res.region_pe} x {res.region_pe} PEs needs "
-            f"{res.layer_bytes_per_pe} bytes per PE (weights {res.weight_bytes_per_pe}, KV cache "
-            f"{res.kv_bytes_per_pe}) but a PE has {res.usable_bytes_per_pe} usable bytes "
+            f"{res.layer_bytes_per_pe + res.buffer_bytes_per_pe} bytes per PE (weights {res.weight_bytes_per_pe}, "
+            f"KV cache {res.kv_bytes_per_pe}, working buffers {res.buffer_bytes_per_pe}) but a PE has "
+            f"{res.usable_bytes_per_pe} usable bytes "
             f"({spec.sram_bytes_per_pe} less {spec.reserved_sram_bytes_per_pe} reserved); use a larger region, "
             "shift-based KV placement or a shorter sequence")
     if res.pes_needed > spec.pe_count:
