@@ -21,7 +21,10 @@ Faithfulness, stated (also in :meth:`WaferMesh.notes`):
   sum over layers; the hand-off of activations between regions is not costed;
 * the phase-transition reshuffle (prefill to decode layout) is not costed per step
   (:func:`arch.wafer.partition.reshuffle_cycles` bounds it once per request);
-* concatenated KV placement is skewed only by the ``kv_appended_tokens`` the mapping names.
+* concatenated KV placement is skewed only by the ``kv_appended_tokens`` the mapping names;
+* what code and task tables take of a PE's SRAM is the spec's ``reserved_sram_bytes_per_pe``, one
+  figure for every kernel (the kernels' code sizes are not published), so a build that fails to link
+  for its code alone is not refused.
 """
 
 from __future__ import annotations
@@ -179,4 +182,6 @@ class WaferMesh(Accelerator):
             "Link contention between concurrent collectives is not modelled (each mesh line is independent).",
             "Concatenated KV placement: the appended tokens' PEs set the attention time only when the mapping "
             "gives kv_appended_tokens; shift placement pays its one-hop shift every step.",
+            f"Per-PE capacity counts weights, KV and working buffers; code and task tables are "
+            f"{s.reserved_sram_bytes_per_pe} reserved bytes for every kernel (an assumption: no published size).",
         )
