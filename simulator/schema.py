@@ -8,6 +8,7 @@ and collects every error before reporting.
 
 from __future__ import annotations
 
+from enum import Enum
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field, PositiveInt, model_validator
@@ -56,6 +57,13 @@ class LengthSpec(Strict):
     sigma: float = Field(0.0, ge=0)
 
 
+class ServingLatency(str, Enum):
+    """How a serving iteration's latency is obtained."""
+
+    EXACT = "exact"
+    COMPOSED = "composed"
+
+
 class ServingSpec(Strict):
     """A request stream (Poisson at ``rate_per_s``, or a CSV trace) and the batching limits."""
 
@@ -69,6 +77,10 @@ class ServingSpec(Strict):
     kv_capacity_tokens: PositiveInt = 1 << 20
     max_tokens_per_iter: PositiveInt | None = None
     kv_bucket_tokens: PositiveInt = 64
+    # how an iteration is timed: exact (each distinct bucketed iteration simulated as a whole
+    # layer) or composed from op groups (simulator/serving_compose.py; docs/workloads.md gives its error)
+    latency: ServingLatency = ServingLatency.EXACT
+    interpolation_tolerance: float = Field(1e-3, ge=0, lt=1)  # composed: midpoint check, relative
 
     @model_validator(mode="after")
     def _one_source(self) -> "ServingSpec":

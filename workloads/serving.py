@@ -107,22 +107,28 @@ LatencyFn = Callable[[Batch], float]
 
 
 def simulate_serving(requests: RequestStream, latency_s: LatencyFn,
-                     limits: BatchLimits = BatchLimits()) -> ServingResult:
-    """Run continuous batching over ``requests``; ``latency_s(batch)`` times each iteration."""
+                     limits: BatchLimits = BatchLimits(), keep_iterations: bool = True) -> ServingResult:
+    """Run continuous batching over ``requests``; ``latency_s(batch)`` times each iteration.
+
+    With ``keep_iterations=False`` the per-iteration records are not kept (the
+    result's ``iteration_*`` arrays are empty); their count and maxima are
+    streamed, so memory grows with the requests, not with the iterations.
+    """
     too_big = np.flatnonzero(requests.prompt_tokens + requests.output_tokens
                              > limits.kv_capacity_tokens)
     if len(too_big):
         i = int(too_big[0])
         raise WorkloadError(f"request {i} needs {requests.prompt_tokens[i] + requests.output_tokens[i]} "
                          f"KV tokens, more than kv_capacity_tokens={limits.kv_capacity_tokens}")
-    return _Loop(requests, limits).run(latency_s)
+    return _Loop(requests, limits, keep_iterations).run(latency_s)
 
 
 class _Loop:
     """The iteration loop's state: running requests as parallel arrays in admission order."""
 
-    def __init__(self, requests: RequestStream, limits: BatchLimits) -> None:
-        self.requests, self.limits = requests, limits
+    def __init__(self, requests: RequestStream, limits: BatchLimits, keep_iterations: bool = True) -> None:
+        self.requests, self.limits, self.keep_iterations = requests, limits, keep_iterations
+        self.iterations = self.max_batch_size = self.max_kv_tokens = 0
         self.arrival_s = requests.arrival_s.tolist()
         self.need_tokens = (requests.prompt_tokens + requests.output_tokens).tolist()
         self.first_token_s = np.full(len(requests), np.nan)
@@ -143,7 +149,8 @@ class _Loop:
         table = np.array(self.records, dtype=np.float64).reshape(-1, 4)
         sizes, kv = table[:, 2].astype(np.int64), table[:, 3].astype(np.int64)
         return ServingResult(self.requests, self.first_token_s, self.finish_s, table[:, 0],
-                             table[:, 1], sizes, kv)
+                             table[:, 1], sizes, kv, iterations=self.iterations,
+                             max_batch_size=self.max_batch_size, max_kv_tokens=self.max_kv_tokens)
 
     def _admit(self) -> None:
         first, i, room = self.next_request, self.next_request, self.limits.max_batch - len(self.ids)
@@ -181,18 +188,23 @@ class _Loop:
             query = np.where(prefill, chunk, 1)
             kv = np.where(prefill, self.done + chunk, self.prompt + self.generated)
             runs = query > 0
-            batch = Batch(len(self.records), self.clock_s, self.ids[runs], prefill[runs],
+            batch = Batch(self.iterations, self.clock_s, self.ids[runs], prefill[runs],
                           query[runs], kv[runs])
         else:  # decode only: the common case, without masks
             prefill = chunk = None
-            batch = Batch(len(self.records), self.clock_s, self.ids,
+            batch = Batch(self.iterations, self.clock_s, self.ids,
                           np.zeros(len(self.ids), dtype=bool), np.ones(len(self.ids), np.int64),
                           self.prompt + self.generated)
         latency = float(latency_s(batch))
         if not (math.isfinite(latency) and latency >= 0):
             raise WorkloadError(f"latency_s returned {latency!r} for iteration {batch.index}; "
                              "expected a finite number of seconds >= 0")
-        self.records.append((self.clock_s, latency, len(batch.request_ids), int(batch.kv_tokens.sum())))
+        kv_tokens = int(batch.kv_tokens.sum())
+        if self.keep_iterations:
+            self.records.append((self.clock_s, latency, batch.size, kv_tokens))
+        self.iterations += 1
+        self.max_batch_size = max(self.max_batch_size, batch.size)
+        self.max_kv_tokens = max(self.max_kv_tokens, kv_tokens)
         self.clock_s += latency
         if prefill is None:
             self.generated = self.generated + 1

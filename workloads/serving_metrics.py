@@ -28,6 +28,10 @@ class ServingResult:
     iteration_latency_s: np.ndarray
     iteration_batch_size: np.ndarray
     iteration_kv_tokens: np.ndarray  # positions attended over, summed over the batch
+    # streamed over all iterations (the arrays above may be empty: simulate_serving(keep_iterations=False))
+    iterations: int | None = None
+    max_batch_size: int | None = None
+    max_kv_tokens: int | None = None
 
     @property
     def ttft_s(self) -> np.ndarray:
@@ -72,11 +76,14 @@ class ServingResult:
         """JSON-ready figures (NaN written as null)."""
         stats = {name: {k: _json_float(v) for k, v in p.items()}
                  for name, p in self.percentiles().items()}
-        return {"requests": len(self.requests), "iterations": len(self.iteration_start_s),
+        streamed = self.iterations is not None
+        return {"requests": len(self.requests),
+                "iterations": self.iterations if streamed else len(self.iteration_start_s),
                 "makespan_s": self.makespan_s, "output_tokens_per_s": self.output_tokens_per_s,
                 "total_tokens_per_s": self.total_tokens_per_s,
-                "max_batch_size": int(self.iteration_batch_size.max(initial=0)),
-                "max_kv_tokens": int(self.iteration_kv_tokens.max(initial=0)), **stats}
+                "max_batch_size": self.max_batch_size if streamed else int(self.iteration_batch_size.max(initial=0)),
+                "max_kv_tokens": self.max_kv_tokens if streamed else int(self.iteration_kv_tokens.max(initial=0)),
+                **stats}
 
 
 def _percentiles(values: np.ndarray) -> dict[str, float]:
