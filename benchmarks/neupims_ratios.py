@@ -81,11 +81,12 @@ def print_point(values: dict, systems: dict) -> list[tuple[str, float]]:
 def explain() -> None:
     print("""
 Where the ratios miss, the modelling differences (docs/pim.md, "Measured ratios"):
-* neupims/naive: sub-batch interleaving reads every weight twice per layer (once per
-  sub-batch). At batch 256 the NPU's GEMMs are bandwidth-bound (8 x 128x128 at 1 GHz
-  against 1 TB/s balances at 256 tokens, so a 128-token sub-batch is memory-bound),
-  and the second read costs about what hiding the PIM attention saves; at batch 512
-  the second read hides under compute and interleaving gains.
+* neupims/naive: interleaving hides the PIM attention under the other sub-batch's
+  GEMMs, so the gain grows with the PIM stage's share of the naive layer. NeuPIMs'
+  own layout pads K to 32-token tiles and V to 512-token rows per head, and whole
+  requests per channel leave the slowest channel well above the mean (the artefact
+  comparison below); sub-batch interleaving reads every weight once per sub-batch,
+  which costs more at batch 256, where the NPU's GEMMs are bandwidth-bound.
 * neupims/npu: PIM's gain is bounded by the attention share of the NPU-only layer
   (attn% above). The PIM GEMV streams a 32 KB row set (1 KB in each of 32 banks) in
   about 245 DRAM cycles, 4.2x the channel bus rate: activating 16 banks per rank at

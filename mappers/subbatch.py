@@ -20,15 +20,16 @@ Layer boundaries: the engine simulates the graph once and multiplies by
 show the pipeline's fill and drain every layer; unrolling ``layers`` layers
 (the largest divisor of the layer count up to ``unroll_layers_max``) leaves one
 fill and drain per ``layers`` layers, so the simulated time per layer
-approaches the steady state as ``layers`` grows. Measured for GPT-3 7B decode
-on the ``neupims`` preset (batch 256 and 512, 297 KV tokens): 2, 4 and 8
-unrolled layers give per-layer cycles within 0.2 % of each other, so the
-presets unroll 2 (one layer alone differs by up to 8 %: the greedy list
-schedule of a lone layer pairs the sub-batches differently).
+approaches the steady state as ``layers`` grows (``c(L) = steady + fill_drain /
+L``; ``benchmarks/neupims_artefact.py`` measures both terms).
 
-Not captured: NeuPIMs' channel-aware balancing of the two sub-batches by KV
-length (requests here are alike, so halves are balanced by construction); MoE
-layers (whose expert ``count`` is not a multiple of the batch) are rejected.
+With requests placed on PIM channels by their KV lengths
+(:mod:`mappers.pim_channels`), the sub-batches are those NeuPIMs'
+``group_sub_batches`` forms (each channel's queue halved), so they may differ
+in size, and each PIM op is timed channel by channel.
+
+Not captured: MoE layers (whose expert ``count`` is not a multiple of the
+batch) are rejected.
 """
 
 from __future__ import annotations

@@ -101,7 +101,7 @@ def test_interleaving_makes_pim_and_npu_busy_at_the_same_time():
 def test_auto_interleaves_decode_batches_of_256_and_more_as_the_neupims_readme():
     accel = system()
     kv = {"placement": PlacementRule.KV_NEAR_MEMORY, "channel_placement": "clb"}
-    interleaved = {**kv, "sub_batches": 2, "unroll_layers_max": 8, "sub_batch_choice": "fixed"}
+    interleaved = {**kv, "sub_batches": 2, "unroll_layers_max": 4, "sub_batch_choice": "fixed"}
     assert accel.default_mapping("decode", 256) == interleaved
     assert accel.default_mapping("decode", 255) == kv and accel.default_mapping("decode", 32) == kv
     assert accel.default_mapping("decode", 1) == kv and accel.default_mapping("prefill", 256) == kv

@@ -15,8 +15,10 @@ operands packed). One result read per (instance, output group, query row)
 moves the bank-side partial sums of all banks out as whole bursts. Input
 vectors (``m x k`` per instance) are written to the PIM buffers once per op.
 
-What this leaves out: row-set padding between instances (vectors pack densely
-across instance boundaries), the bank-level accumulation of dot products longer
+This is ``pim.layout: dense``; NeuPIMs' own padded layout (``artefact``) is
+:mod:`arch.pim.layout`, timed by :func:`row_timing`. What the dense layout
+leaves out: row-set padding between instances (vectors pack densely across
+instance boundaries), the bank-level accumulation of dot products longer
 than a row (accumulated in place, read once) and any softmax in PIM.
 """
 

@@ -1,8 +1,14 @@
 """All-bank PIM GEMV timing in one DRAM channel: a Numba kernel and its Python twin.
 
 One call times the PIM commands of one channel for one GEMV op (see
-:mod:`arch.pim.gemv` for how an op becomes rows and commands). The channel
-works through ``row_sets`` row sets; a row set is the same row opened in every
+:mod:`arch.pim.gemv` and :mod:`arch.pim.layout` for how an op becomes rows and
+commands). :func:`pim_rows_kernel` takes the row sets one by one: per row set
+its MAC commands, its result reads and the channel cycles spent before it (input
+writes, PIM headers), so a layout with padded, unequal row sets (NeuPIMs' own,
+``pim.layout: artefact``) is timed with refresh, tFAW windows and bank readiness
+carried across them. :func:`pim_gemv_kernel` is the dense case: ``row_sets``
+equal row sets but the last, the result reads spread evenly, the input writes
+before the first. The channel works through its row sets; a row set is the same row opened in every
 bank of the channel, so one all-bank MAC command multiplies one column slice of
 every bank at once. Per row set:
 
@@ -22,8 +28,10 @@ every bank at once. Per row set:
    + tRTP); faw_limited -- one PRE per bank, ``tCMD`` apart, each at max(its ACT
    + tRAS, last column command + tRTP). The bank may be activated tRP later.
 
-Before the first row set the input vectors are written to the PIM buffers
-(``gwrite_bursts`` bursts, ``BL`` apart). Refresh: when a refresh is due (every
+Before a row set with channel cycles to spend (``before``: input writes, PIM
+headers) the channel waits for its banks' precharge and spends them (dense: the
+input vectors, ``gwrite_bursts`` bursts ``BL`` apart, before the first row set).
+Refresh: when a refresh is due (every
 tREFI) at a row-set boundary, every rank is refreshed once all its banks are
 precharged, and the banks rest tRFC. The op ends when the last result burst has
 arrived (``CL + BL`` after its read) or the last precharge has completed.

@@ -10,7 +10,10 @@ Placement: the ``pim`` unit (``near_memory``) can run decode attention (GEMMs
 whose B operand is the KV cache, named ``attn_score`` / ``attn_context`` in
 :mod:`workloads.layers`); the NPU can run every op. The mapper chooses: the
 system's default rule ``kv_near_memory`` sends KV GEMVs to PIM, their instances
-dealt over the channels (NeuPIMs keeps each request's KV in one channel), and
+dealt over the channels, or each request placed whole on one channel by its KV
+length (``channel_placement``, :mod:`mappers.pim_channels`, which costs each
+channel through :meth:`NeupimsSystem.channel_cost`; the KV layout is
+``pim.layout``, dense or NeuPIMs' own, :mod:`arch.pim.layout`), and
 the rest to the NPU through the systolic model (composed by
 :class:`arch.compose.Hosted`, names kept).
 
@@ -131,7 +134,19 @@ class NeupimsSystem(Accelerator):
             "PIM multipliers use logic-process energy and area (no DRAM-process penalty).",
             "PIM input writes and result reads are timed per channel but do not contend with NPU "
             "transfers in the engine.",
+            self._layout_note(),
         )
+
+    def _layout_note(self) -> str:
+        layout = ("NeuPIMs' own layout (K in bank-wide token tiles, V in page rows per head, a GWRITE per "
+                  "chunk and a header per tile)" if self.spec.pim.layout == "artefact"
+                  else "a dense layout (a channel's share packed into rows, no padding between requests)")
+        place = {"even": "dealt evenly over the channels at the batch's mean KV length",
+                 "round_robin": "placed on channels round robin, each channel timed with its own requests' "
+                                "KV lengths (decode steps built from workload.kv_lens)",
+                 "clb": "placed on the least-loaded channel by NeuPIMs' latency estimate, each channel timed "
+                        "with its own requests' KV lengths (decode steps built from workload.kv_lens)"}
+        return f"PIM attention in {layout}; requests {place[self.spec.channel_placement]}."
 
     # -- costs ----------------------------------------------------------------
     def runs_on_pim(self, op: Op) -> bool:
