@@ -12,7 +12,7 @@ each next to the artefact's figure:
 * neupims: one layer alone (``unroll_layers_max: 1``, fill and drain included,
   as the artefact ran it); the steady state and the fill and drain, measured
   from ``unroll_layers_max`` 4 and 8 (per-layer cycles ``c(L) = steady +
-  fill_drain / L``); the preset's own per-layer cycles (8 unrolled);
+  fill_drain / L``); the preset's own per-layer cycles;
 * NeuPIMs / naive, steady state and for one layer.
 
 The artefact's figures (ARTEFACT below) were measured by building and running
