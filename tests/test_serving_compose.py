@@ -83,3 +83,30 @@ def test_streamed_serving_memory_does_not_grow_with_iterations():
     streamed_growth = peak_bytes(800, False) - peak_bytes(100, False)
     assert kept_growth > 500_000  # ~4,400 more iterations kept: the check can fail
     assert streamed_growth < kept_growth / 20
+
+
+def test_a_serving_experiment_runs_composed_and_says_so(cli, write, tmp_path):
+    import json
+    text = f"""
+name: serve
+seed: 1
+workload:
+  model: {json.dumps(MODEL)}
+  phase: serving
+  serving:
+    rate_per_s: 200
+    count: 8
+    prompt: {{kind: uniform, low: 16, high: 120}}
+    output: {{kind: fixed, tokens: 4}}
+    max_batch: 8
+    latency: composed
+systems:
+  - {{name: npu, arch: tpuv4-like}}
+"""
+    code, _, err = cli("run", write(text, "composed.yaml"), "--out", tmp_path / "out")
+    assert code == 0, err
+    npu = json.loads((tmp_path / "out/serve/results.json").read_text())["systems"]["npu"]
+    assert npu["serving"]["requests"] == 8 and npu["serving"]["iterations"] >= 4
+    assert 0 < npu["serving"]["ttft_s"]["p50"] <= npu["serving"]["ttft_s"]["p99"]
+    assert npu["energy_j"] > 0
+    assert any("composed from" in note for note in npu["notes"])
