@@ -40,7 +40,6 @@ loses only the per-core skew at the boundary.
 from __future__ import annotations
 
 import heapq
-import math
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Callable
@@ -216,7 +215,3 @@ class ComposedLatency:
                 by_component[name] += weight * pj
             macs += weight * run.macs
         return dict(by_category), dict(by_component), macs
-
-
-def relative_error(composed: float, exact: float) -> float:
-    return math.inf if exact == 0 else composed / exact - 1.0

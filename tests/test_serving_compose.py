@@ -3,7 +3,6 @@
 import tracemalloc
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from simulator.experiment import resolve_system
