@@ -144,8 +144,10 @@ class ComposedLatency:
     """
 
     def __init__(self, simulate: Callable[[str, int, int], GroupRun], kv_bucket_tokens: int = 64,
-                 tolerance: float = 1e-3) -> None:
+                 tolerance: float = 1e-3, exact_s: Callable[[Batch], float] | None = None) -> None:
         self.simulate, self.kv_bucket_tokens, self.tolerance = simulate, kv_bucket_tokens, tolerance
+        self.exact_s = exact_s  # if given, the first iteration of each kind is also timed exactly
+        self.spot_checks: dict[str, tuple[float, float]] = {}  # kind -> (composed, exact) seconds
         self.runs: dict[tuple[str, int, int], GroupRun] = {}
         self.lines: dict[tuple[str, int], AdaptiveLine] = {}
         self.counts: defaultdict[tuple[str, int, int], float] = defaultdict(float)  # run -> total weight
@@ -197,6 +199,9 @@ class ComposedLatency:
             seconds -= sum(replay_s([chain]) for chain in chains) - replay_s(chains)
         if seconds > 0:
             self.bracket = max(self.bracket, self._gap_s / seconds)
+        kind = "several attention groups" if len(chains) > 1 else "one attention group"
+        if self.exact_s is not None and kind not in self.spot_checks and batch.size > 1:
+            self.spot_checks[kind] = (seconds, float(self.exact_s(batch)))
         return seconds
 
     def simulations(self) -> int:

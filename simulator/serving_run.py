@@ -16,6 +16,7 @@ reported under ``serving`` in the results.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from simulator.errors import InputError, Problem
@@ -40,6 +41,9 @@ def request_stream(spec: ServingSpec, seed: int, base_dir: Path) -> RequestStrea
                                 count=spec.count, duration_s=spec.duration_s)
     except (ValueError, OSError) as err:
         raise InputError("workload.serving", [Problem("workload.serving", str(err))]) from None
+
+
+SPOT_CHECK_WARN = 0.02  # composed vs whole layer on a checked iteration: warn above this (docs/workloads.md)
 
 
 def run_serving_system(workload: WorkloadSpec, config: ModelConfig, requests: RequestStream,
@@ -76,7 +80,8 @@ def composed_latency(workload: WorkloadSpec, config: ModelConfig, system: Resolv
         return GroupRun(result.seconds, dict(result.energy_pj_by_category),
                         dict(result.energy_pj_by_component), float(result.macs), ops, edges)
     latency = ComposedLatency(simulate, workload.serving.kv_bucket_tokens,
-                              workload.serving.interpolation_tolerance)
+                              workload.serving.interpolation_tolerance,
+                              exact_s=lambda batch: run_system(_iteration(workload, config, batch), system)[0].seconds)
     latency.first = first  # type: ignore[attr-defined]  # one run's system-level fields, for the summary
     return latency
 
@@ -101,11 +106,18 @@ def _run_composed(workload, config, requests, system, run_system, limits) -> Sys
     any_run = latency.first[0]
     by_category, by_component, macs = latency.totals()
     by_category = {name: by_category.get(name, 0.0) for name in ENERGY_CATEGORIES}
+    checks = "; ".join(f"{kind}: {c / e - 1:+.2%}" for kind, (c, e) in latency.spot_checks.items())
+    warnings = tuple(f"serving: the composed latency of the first iteration with {kind} is {c / e - 1:+.1%} "
+                     f"off the whole-layer simulation (more than {SPOT_CHECK_WARN:.0%}): this system overlaps "
+                     "op groups in a way composing does not capture; use serving.latency: exact"
+                     for kind, (c, e) in latency.spot_checks.items() if abs(c / e - 1) > SPOT_CHECK_WARN)
+    any_run = dataclasses.replace(any_run, warnings=any_run.warnings + warnings)
     return _result(system.name, any_run, result, by_category, by_component, round(macs),
                    f"serving: {latency.iterations} iterations composed from {latency.simulations()} "
                    f"op-group simulations (tokens, decode and prefill attention; interpolated where a "
                    f"midpoint check met {workload.serving.interpolation_tolerance:g}; widest monotone bracket "
-                   f"{latency.bracket:.2%} of an iteration; attention-group overlap replayed).")
+                   f"{latency.bracket:.2%} of an iteration; attention-group overlap replayed; first iterations "
+                   f"checked against the whole layer: {checks or 'none'}).")
 
 
 def _quant(workload: WorkloadSpec) -> dict:

@@ -108,4 +108,17 @@ systems:
     assert npu["serving"]["requests"] == 8 and npu["serving"]["iterations"] >= 4
     assert 0 < npu["serving"]["ttft_s"]["p50"] <= npu["serving"]["ttft_s"]["p99"]
     assert npu["energy_j"] > 0
-    assert any("composed from" in note for note in npu["notes"])
+    assert any("composed from" in note and "checked against the whole layer" in note for note in npu["notes"])
+    assert not [w for w in npu["warnings"] if w.startswith("serving:")]
+
+
+def test_composing_warns_where_a_system_overlaps_the_groups():
+    """NeuPIMs interleaves decode sub-batches (attention on PIM under GEMMs on the NPU): the spot check bites."""
+    from simulator.serving_run import run_serving_system
+    spec = WorkloadSpec.model_validate({"model": MODEL, "phase": "serving", "serving": {
+        "rate_per_s": 20000, "count": 4, "prompt": {"kind": "uniform", "low": 16, "high": 120},
+        "output": {"kind": "fixed", "tokens": 3}, "max_batch": 8, "latency": "composed"}})
+    config = ModelConfig.model_validate({"name": "small", **MODEL})
+    system = resolve_system("pim", "neupims", {}, [], Path("."))
+    result = run_serving_system(spec, config, request_stream(spec.serving, 3, Path(".")), system, run_system)
+    assert [w for w in result.warnings if "use serving.latency: exact" in w]
