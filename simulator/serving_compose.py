@@ -199,9 +199,10 @@ class ComposedLatency:
             seconds -= sum(replay_s([chain]) for chain in chains) - replay_s(chains)
         if seconds > 0:
             self.bracket = max(self.bracket, self._gap_s / seconds)
-        kind = "several attention groups" if len(chains) > 1 else "one attention group"
-        if self.exact_s is not None and kind not in self.spot_checks and batch.size > 1:
-            self.spot_checks[kind] = (seconds, float(self.exact_s(batch)))
+        kind = ("several attention groups" if len(chains) > 1 else
+                "decodes only" if not prefill.any() else "one prompt")
+        if self.exact_s is not None and kind not in self.spot_checks:
+            self.spot_checks[kind] = (seconds, float(self.exact_s(bucketed)))  # as the exact path times it
         return seconds
 
     def simulations(self) -> int:
