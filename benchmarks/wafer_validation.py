@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import itertools
 from functools import lru_cache
-import math
 import sys
 import time
 from pathlib import Path
@@ -25,13 +24,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from arch import registry  # noqa: E402
 from arch.wafer.energy import paper_energy_j, paper_energy_ratio  # noqa: E402
 from arch.wafer.kernel import GEMM_ALGORITHMS, mesh_gemm_kernel, mesh_gemv_kernel  # noqa: E402
+from arch.wafer.published import ENERGY_CELLS  # noqa: E402
 from arch.wafer.options import AllreduceAlgorithm, KvPlacement, WaferMappingOptions  # noqa: E402
 from arch.capacity import CapacityError, resident_bytes  # noqa: E402
 from arch.wafer.partition import (autotune_regions, kv_capacity_tokens, reshuffle_cycles, residency,  # noqa: E402
                                   shift_step_cycles)
 from workloads.layers import build_decoder_layer  # noqa: E402
 from workloads.models import load_model  # noqa: E402
-from workloads.op import Op, OpKind, Phase  # noqa: E402
+from workloads.op import Op, OpKind  # noqa: E402
 
 DECODE_KV = 4096     # Table 8 is "decode 4K"; the KV length of Table 4 is taken to be the same (assumption)
 PREFILL_TOKENS = 4096  # Table 3: 4096 input tokens
@@ -55,16 +55,6 @@ TABLE2 = {"llama3-8b": ({(2048, 128): 764.4, (4096, 128): 604.4, (2048, 2048): 2
 # [WL-nb] WSE-3 weak-scaling decode layer llama8B_weak_1_240 (LUT_AND_WAFER.md §2.2)
 WEAK240 = {"p": 240, "dim": 2160, "seq": 2160, "ffn": 7200, "groups": 10, "cycles": 19546.0,
            "comm": 11982.0, "unprofiled": 4357.0}
-# [WL] Tables 6-8 energy ratios (A100 / WSE-2) with the inputs they were computed from:
-# (GPUs, GPU time or 1/TPR, WSE time or 1/TPR, published ratio)
-ENERGY_CELLS = (
-    (1, 0.336, 0.0012, 7.47), (8, 0.253, 0.0012, 44.97), (16, 0.340, 0.0012, 120.88),
-    (1, 1.231, 0.00203, 16.17), (8, 0.341, 0.00203, 35.83), (16, 0.339, 0.00203, 71.25),
-    (1, 1 / 13988, 1 / 27686, 0.05), (8, 1 / 17361, 1 / 27686, 0.34), (16, 1 / 13994, 1 / 27686, 0.84),
-    (1, 1 / 7805, 1 / 17498, 0.06), (8, 1 / 12287, 1 / 17498, 0.30),
-    (1, 1 / 78, 1 / 2700, 0.92), (8, 1 / 260, 1 / 2700, 2.22), (16, 1 / 164, 1 / 2700, 7.02),
-    (1, 1 / 48, 1 / 2039, 1.13), (8, 1 / 175, 1 / 2039, 2.49),
-)
 MODELS = {"llama3-8b": "llama3-8b", "llama2-13b": "llama2-13b", "qwen2-72b": "qwen2-72b",
           "codellama-34b": {"name": "codellama-34b", "hidden_size": 8192, "num_layers": 48, "num_heads": 64,
                             "num_kv_heads": 8, "ffn_size": 22016, "activation": "swiglu", "norm": "rmsnorm",

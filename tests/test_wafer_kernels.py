@@ -6,6 +6,7 @@ from arch import registry
 from arch.wafer import kernel as K
 from arch.wafer.energy import paper_energy_ratio
 from arch.wafer.model import WaferMesh
+from arch.wafer.published import ENERGY_CELLS
 
 
 def wse2_args():
@@ -88,15 +89,6 @@ def test_padding_counts_the_padded_macs():
     assert macs == 104 ** 3  # 100 padded to 8 x 13
 
 
-# [WL] Tables 6-8: (GPUs, GPU time or 1/TPR, WSE time or 1/TPR, published A100/WSE energy ratio)
-ENERGY_CELLS = (
-    (1, 0.336, 0.0012, 7.47), (8, 0.253, 0.0012, 44.97), (16, 0.340, 0.0012, 120.88),
-    (1, 1.231, 0.00203, 16.17), (8, 0.341, 0.00203, 35.83), (16, 0.339, 0.00203, 71.25),
-    (1, 1 / 13988, 1 / 27686, 0.05), (8, 1 / 17361, 1 / 27686, 0.34), (16, 1 / 13994, 1 / 27686, 0.84),
-    (1, 1 / 7805, 1 / 17498, 0.06), (8, 1 / 12287, 1 / 17498, 0.30),
-    (1, 1 / 78, 1 / 2700, 0.92), (8, 1 / 260, 1 / 2700, 2.22), (16, 1 / 164, 1 / 2700, 7.02),
-    (1, 1 / 48, 1 / 2039, 1.13), (8, 1 / 175, 1 / 2039, 2.49),
-)
 
 
 @pytest.mark.parametrize("gpus, t_gpu, t_wse, published", ENERGY_CELLS)
