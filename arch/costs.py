@@ -144,22 +144,32 @@ class Memory:
     def total_bytes_per_cycle(self) -> float:
         return self.bytes_per_cycle * self.channels
 
-    def transfer_cycles(self, nbytes: int) -> int:
-        """Cycles to move ``nbytes`` over all channels (0 for nothing)."""
-        return math.ceil(nbytes / self.total_bytes_per_cycle) if nbytes > 0 else 0
+    def transfer_cycles(self, nbytes: int, efficiency: float = 1.0) -> int:
+        """Cycles to move ``nbytes`` over all channels at ``efficiency`` of the peak (0 for nothing)."""
+        return math.ceil(nbytes / (self.total_bytes_per_cycle * efficiency)) if nbytes > 0 else 0
 
 
 @dataclass(frozen=True)
 class Traffic:
-    """Bytes one op reads and writes over one declared memory."""
+    """Bytes one op reads and writes over one declared memory.
+
+    ``efficiency`` is the fraction of the memory's peak bandwidth this access
+    pattern attains (0 < efficiency <= 1; e.g. set from a DRAM controller
+    model's row hits and bank conflicts): moving ``b`` bytes takes
+    ``b / (bytes_per_cycle * channels * efficiency)`` cycles, rounded up. The
+    default 1.0 is the peak.
+    """
 
     memory: str
     read_bytes: int = 0
     write_bytes: int = 0
+    efficiency: float = 1.0
 
     def __post_init__(self) -> None:
         if self.read_bytes < 0 or self.write_bytes < 0:
             raise ValueError(f"traffic over {self.memory!r}: bytes must be >= 0")
+        if not 0 < self.efficiency <= 1:
+            raise ValueError(f"traffic over {self.memory!r}: efficiency must be in (0, 1], got {self.efficiency}")
 
     @property
     def total_bytes(self) -> int:

@@ -22,7 +22,8 @@ free (no prefetch across ops); a tile's data arrives ``latency_cycles`` after
 its transfer ends while the next transfer proceeds (the latency is pipelined,
 not paid back to back); a write is complete latency cycles after its transfer;
 a transfer holds the whole memory bandwidth for its duration, so contention is
-resolved tile by tile.
+resolved tile by tile. A transfer runs at its traffic's ``efficiency`` of the
+memory's peak bandwidth (:class:`~arch.costs.Traffic`).
 
 Holds: a task whose cost names memories in ``holds`` claims each of them once
 its unit is free and keeps it until it ends, so no other task's transfer uses
@@ -54,8 +55,9 @@ def split_evenly(total: int, parts: int) -> list[int]:
     return [base + (1 if i < extra else 0) for i in range(parts)]
 
 
-def transfer_cycles(nbytes: int, memory: Memory) -> int:
-    return memory.transfer_cycles(nbytes)
+def transfer_cycles(nbytes: int, memory: Memory, efficiency: float = 1.0) -> int:
+    """Cycles to move ``nbytes`` over ``memory`` at ``efficiency`` of its peak bandwidth."""
+    return memory.transfer_cycles(nbytes) if efficiency == 1.0 else memory.transfer_cycles(nbytes, efficiency)
 
 
 class Engine:
@@ -108,14 +110,14 @@ class Engine:
             self.done[task.group].succeed()
         return event
 
-    def _lanes(self, task: Task, field: str) -> list[tuple[Memory, object, list[int]]]:
-        """(memory, its channel or None when held by the task, per-step bytes) for each memory of the cost."""
+    def _lanes(self, task: Task, field: str) -> list[tuple[Memory, object, list[int], float]]:
+        """(memory, its channel or None when held by the task, per-step bytes, efficiency) per memory of the cost."""
         cost = task.cost
         lanes = []
         for traffic in cost.traffic:
             memory, channel = self.memories[traffic.memory]
             lanes.append((memory, None if traffic.memory in cost.holds else channel,
-                          split_evenly(getattr(traffic, field), cost.steps)))
+                          split_evenly(getattr(traffic, field), cost.steps), traffic.efficiency))
         return lanes
 
     def _pipeline(self, task: Task):
@@ -142,7 +144,7 @@ class Engine:
             parts = _step(reads, step)
             yield slots.get(1)
             moved += yield from self._move(parts, with_latency=False)
-            latency = max((m.latency_cycles for m, _, n in parts if n > 0), default=0)
+            latency = max((m.latency_cycles for m, _, n, _ in parts if n > 0), default=0)
             last_arrival = max(self.env.now + latency, last_arrival)
             if last_arrival > self.env.now:
                 self.env.process(self._arrive(loaded, last_arrival - self.env.now))
@@ -155,7 +157,7 @@ class Engine:
         yield loaded.put(delay)
 
     def _move(self, parts, with_latency=True):
-        """One tile's transfers (memory, channel, bytes), concurrent across memories; returns bus cycles."""
+        """One tile's transfers (memory, channel, bytes, efficiency), concurrent across memories; returns bus cycles."""
         active = [part for part in parts if part[2] > 0]
         if len(active) <= 1:
             return (yield from self._transfer(*active[0], with_latency)) if active else 0
@@ -163,8 +165,8 @@ class Engine:
         done = yield self.env.all_of(transfers)
         return sum(done[t] for t in transfers)
 
-    def _transfer(self, memory: Memory, channel, nbytes: int, with_latency: bool):
-        cycles = memory.transfer_cycles(nbytes)
+    def _transfer(self, memory: Memory, channel, nbytes: int, efficiency: float, with_latency: bool):
+        cycles = transfer_cycles(nbytes, memory, efficiency)
         if channel is None:
             yield self.env.timeout(cycles)
         else:
@@ -176,8 +178,8 @@ class Engine:
         return cycles
 
 
-def _step(lanes, step: int) -> list[tuple[Memory, object, int]]:
-    return [(memory, channel, sizes[step]) for memory, channel, sizes in lanes]
+def _step(lanes, step: int) -> list[tuple[Memory, object, int, float]]:
+    return [(memory, channel, sizes[step], efficiency) for memory, channel, sizes, efficiency in lanes]
 
 
 def simulate(schedule: Schedule) -> tuple[TimelineEvent, ...]:

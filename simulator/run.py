@@ -157,7 +157,7 @@ def bound_of(task: Task, schedule: Schedule) -> Bound:
     bound, longest = unit.bound, task.cost.compute_cycles
     for traffic in task.cost.traffic:
         memory = memories[traffic.memory]
-        cycles = memory.transfer_cycles(traffic.total_bytes)
+        cycles = memory.transfer_cycles(traffic.total_bytes, traffic.efficiency)
         if cycles > longest:
             bound, longest = memory.kind.bound, cycles
     return bound
