@@ -93,6 +93,30 @@ Since exchange_cycles <= fill_drain_cycles, this never exceeds the SCALE-Sim
 timing, and a single fold (folds = 1) takes exactly SCALE-Sim's cycles. SRAM
 access counts do not depend on the fold timing.
 
+Instances (``instances``, ``instance_timing_code``, not SCALE-Sim)
+------------------------------------------------------------------
+An op of ``instances`` independent GEMMs of one shape (decode attention: one
+per request and KV head) runs them one after another on the array. With
+``instance_timing_code = 0`` ("separate") each instance is timed on its own and
+pays its own fill and drain:
+
+  compute_cycles = instances * cycles_of_one_instance.
+
+With ``instance_timing_code = 1`` ("streamed") and pipelined folds, the next
+instance's first stationary tile shifts in while the current instance's last
+fold streams, exactly as between two folds of one GEMM, so the instances' folds
+form one chain with one fill and drain per batch of instances (ONNXim's WS core
+issues each tile's weight preload ``core_height`` cycles after the previous
+instruction, whichever GEMM it belongs to: PSAL-POSTECH/ONNXim
+src/SystolicWS.cc):
+
+  compute_cycles = (instances * folds - 1) * max(T, exchange_cycles)
+                   + T + fill_drain_cycles - 1.
+
+Under SCALE-Sim fold timing every fold pays its fill and drain anyway, so
+there the two instance timings are equal (separate). SRAM access counts are
+those of one instance times ``instances`` in every mode.
+
 What it does not capture
 ------------------------
 Memory stalls (SRAM/DRAM bandwidth), SRAM capacity and double-buffer prefetch
@@ -111,16 +135,19 @@ from numba import njit
 
 DATAFLOW_CODE = {"os": 0, "ws": 1, "is": 2}
 FOLD_TIMING_CODE = {"scalesim": 0, "pipelined": 1}
+INSTANCE_TIMING_CODE = {"separate": 0, "streamed": 1}
 
 
 @njit(cache=True)
-def gemm_kernel(m, n, k, rows, cols, dataflow_code, fold_timing_code=0):
+def gemm_kernel(m, n, k, rows, cols, dataflow_code, fold_timing_code=0, instances=1, instance_timing_code=0):
     """Return (compute_cycles, row_folds, col_folds, ifmap_sram_reads,
-    filter_sram_reads, ofmap_sram_writes) for a GEMM on one systolic array.
+    filter_sram_reads, ofmap_sram_writes) for ``instances`` GEMMs of one shape,
+    run one after another on one systolic array (folds are those of one instance).
 
     Arguments are positive ints, already validated; `dataflow_code` is a value of
     DATAFLOW_CODE, `fold_timing_code` one of FOLD_TIMING_CODE (0 = SCALE-Sim,
-    1 = pipelined). See the module docstring for the derivation.
+    1 = pipelined), `instance_timing_code` one of INSTANCE_TIMING_CODE
+    (0 = separate, 1 = streamed). See the module docstring for the derivation.
     """
     if dataflow_code == 0:  # os
         s_row, s_col, t = m, n, k
@@ -139,10 +166,15 @@ def gemm_kernel(m, n, k, rows, cols, dataflow_code, fold_timing_code=0):
     row_folds = (s_row + rows - 1) // rows
     col_folds = (s_col + cols - 1) // cols
     folds = row_folds * col_folds
+    if instance_timing_code != 0 and instance_timing_code != 1:
+        raise ValueError("instance_timing_code must be 0 (separate) or 1 (streamed)")
+    chains, chain_folds = instances, folds  # fold chains, each with one fill and drain
+    if fold_timing_code == 1 and instance_timing_code == 1:
+        chains, chain_folds = 1, instances * folds
     if fold_timing_code == 0:
-        compute_cycles = folds * (t + fill_drain_cycles) - 1
+        compute_cycles = chains * (chain_folds * (t + fill_drain_cycles) - 1)
     elif fold_timing_code == 1:
-        compute_cycles = (folds - 1) * max(t, exchange_cycles) + t + fill_drain_cycles - 1
+        compute_cycles = chains * ((chain_folds - 1) * max(t, exchange_cycles) + t + fill_drain_cycles - 1)
     else:
         raise ValueError("fold_timing_code must be 0 (scalesim) or 1 (pipelined)")
 
@@ -156,7 +188,7 @@ def gemm_kernel(m, n, k, rows, cols, dataflow_code, fold_timing_code=0):
     else:
         reads_writes = (stationary, row_streamed, column_streamed)
     return (compute_cycles, row_folds, col_folds,
-            reads_writes[0], reads_writes[1], reads_writes[2])
+            instances * reads_writes[0], instances * reads_writes[1], instances * reads_writes[2])
 
 
 # The plain-Python twin: the same function body, run by the interpreter.
@@ -197,20 +229,24 @@ def _dataflow_code(dataflow) -> int:
     return DATAFLOW_CODE[dataflow]
 
 
-def gemm_compute(m: int, n: int, k: int, rows: int, cols: int,
-                 dataflow: str, fold_timing: str = "scalesim") -> SystolicGemmCost:
-    """Validate the arguments and return the stall-free cost of (m x k) @ (k x n).
+def gemm_compute(m: int, n: int, k: int, rows: int, cols: int, dataflow: str, fold_timing: str = "scalesim",
+                 instances: int = 1, instance_timing: str = "separate") -> SystolicGemmCost:
+    """Validate the arguments and return the stall-free cost of ``instances`` x (m x k) @ (k x n).
 
     m: rows of input and output (tokens); n: output features; k: reduction;
     rows, cols: array size in PEs; dataflow: "os", "ws" or "is"; fold_timing:
-    "scalesim" or "pipelined". Raises ValueError naming the first bad argument.
+    "scalesim" or "pipelined"; instances: GEMMs of this shape run one after
+    another; instance_timing: "separate" or "streamed" (module docstring).
+    Raises ValueError naming the first bad argument.
     """
     dims = {name: _check_positive_int(name, value) for name, value in
-            (("m", m), ("n", n), ("k", k), ("rows", rows), ("cols", cols))}
+            (("m", m), ("n", n), ("k", k), ("rows", rows), ("cols", cols), ("instances", instances))}
     code = _dataflow_code(dataflow)
     if fold_timing not in FOLD_TIMING_CODE:
         raise ValueError(f"fold_timing must be one of {sorted(FOLD_TIMING_CODE)}, got {fold_timing!r}")
+    if instance_timing not in INSTANCE_TIMING_CODE:
+        raise ValueError(f"instance_timing must be one of {sorted(INSTANCE_TIMING_CODE)}, got {instance_timing!r}")
     counts = gemm_kernel(dims["m"], dims["n"], dims["k"], dims["rows"], dims["cols"], code,
-                         FOLD_TIMING_CODE[fold_timing])
-    return SystolicGemmCost(*counts, macs=dims["m"] * dims["n"] * dims["k"],
+                         FOLD_TIMING_CODE[fold_timing], dims["instances"], INSTANCE_TIMING_CODE[instance_timing])
+    return SystolicGemmCost(*counts, macs=dims["instances"] * dims["m"] * dims["n"] * dims["k"],
                             pe_count=dims["rows"] * dims["cols"])

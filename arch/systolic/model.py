@@ -7,9 +7,12 @@ Faithfulness, stated:
   (:mod:`arch.systolic.kernel`, checked against a golden table), for the array's
   rows, columns and dataflow, with ``fold_timing: scalesim``; with
   ``fold_timing: pipelined`` the next fold's stationary tile shifts in while the
-  current fold streams (one fill and drain per op). A GEMM instance with
-  ``count > 1`` (attention per head) runs its instances one after another on one
-  array.
+  current fold streams (one fill and drain per op). A GEMM with ``count > 1``
+  (attention: one instance per request and head) runs its instances one after
+  another on one array: with ``instance_timing: separate`` each pays its own
+  fill and drain; with ``streamed`` (and pipelined folds) the instances' folds
+  form one chain, one fill and drain per op part (the batch of instances the
+  mapper gives a core).
 * DRAM traffic follows from the scratchpad capacities (:mod:`arch.systolic.tiling`):
   the least-traffic tiling that fits the double-buffered IFMAP / FILTER / OFMAP
   halves, with an operand re-read once per tile of the other outer loop when it
@@ -41,7 +44,7 @@ from functools import lru_cache
 from arch.contract import (Accelerator, Bound, Component, MappingOptions, Memory, MemoryKind, OpCost, Unit,
                            capacity_warnings, over)
 from arch.systolic.energy import systolic_components
-from arch.systolic.kernel import DATAFLOW_CODE, FOLD_TIMING_CODE, gemm_kernel, gemm_kernel_py
+from arch.systolic.kernel import DATAFLOW_CODE, FOLD_TIMING_CODE, INSTANCE_TIMING_CODE, gemm_kernel, gemm_kernel_py
 from arch.systolic.link import ring_allreduce_kernel, ring_allreduce_kernel_py
 from arch.systolic.options import DATAFLOWS, TILE_SRAM_FRACTIONS, SystolicMappingOptions
 from arch.systolic.spec import SystolicSpec
@@ -93,9 +96,9 @@ class SystolicArray(Accelerator):
 
     @classmethod
     def kernel_twins(cls):
-        gemms = tuple((m, n, k, r, c, d, f) for m, n, k in ((1, 4096, 4096), (77, 300, 129), (512, 64, 1))
+        gemms = tuple((m, n, k, r, c, d, f, i, t) for m, n, k in ((1, 4096, 4096), (77, 300, 129), (512, 64, 1))
                       for r, c in ((8, 8), (128, 128), (16, 32)) for d in DATAFLOW_CODE.values()
-                      for f in FOLD_TIMING_CODE.values())
+                      for f in FOLD_TIMING_CODE.values() for i, t in ((1, 0), (3, 0), (3, 1)))
         rings = tuple((nbytes, devices, bpc, latency) for nbytes in (0, 1, 4096 * 2 * 256, 10**9 + 7)
                       for devices in (1, 2, 4, 8) for bpc in (0.3, 50.0, 600.0) for latency in (0, 500))
         return (("gemm_kernel", gemm_kernel, gemm_kernel_py, gemms),
@@ -113,7 +116,15 @@ class SystolicArray(Accelerator):
             "No prefetch across ops: an op starts loading when its unit is free.",
             "Vector ops run whole on one core's vector unit (only matrix ops are split across cores).",
             "All-reduce: bandwidth-optimal ring over one link per device; reduction adds hidden.",
+            self._instance_note(),
         )
+
+    def _instance_note(self) -> str:
+        if self.spec.instance_timing == "streamed" and self.spec.fold_timing == "pipelined":
+            return ("Ops of many same-shape GEMMs (attention per request and head): instances streamed, one fill "
+                    "and drain per op part on a core; the next instance's tile loads while the current one drains.")
+        return ("Ops of many same-shape GEMMs (attention per request and head): each instance pays its own fill "
+                "and drain (instance_timing: separate, or fold_timing: scalesim).")
 
     def mapping_space(self, op: Op, unit: str) -> tuple[dict, ...]:
         """Each dataflow for a GEMM on the arrays (the per-op mapping search tries them)."""
@@ -163,21 +174,21 @@ class SystolicArray(Accelerator):
 
 
 def _gemm_cost(spec: SystolicSpec, op: Op) -> OpCost:
+    count = op.count
     cycles, row_folds, col_folds, ifmap, filt, ofmap = _gemm_counts(
         op.m, op.n, op.k, spec.rows, spec.cols, DATAFLOW_CODE[spec.dataflow],
-        FOLD_TIMING_CODE[spec.fold_timing])
-    count = op.count
+        FOLD_TIMING_CODE[spec.fold_timing], count, INSTANCE_TIMING_CODE[spec.instance_timing])
     plan = gemm_tile_plan(spec, op)
     read_bytes = op.a_bytes * plan.input_reads + op.b_bytes * plan.weight_reads
     actions = (
         ("pe.mac", op.macs),
-        ("ifmap_sram.read", ifmap * count),
-        ("filter_sram.read", filt * count),
-        ("ofmap_sram.write", ofmap * count),
+        ("ifmap_sram.read", ifmap),
+        ("filter_sram.read", filt),
+        ("ofmap_sram.write", ofmap),
         ("dram.read_bit", 8 * read_bytes),
         ("dram.write_bit", 8 * op.out_bytes),
     )
-    return OpCost(unit="array", compute_cycles=cycles * count, traffic=over("dram", read_bytes, op.out_bytes),
+    return OpCost(unit="array", compute_cycles=cycles, traffic=over("dram", read_bytes, op.out_bytes),
                   steps=min(plan.tiles * count, MAX_STEPS_PER_OP), actions=actions)
 
 
@@ -190,8 +201,9 @@ def gemm_tile_plan(spec: SystolicSpec, op: Op) -> TilePlan:
 
 @lru_cache(maxsize=65536)
 def _gemm_counts(m: int, n: int, k: int, rows: int, cols: int, dataflow_code: int,
-                 fold_timing_code: int = 0) -> tuple:
-    return tuple(int(x) for x in gemm_kernel(m, n, k, rows, cols, dataflow_code, fold_timing_code))
+                 fold_timing_code: int = 0, instances: int = 1, instance_timing_code: int = 0) -> tuple:
+    return tuple(int(x) for x in gemm_kernel(m, n, k, rows, cols, dataflow_code, fold_timing_code,
+                                             instances, instance_timing_code))
 
 
 def _lane_ops(spec: SystolicSpec, op: Op) -> int:

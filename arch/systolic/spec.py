@@ -53,6 +53,9 @@ class SystolicSpec(SpecBase):
         "fold_timing": ("fold_timing is left at its default 'scalesim' (SCALE-Sim's fold timing: each fold "
                         "preloads its weights before streaming, so decode GEMVs pay a full fold per tile); the "
                         "tpuv4-like, tpu7x-like and neupims-npu presets set 'pipelined'"),
+        "instance_timing": ("instance_timing is left at its default 'separate' (each request-head GEMM of an "
+                            "attention op pays its own fill and drain); the tpuv4-like, tpu7x-like and neupims-npu "
+                            "presets set 'streamed' (one fill and drain per batch of instances)"),
     }
     kind: Literal["systolic"] = "systolic"
     rows: PositiveInt = Field(description="PE rows of one array")
@@ -61,6 +64,10 @@ class SystolicSpec(SpecBase):
     fold_timing: Literal["scalesim", "pipelined"] = Field(
         "scalesim", description="scalesim: every fold pays fill and drain (SCALE-Sim 3.0.0); "
         "pipelined: the next fold's stationary tile shifts in while the current one streams")
+    instance_timing: Literal["separate", "streamed"] = Field(
+        "separate", description="an op of many same-shape GEMMs (decode attention: one per request and head); "
+        "separate: each pays its own fill and drain; streamed (with pipelined folds): one fill and drain per "
+        "batch of instances on a core, the next instance's tile shifting in while the current one drains")
     cores: PositiveInt = Field(1, description="independent arrays, each with its own scratchpads")
     clock_hz: PositiveFloat = 1e9
     pe_dtype: Literal["int8", "fp8", "fp16", "bf16", "fp32"] = "fp16"
