@@ -21,13 +21,25 @@ the shared LUT mpGEMM kernel (:mod:`arch.lut.kernel`):
   the tables' ``2^mu - mu - 1`` adds each, rebuilt for every
   ``lut_block_columns`` output columns (one build per thread block);
 * time ``max(lookups, adds) + table builds`` against the DRAM stream (the GPU
-  model's ``max(compute, stream) + launch``); DRAM bytes as the dequantised GEMM.
+  model's ``max(compute, stream) + launch``); DRAM bytes as the dequantised GEMM;
+* the kernel accumulates each K tile's partial sums into the output with atomic adds,
+  so every call first clears the output with ``cudaMemset``: one more kernel (its
+  launch gap and the output's bytes written once more).
+
+Kernel facts from the authors' repository (``naver-aics/lut-gemm``,
+``lutGEMM/src/cuda/kernels/mv_fp16.hpp`` and ``src/kernels.cu``): thread blocks of
+256 threads cover 2048 output rows x 64 activations, build 8 tables of 256 fp16
+entries each in shared memory, read packed 32-bit words of binary weights (4 table
+indices each), and ``atomicAdd`` half2 partial sums into the output, which
+``matmul`` clears with ``cudaMemset`` first; at batch > 1 the repository dequantises
+and calls cuBLAS instead (not modelled: the LUT path is costed at every batch).
 
 How faithful / not modelled
 ---------------------------
 Shared-memory bandwidth and bank conflicts are the only compute limit; register
-pressure, occupancy, index extraction instructions and FasterTransformer's own
-overheads are not modelled. Energy: the GPU's board-power model (SM busy cycles
+pressure, occupancy, index extraction instructions and the atomic adds' L2 traffic are
+not modelled. The serving stack's per-kernel gap is the preset's ``launch_overhead_s``,
+fitted on FasterTransformer runs (:mod:`arch.lut.lutgemm_decode`). Energy: the GPU's board-power model (SM busy cycles
 = compute cycles on every SM).
 """
 
@@ -112,7 +124,11 @@ class LutGemmGpu(Gpu):
     def notes(self) -> tuple[str, ...]:
         return super().notes() + (
             "LUT-GEMM: shared-memory lookups with random-index bank conflicts are the only compute limit; "
-            "occupancy, index extraction and framework overheads are not modelled.",
+            "occupancy, index extraction and the atomic adds' L2 traffic are not modelled; each call is two "
+            "kernels (cudaMemset of the output, then the LUT kernel).",
+            "LUT-GEMM preset: launch_overhead_s is the serving stack's gap per kernel, fitted on "
+            "FasterTransformer's cuBLAS FP16 LLaMA rows of LUT-GEMM's Table 3 (arch/lut/lutgemm_decode.py) "
+            "and checked on its LUT-GEMM rows.",
         )
 
 
@@ -139,7 +155,8 @@ def lut_gemm_cost(spec: LutGemmSpec, op: Op) -> OpCost:
     reads, writes = op.a_bytes + op.b_bytes, op.out_bytes
     bw = spec.stream_bytes_per_cycle
     stream = (math.ceil(reads / bw) if reads else 0) + (math.ceil(writes / bw) if writes else 0)
-    return OpCost(unit=LUT_GEMM_UNIT, compute_cycles=max(compute - stream, 0) + spec.launch_cycles,
+    memset = spec.launch_cycles + math.ceil(op.out_bytes / spec.write_bytes_per_cycle)   # cudaMemset(output)
+    return OpCost(unit=LUT_GEMM_UNIT, compute_cycles=max(compute - stream, 0) + spec.launch_cycles + memset,
                   traffic=over("hbm", reads, writes),
                   actions=(("sm.busy_cycle", compute * spec.sm_count), ("hbm.read_bit", 8 * reads),
                            ("hbm.write_bit", 8 * writes)))

@@ -51,3 +51,26 @@ PRECOMPUTE_FUSED = {"prefill": 0.0262, "decode": 0.0252}
 # LUT-GEMM (Park et al., ICLR'24, Table 4): OPT-175B per-token latency on one A100-80GB
 # (FasterTransformer), ms, by weight bits (LUT_AND_WAFER.md §1.2).
 LUT_GEMM_OPT175B_1GPU_MS = {1: 30.4, 2: 40.1, 3: 51.6}
+
+# LUT-GEMM (Park et al., ICLR'24) end-to-end latency per token, ms, batch 1, A100-80GB
+# ([LG], quoted in LUT_AND_WAFER.md §1.2 and the paper's text, search index id 66549009776).
+# Table 4: OPT-175B with FasterTransformer, row-wise binary-coded weights; keys (kernel, bits),
+# values by GPU count (None: OOM or not run).
+LUT_GEMM_TABLE4_MS = {
+    ("cublas", 16): {8: 42.4},
+    ("lut_gemm", 1): {1: 30.4, 2: 25.2, 4: 20.3, 8: 20.1},
+    ("lut_gemm", 2): {1: 40.1, 2: 30.1, 4: 23.8, 8: 22.4},
+    ("lut_gemm", 3): {1: 51.6, 2: 35.8, 4: 27.2, 8: 24.2},
+    ("lut_gemm", 4): {2: 41.2, 4: 30.1, 8: 25.8},
+}
+# Table 3: LLaMA-30B / -65B, AWQ weights in LUT-GEMM's format with groups of 128
+# ("LUT-GEMM-q-128"), cuBLAS FP16 as the baseline; keys (model, kernel, bits), by GPU count.
+LUT_GEMM_TABLE3_MS = {
+    ("llama-30b", "cublas", 16): {1: 43.6, 2: 25.1, 4: 16.9},
+    ("llama-30b", "lut_gemm", 4): {1: 20.7, 2: 15.5, 4: 12.2},
+    ("llama-30b", "lut_gemm", 3): {1: 18.1, 2: 13.7, 4: 11.2},
+    ("llama-65b", "cublas", 16): {2: 46.9, 4: 29.1},
+    ("llama-65b", "lut_gemm", 4): {1: 35.7, 2: 25.4, 4: 19.9},
+    ("llama-65b", "lut_gemm", 3): {1: 31.3, 2: 23.0, 4: 18.3},
+}
+LUT_GEMM_TABLE3_GROUP = 128    # "LUT-GEMM-q-128": one scale per bit plane per 128 weights
