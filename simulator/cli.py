@@ -1,4 +1,4 @@
-"""The ``xpusim`` command line: ``run``, ``sweep``, ``search``, ``report``, ``validate``, ``list``, ``trace``.
+"""The ``xpusim`` command line: ``run``, ``sweep``, ``search``, ``report``, ``validate``, ``list``, ``trace``, ``reproduce``.
 
 Only this module (with :mod:`simulator.cli_search` and :mod:`simulator.progress`, its parts) prints or exits. Input errors become a short message naming the
 key and exit code 2; a system that fails to simulate is reported while the other
@@ -96,6 +96,14 @@ def _parser() -> argparse.ArgumentParser:
     listing = sub.add_parser("list", help="list accelerator kinds, presets and models")
     listing.add_argument("what", nargs="?", choices=["kinds", "presets", "models", "dram", "pim-memories", "all"], default="all")
     listing.set_defaults(handler=cmd_list)
+    reproduce = sub.add_parser("reproduce", help="run the built-in paper reproductions and report every claim")
+    reproduce.add_argument("names", nargs="*", metavar="NAME", help="papers to run (default: all; --list names them)")
+    reproduce.add_argument("--list", action="store_true", help="list the papers and their checks, run nothing")
+    reproduce.add_argument("--quick", action="store_true", help="only the checks that take seconds")
+    reproduce.add_argument("--out", type=Path, default=Path("results"), help="output folder (default: results)")
+    reproduce.add_argument("--force", action="store_true",
+                           help="write over an earlier report (default: a new numbered folder)")
+    reproduce.set_defaults(handler=cmd_reproduce)
     return parser
 
 
@@ -212,6 +220,12 @@ def cmd_list(args: argparse.Namespace, console: Console) -> int:
         for item in items():
             out.print(f"  {item}")
     return EXIT_OK
+
+
+def cmd_reproduce(args: argparse.Namespace, console: Console) -> int:
+    from simulator.reproduce.command import reproduce  # imported here: start-up time of the other commands
+
+    return reproduce(args, console, lambda: _writers("xpusim.reproduce_writers"))
 
 
 def _presets_with_kind() -> list[str]:

@@ -1,0 +1,96 @@
+"""The built-in paper reproductions and how they are run.
+
+``PAPERS`` lists every paper ``xpusim reproduce`` knows; each names the module whose
+``CHECKS`` tuple computes its claims. Modules are imported only when their paper is
+run, so listing the papers costs nothing. To add a paper: write a module in this
+package with a ``CHECKS`` tuple of :class:`~simulator.reproduce.claims.Check` and add
+one :class:`~simulator.reproduce.claims.Paper` line below (docs/reproduce.md).
+
+:func:`run` computes the claims of the chosen papers; a check that raises becomes a
+failed claim naming the error, so one broken model never hides the others' results.
+"""
+
+from __future__ import annotations
+
+import importlib
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
+
+from arch.registry import UnknownNameError
+from simulator.reproduce.claims import Check, Claim, Paper, Verdict, failed_claim
+
+PAPERS: tuple[Paper, ...] = (
+    Paper("lut-tensor-core", "LUT Tensor Core (Mo et al., ISCA'25)", "simulator.reproduce.lut_tensor_core",
+          "arch/lut/published.py, arch/lut/energy.py (LUT_AND_WAFER.md §1.2)"),
+    Paper("t-mac", "T-MAC (Wei et al., EuroSys'25)", "simulator.reproduce.tmac",
+          "arch/cpu/published.py (microsoft/T-MAC README and profiling)"),
+    Paper("lut-gemm", "LUT-GEMM (Park et al., ICLR'24)", "simulator.reproduce.lut_gemm",
+          "arch/lut/published.py (LUT_AND_WAFER.md §1.2)"),
+)
+
+
+def paper(name: str) -> Paper:
+    for known in PAPERS:
+        if known.name == name:
+            return known
+    raise UnknownNameError("paper", name, [p.name for p in PAPERS])
+
+
+def checks(chosen: Paper) -> tuple[Check, ...]:
+    """The paper's checks (its module imported now)."""
+    return tuple(importlib.import_module(chosen.module).CHECKS)
+
+
+@dataclass
+class ReproduceRun:
+    """The claims of one ``xpusim reproduce`` run, with the wall time each paper took."""
+
+    claims: list[Claim] = field(default_factory=list)
+    seconds_by_paper: dict[str, float] = field(default_factory=dict)
+    quick: bool = False
+
+    def counts(self) -> dict[str, int]:
+        return {v.value: sum(1 for c in self.claims if c.verdict is v) for v in Verdict}
+
+    @property
+    def failed(self) -> list[Claim]:
+        return [c for c in self.claims if c.verdict is Verdict.FAIL]
+
+    def to_dict(self) -> dict:
+        """Plain data for the report writers (which may not import this package)."""
+        titles = {p.name: p.title for p in PAPERS}
+        return {"quick": self.quick, "counts": self.counts(), "seconds_by_paper": dict(self.seconds_by_paper),
+                "seconds": sum(self.seconds_by_paper.values()),
+                "papers": [{"name": n, "title": titles.get(n, n), "seconds": s}
+                           for n, s in self.seconds_by_paper.items()],
+                "claims": [c.row() for c in self.claims]}
+
+
+def run(names: Sequence[str] = (), quick: bool = False,
+        on_check: Callable[[str, str], None] | None = None) -> ReproduceRun:
+    """Compute every claim of the named papers (all when ``names`` is empty); ``quick``: only quick checks."""
+    chosen = [paper(n) for n in names] if names else list(PAPERS)
+    result = ReproduceRun(quick=quick)
+    for one in chosen:
+        started = time.perf_counter()
+        try:
+            found = checks(one)
+        except Exception as err:  # noqa: BLE001 -- a paper whose module cannot load is a failed claim
+            result.claims.append(failed_claim(one.name, "module", one.module, f"{type(err).__name__}: {err}"))
+            found = ()
+        for check in found:
+            if quick and not check.quick:
+                continue
+            if on_check is not None:
+                on_check(one.name, check.name)
+            result.claims.extend(run_check(one.name, check))
+        result.seconds_by_paper[one.name] = time.perf_counter() - started
+    return result
+
+
+def run_check(paper_name: str, check: Check) -> list[Claim]:
+    try:
+        return list(check.compute())
+    except Exception as err:  # noqa: BLE001 -- a broken check is a failed claim, never a lost report
+        return [failed_claim(paper_name, check.name, check.text or check.name, f"{type(err).__name__}: {err}")]

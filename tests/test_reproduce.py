@@ -1,0 +1,128 @@
+"""``xpusim reproduce``: verdicts, the quick subset of every paper, the report, the exit code that bites.
+
+The default run computes every paper's quick checks (seconds) and holds each of their
+claims to its verdict; the slow test runs every check of every paper.
+"""
+
+import json
+import math
+
+import pytest
+
+from simulator.cli import main
+from simulator.reproduce import lut_tensor_core
+from simulator.reproduce.claims import Check, Claim, Comparison, Verdict
+from simulator.reproduce.registry import PAPERS, checks, run
+
+
+def make(computed, published=10.0, tolerance=0.1, **kw):
+    return Claim("p", "k", "a claim", published, "a source", computed, tolerance, **kw)
+
+
+def test_verdicts():
+    assert make(10.9).verdict is Verdict.PASS
+    assert make(11.1).verdict is Verdict.FAIL
+    assert make(8.9).verdict is Verdict.FAIL
+    assert make(11.1, residual="documented why").verdict is Verdict.RESIDUAL
+    assert make(11.0).ratio == pytest.approx(1.1)
+    assert make(0.03, published=0.0, tolerance=0.02).verdict is Verdict.FAIL
+    assert make(0.31, published=0.3, tolerance=0.02, comparison=Comparison.ABSOLUTE).verdict is Verdict.PASS
+    assert make(0.33, published=0.3, tolerance=0.02, comparison=Comparison.ABSOLUTE).verdict is Verdict.FAIL
+    assert make(0.71, published=0.70, comparison=Comparison.AT_LEAST).verdict is Verdict.PASS
+    assert make(0.69, published=0.70, comparison=Comparison.AT_LEAST).verdict is Verdict.FAIL
+    assert make(0.69, published=0.70, comparison=Comparison.AT_MOST).verdict is Verdict.PASS
+    # a claim that could not be computed fails even with a documented residual
+    assert make(math.nan, residual="why", error="ValueError: x").verdict is Verdict.FAIL
+
+
+def test_every_paper_has_checks_and_unique_names():
+    names = [p.name for p in PAPERS]
+    assert len(names) == len(set(names))
+    for paper in PAPERS:
+        found = checks(paper)
+        assert found and all(isinstance(c, Check) for c in found), paper.name
+        assert len({c.name for c in found}) == len(found), paper.name
+
+
+@pytest.fixture(scope="module")
+def quick():
+    return run(quick=True)
+
+
+def test_quick_subset_covers_every_paper_and_holds(quick):
+    assert set(quick.seconds_by_paper) == {p.name for p in PAPERS}
+    assert {c.paper for c in quick.claims} == {p.name for p in PAPERS}
+    assert all(c.error is None for c in quick.claims), [c.error for c in quick.claims if c.error]
+    assert [(c.paper, c.key) for c in quick.failed] == []
+    keys = [(c.paper, c.key) for c in quick.claims]
+    assert len(keys) == len(set(keys))
+    for c in quick.claims:
+        assert c.source and c.source != "-" and c.text, c.key
+        assert c.verdict is not Verdict.RESIDUAL or c.residual, c.key
+
+
+def test_quick_claims_quote_the_published_tables(quick):
+    from arch.lut.published import TABLE1
+
+    by_key = {(c.paper, c.key): c for c in quick.claims}
+    peak = by_key[("lut-tensor-core", "peak/A100-LUT-4X")]
+    assert peak.published == TABLE1["A100-LUT-4X"].peak_ops_per_s / 1e12
+    assert peak.verdict is Verdict.PASS
+
+
+def test_report_files(quick, tmp_path):
+    from reports.reproduce_report import write_reproduce
+
+    written = write_reproduce(quick.to_dict(), tmp_path)
+    names = {p.name for p in written}
+    assert {"report.md", "report.html", "claims.json", "claims.csv", "predicted_vs_published.png"} <= names
+    text = (tmp_path / "report.md").read_text(encoding="utf-8")
+    for paper in PAPERS:
+        assert paper.title in text
+    assert all(c.text.replace("|", "\\|") in text for c in quick.claims)
+    data = json.loads((tmp_path / "claims.json").read_text(encoding="utf-8"))
+    assert len(data["claims"]) == len(quick.claims)
+    assert (tmp_path / "figures" / "predicted_vs_published.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_list_names_every_paper(capsys):
+    assert main(["reproduce", "--list"]) == 0
+    out = capsys.readouterr().out
+    assert all(f"{p.name}: {p.title}" in out for p in PAPERS)
+    assert "cannot be loaded" not in out
+
+
+def test_unknown_paper_is_an_input_error(capsys, tmp_path):
+    assert main(["reproduce", "lut-tensorcore", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "lut-tensorcore" in err and "lut-tensor-core" in err
+
+
+def test_the_exit_code_bites_on_an_unexplained_miss(monkeypatch, tmp_path, capsys):
+    args = ["reproduce", "lut-tensor-core", "--quick", "--out", str(tmp_path)]
+    assert main(args) == 0
+    # move one claim's value outside its tolerance: the peak TOPS have no documented residual
+    real = lut_tensor_core.peak_tops
+    monkeypatch.setattr(lut_tensor_core, "peak_tops", lambda accel: 1.5 * real(accel))
+    assert main(args + ["--force"]) == 1
+    out = capsys.readouterr().out
+    assert "fail: lut-tensor-core: A100-LUT-4X peak TOPS" in out
+    report = (tmp_path / "reproduce" / "report.md").read_text(encoding="utf-8")
+    assert "## Failed claims" in report and "A100-LUT-4X peak TOPS" in report
+
+
+def test_a_check_that_raises_is_a_failed_claim(monkeypatch):
+    def broken():
+        raise ValueError("no such preset")
+
+    monkeypatch.setattr(lut_tensor_core, "CHECKS", (Check("broken", broken, quick=True),))
+    result = run(["lut-tensor-core"], quick=True)
+    assert [(c.key, c.verdict) for c in result.claims] == [("broken", Verdict.FAIL)]
+    assert "no such preset" in result.claims[0].error
+
+
+@pytest.mark.slow
+def test_full_reproduce_has_no_unexplained_miss():
+    result = run()
+    assert all(c.error is None for c in result.claims), [c.error for c in result.claims if c.error]
+    assert [(c.paper, c.key, c.computed, c.published) for c in result.failed] == []
