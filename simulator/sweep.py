@@ -23,21 +23,19 @@ from __future__ import annotations
 import copy
 import dataclasses
 import itertools
-import os
-import threading
-import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
+from simulator import sweep_workers
 from simulator.checks import check_experiment, fitting_systems
 from simulator.errors import InputError, Problem, suggest
-from simulator.journal import Journal, round_trip
+from simulator.journal import Journal
 from simulator.experiment import Experiment, parse_experiment
-from simulator.run import run_experiment
 from simulator.schema import WorkloadSpec
 from simulator.results import ExperimentResult
+from simulator.sweep_chunks import Chunk, make_chunks, probe_worthwhile, schedule_keys
+from simulator.sweep_workers import ChunkOutcome, PointOutcome, chunks_on_dask, chunks_on_local_workers
 from workloads.yamlio import YamlError, load_yaml_file
 
 
@@ -119,9 +117,7 @@ def check_key(key: str, raw: Mapping, block: str = "sweep.grid") -> list[Problem
 
 def apply_values(raw: Mapping, values: Mapping[str, Any]) -> dict:
     """A copy of ``raw`` with dotted ``values`` set (checked by :func:`check_key`), without sweep or search."""
-    variant = copy.deepcopy(dict(raw))
-    variant.pop("sweep", None)
-    variant.pop("search", None)
+    variant = copy.deepcopy({key: value for key, value in raw.items() if key not in ("sweep", "search")})
     for key, value in values.items():
         parts = key.split(".")
         if parts[0] == "workload":
@@ -135,13 +131,21 @@ def apply_values(raw: Mapping, values: Mapping[str, Any]) -> dict:
     return variant
 
 
+def plan_chunks(points: list[SweepPoint], workers: int) -> list[Chunk]:
+    """The chunks ``points`` run in: groups that share schedules kept whole (:mod:`simulator.sweep_chunks`)."""
+    keys = schedule_keys(points) if probe_worthwhile(points) else None
+    return make_chunks(points, workers, keys)
+
+
 def run_points(points: list[SweepPoint], workers: int = 1,
                on_done: Callable[[int], None] | None = None) -> list[ExperimentResult]:
-    experiments = [p.experiment for p in points]
-    if workers <= 1:
-        return list(_each(map(_run_one, experiments), on_done))
-    with ProcessPoolExecutor(max_workers=workers, initializer=exit_with_parent, initargs=(os.getpid(),)) as pool:
-        return list(_each(pool.map(_run_one, experiments, chunksize=max(1, len(points) // (8 * workers))), on_done))
+    """Every point's result (without timelines) in grid order, run in chunks on ``workers`` local processes.
+
+    A point that raises (a bug, not a failed system: those are results) raises
+    :class:`SweepPointError` once every other point has run.
+    """
+    outcomes = chunks_on_local_workers(plan_chunks(points, workers), workers, as_rows=False)
+    return _in_grid_order(points, _counted(outcomes, on_done))
 
 
 def run_points_on_dask(points: list[SweepPoint], scheduler: str,
@@ -151,41 +155,40 @@ def run_points_on_dask(points: list[SweepPoint], scheduler: str,
 
     Needs the ``dask`` extra (``pip install -e ".[dask]"``) on this machine and the
     package installed on the workers. A cluster that cannot be reached is an input
-    error naming the address.
+    error naming the address. Points go in chunks, as on local workers.
     """
-    client, as_completed = _dask_client(scheduler, connect_timeout_s)
-    with client:
-        futures = client.map(_run_one, [p.experiment for p in points], pure=False)
-        for count, _ in enumerate(as_completed(futures), start=1):
-            if on_done:
-                on_done(count)
-        return client.gather(futures)
+    outcomes = chunks_on_dask(lambda workers: plan_chunks(points, workers), scheduler, as_rows=False,
+                              connect_timeout_s=connect_timeout_s)
+    return _in_grid_order(points, _counted(outcomes, on_done))
 
 
-def _dask_client(scheduler: str, connect_timeout_s: float = 10.0):
-    """A connected ``distributed.Client`` and its ``as_completed``; input errors naming ``--scheduler``."""
-    try:
-        from distributed import Client, as_completed
-    except ImportError:
-        raise InputError("sweep", [Problem("--scheduler", "needs dask.distributed: pip install -e \".[dask]\"")]) from None
-    try:
-        client = Client(scheduler, timeout=f"{connect_timeout_s}s")
-    except (OSError, TimeoutError) as err:
-        raise InputError("sweep", [Problem("--scheduler", f"cannot reach the Dask scheduler {scheduler!r}: {err}")]) from None
-    return client, as_completed
+class SweepPointError(RuntimeError):
+    """Points that raised while running; every other point ran (and, in a sweep, was journaled)."""
+
+    def __init__(self, failed: list[tuple[SweepPoint, str]]) -> None:
+        self.failed = failed
+        point, trace = failed[0]
+        where = ", ".join(f"{k}={v!r}" for k, v in point.values)
+        more = f" (and {len(failed) - 1} more points)" if len(failed) > 1 else ""
+        super().__init__(f"sweep point {point.index} ({where}) raised{more}; the other points ran. "
+                         f"Its traceback:\n{trace}")
 
 
-def _each(results: Iterable[ExperimentResult], on_done) -> Iterable[ExperimentResult]:
-    for count, result in enumerate(results, start=1):
+def _counted(outcomes: Iterable[ChunkOutcome], on_done) -> Iterable[PointOutcome]:
+    finished = 0
+    for chunk in outcomes:
+        yield from chunk.points
+        finished += len(chunk.points)
         if on_done:
-            on_done(count)
-        yield result
+            on_done(finished)
 
 
-def _run_one(experiment: Experiment) -> ExperimentResult:
-    result = run_experiment(experiment)
-    return ExperimentResult(result.name, result.version, result.seed, {}, result.systems,
-                            result.baseline, result.failures, {})
+def _in_grid_order(points: list[SweepPoint], outcomes: Iterable[PointOutcome]) -> list:
+    by_index = {outcome.index: outcome for outcome in outcomes}
+    failed = [(p, by_index[p.index].error) for p in points if by_index[p.index].error]
+    if failed:
+        raise SweepPointError(failed)
+    return [by_index[p.index].value for p in points]
 
 
 def sweep_rows(points: list[SweepPoint], results: list[ExperimentResult]) -> list[dict[str, Any]]:
@@ -218,73 +221,45 @@ def point_rows(point: SweepPoint, result: ExperimentResult) -> list[dict[str, An
 
 def run_sweep(points: list[SweepPoint], journal: Journal, workers: int = 1,
               on_done: Callable[[int], None] | None = None,
-              scheduler: str | None = None) -> tuple[list[dict[str, Any]], int]:
+              scheduler: str | None = None, stats: dict[str, int] | None = None) -> tuple[list[dict[str, Any]], int]:
     """Every point's rows in grid order, running only the points ``journal`` lacks; and how many ran.
 
-    Points run in ``workers`` local processes, or on the Dask cluster at
-    ``scheduler``. Each finished point is appended to the journal at once, so a
-    sweep killed at any moment loses at most the points in flight.
+    Points run in chunks on ``workers`` local processes, or on the Dask cluster
+    at ``scheduler``; each chunk's rows are appended to the journal as it comes
+    back, so a sweep killed at any moment loses at most the chunks in flight. A
+    point that raises is not journaled (a rerun tries it again); the other points
+    still run and are journaled, then :class:`SweepPointError` is raised.
+    ``stats``, if given, receives the number of ``chunks`` and of schedules
+    ``simulated`` (engine cache misses summed over the workers).
     """
     todo = [p for p in points if p.index not in journal.done]
+    by_index = {p.index: p for p in todo}
     finished = len(points) - len(todo)
     if on_done:
         on_done(finished)
-    for point, result in (_completed_on_dask(todo, scheduler) if scheduler else _completed(todo, workers)):
-        journal.append(point.index, round_trip(point_rows(point, result)))
-        finished += 1
+    if not todo:
+        outcomes = iter(())
+    elif scheduler:
+        outcomes = chunks_on_dask(lambda n: plan_chunks(todo, n), scheduler)
+    else:
+        outcomes = chunks_on_local_workers(plan_chunks(todo, workers), workers)
+    failed, counts = [], {"chunks": 0, "simulated": 0}
+    for chunk in outcomes:
+        counts["chunks"] += 1
+        counts["simulated"] += chunk.simulated
+        journal.append_many([(o.index, o.value) for o in chunk.points if not o.error])
+        failed += [(by_index[o.index], o.error) for o in chunk.points if o.error]
+        finished += len(chunk.points)
         if on_done:
             on_done(finished)
+    journal.sync()
+    if stats is not None:
+        stats.update(counts)
+    if failed:
+        raise SweepPointError(sorted(failed, key=lambda item: item[0].index))
     return [row for p in points for row in journal.done[p.index]], len(todo)
 
 
-def _completed(points: list[SweepPoint], workers: int):
-    """``(point, result)`` pairs as points finish (any order)."""
-    if workers <= 1 or len(points) <= 1:
-        for point in points:
-            yield point, _run_one(point.experiment)
-        return
-    with ProcessPoolExecutor(max_workers=workers, initializer=exit_with_parent, initargs=(os.getpid(),)) as pool:
-        futures = {pool.submit(_run_one, p.experiment): p for p in points}
-        for future in as_completed(futures):
-            yield futures[future], future.result()
-
-
-def _completed_on_dask(points: list[SweepPoint], scheduler: str):
-    """``(point, result)`` pairs as the Dask cluster finishes them."""
-    if not points:
-        return
-    client, as_completed = _dask_client(scheduler)
-    with client:
-        futures = client.map(_run_one, [p.experiment for p in points], pure=False)
-        by_key = {future.key: point for future, point in zip(futures, points)}
-        for future in as_completed(futures):
-            yield by_key[future.key], future.result()
-
-
 def exit_with_parent(parent_pid: int, poll_s: float = 0.5) -> None:
-    """In a worker process: exit as soon as the process ``parent_pid`` is gone (or a zombie)."""
-    if not _alive(parent_pid):
-        os._exit(1)
-
-    def watch() -> None:
-        while _alive(parent_pid):
-            time.sleep(poll_s)
-        os._exit(1)
-
-    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
-
-
-def _alive(pid: int) -> bool:
-    if not os.path.isdir("/proc/self"):  # no procfs: ask the kernel whether the pid exists
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:
-            return True
-        return True
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
-            return handle.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
-    except (FileNotFoundError, ProcessLookupError):
-        return False
+    """In a worker process: exit as soon as the process ``parent_pid`` is gone (see :mod:`simulator.sweep_workers`)."""
+    sweep_workers.exit_with_parent(parent_pid, poll_s)
