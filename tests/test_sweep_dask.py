@@ -22,7 +22,7 @@ def test_dask_cluster_gives_the_same_rows_as_local_processes(tmp_path):
         on_dask = run_points_on_dask(points, cluster.scheduler_address, seen.append)
     local = run_points(points, workers=1)
     assert sweep_rows(points, on_dask) == sweep_rows(points, local)
-    assert seen == list(range(1, len(points) + 1))
+    assert seen == sorted(set(seen)) and seen[-1] == len(points)  # counts rise as chunks finish
 
 
 def test_an_unreachable_scheduler_is_an_input_error_naming_it(tmp_path):
