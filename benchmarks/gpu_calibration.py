@@ -13,7 +13,10 @@ simulated A100 numbers for the same reason (``ae/figure5/ab/test_matmul.py``).
 ``--fit`` searches a grid of the three fitted GPU parameters
 (``gemm_efficiency_max``, ``tile_overhead_k``, ``memory_efficiency_max``) and
 the harness overhead for the least mean absolute relative error and prints the
-best values; the preset and ``HARNESS_OVERHEAD_S`` carry them.
+best values; the preset and ``GEMM_HARNESS_OVERHEAD_S`` of
+:mod:`simulator.reproduce.a100_data` carry them. The data and the modelled times live
+there, and the claims these points make in :mod:`simulator.reproduce.a100`
+(``xpusim reproduce a100``).
 
 Usage: ``python benchmarks/gpu_calibration.py [--fit]``.
 """
@@ -21,44 +24,23 @@ Usage: ``python benchmarks/gpu_calibration.py [--fit]``.
 from __future__ import annotations
 
 import argparse
-import csv
 import itertools
+import sys
 from pathlib import Path
 
-from arch import registry
-from arch.gpu.model import Gpu
-from workloads.op import Op, OpKind
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-DATA = Path(__file__).resolve().parents[1] / "tests" / "data" / "a100_gemm_measured.csv"
-PRESET = "a100-80gb"
+from arch import registry  # noqa: E402
+from arch.gpu.model import Gpu  # noqa: E402
+from simulator.reproduce.a100_data import (DATA, GEMM_HARNESS_OVERHEAD_S as HARNESS_OVERHEAD_S,  # noqa: E402,F401
+                                           PRESET, errors, gemm, measured_points, modelled_seconds)
+
 GRID = {
     "gemm_efficiency_max": [round(0.88 + 0.01 * i, 2) for i in range(10)],
     "tile_overhead_k": [0, 16, 32, 48, 64, 96, 128, 192, 256],
     "memory_efficiency_max": [round(0.76 + 0.02 * i, 2) for i in range(11)],
 }
 HARNESS_GRID = [1e-6 * t for t in range(15, 36)]
-HARNESS_OVERHEAD_S = 2.6e-5  # [FIT] with --fit (see the module docstring)
-
-
-def measured_points(path: Path = DATA) -> list[tuple[int, int, int, float]]:
-    """(m, n, k, seconds) of every measured GEMM."""
-    lines = [line for line in path.read_text(encoding="utf-8").splitlines() if not line.startswith("#")]
-    return [(int(r["m"]), int(r["n"]), int(r["k"]), float(r["latency_ms"]) * 1e-3)
-            for r in csv.DictReader(lines)]
-
-
-def gemm(m: int, n: int, k: int) -> Op:
-    return Op(f"gemm_{m}x{n}x{k}", OpKind.GEMM, m, n, k)
-
-
-def modelled_seconds(gpu: Gpu, m: int, n: int, k: int, harness_s: float = HARNESS_OVERHEAD_S) -> float:
-    """The model's time for one measured call: the op on the GPU plus the harness overhead."""
-    return gpu.op_seconds(gemm(m, n, k)) + harness_s
-
-
-def errors(gpu: Gpu, points, harness_s: float = HARNESS_OVERHEAD_S) -> list[float]:
-    """Relative error (model - measured) / measured of each point."""
-    return [(modelled_seconds(gpu, m, n, k, harness_s) - seconds) / seconds for m, n, k, seconds in points]
 
 
 def report(gpu: Gpu, points, harness_s: float = HARNESS_OVERHEAD_S) -> None:

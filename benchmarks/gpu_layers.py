@@ -21,82 +21,27 @@ alone (NCCL-style measurements have no per-call harness). xpusim's residual adds
 (``attn_residual``, ``ffn_residual``) have no measured counterpart and are left
 out of the totals.
 
+The data, the row mapping and the modelled times live in
+:mod:`simulator.reproduce.a100_data`; the claims (each row and each layer total with
+its tolerance and verdict) in :mod:`simulator.reproduce.a100` (``xpusim reproduce a100``).
+
 Usage: ``python benchmarks/gpu_layers.py``.
 """
 
 from __future__ import annotations
 
-import csv
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the benchmarks package, run as a script
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from arch import registry  # noqa: E402
 from arch.gpu.model import Gpu  # noqa: E402
-from benchmarks.gpu_calibration import HARNESS_OVERHEAD_S as GEMM_HARNESS_S  # noqa: E402
-from benchmarks.gpu_ops_calibration import HARNESS_OVERHEAD_S as VECTOR_HARNESS_S  # noqa: E402
+from simulator.reproduce.a100_data import (LAYER_BATCH as BATCH, LAYER_MODEL as MODEL, LAYER_ROWS as ROWS,  # noqa: E402,F401
+                                           LAYER_SEQ_LEN as SEQ_LEN, LAYER_TP as TP, PRESET, RowResult, layer_error,
+                                           layer_rows, measured_layers as measured)
 from workloads.layers import build_decoder_layer  # noqa: E402
 from workloads.models import load_model  # noqa: E402
-
-DATA = Path(__file__).resolve().parents[1] / "tests" / "data" / "a100_gpt3_layer_measured.csv"
-PRESET = "a100-80gb"
-MODEL, TP, BATCH = "gpt3-175b", 4, 8
-SEQ_LEN = {"prefill": 2048, "decode": 2048 + 1024}  # decode: 3072 cached positions, the new one makes 3073
-# measured row -> (xpusim ops of the layer, harness overhead per call in seconds)
-ROWS: dict[str, tuple[tuple[str, ...], float]] = {
-    "Q_K_V": (("q_proj", "k_proj", "v_proj"), GEMM_HARNESS_S),
-    "Q_mul_K": (("attn_score",), GEMM_HARNESS_S),
-    "A_mul_V": (("attn_context",), GEMM_HARNESS_S),
-    "Wo_proj": (("o_proj",), GEMM_HARNESS_S),
-    "W1_proj": (("ffn_up",), GEMM_HARNESS_S),
-    "W2_proj": (("ffn_down",), GEMM_HARNESS_S),
-    "Softmax": (("softmax",), VECTOR_HARNESS_S["softmax"]),
-    "LayerNorm_MHA": (("attn_norm",), VECTOR_HARNESS_S["layernorm"]),
-    "LayerNorm_FFN": (("ffn_norm",), VECTOR_HARNESS_S["layernorm"]),
-    "GeLU": (("ffn_act",), VECTOR_HARNESS_S["gelu"]),
-    "AllReduce_MHA": (("attn_allreduce",), 0.0),
-    "AllReduce_FFN": (("ffn_allreduce",), 0.0),
-}
-
-
-@dataclass(frozen=True)
-class RowResult:
-    row: str
-    measured_s: float
-    model_s: float
-
-    @property
-    def error(self) -> float:
-        return (self.model_s - self.measured_s) / self.measured_s
-
-
-def measured(path: Path = DATA) -> dict[str, dict[str, float]]:
-    """phase -> measured row -> seconds."""
-    lines = [line for line in path.read_text(encoding="utf-8").splitlines() if not line.startswith("#")]
-    table: dict[str, dict[str, float]] = {}
-    for r in csv.DictReader(lines):
-        table.setdefault(r["phase"], {})[r["op"]] = float(r["seconds"])
-    return table
-
-
-def layer_rows(gpu: Gpu, phase: str, table: dict[str, dict[str, float]] | None = None) -> list[RowResult]:
-    """Measured and modelled seconds of every measured row of one phase."""
-    table = table or measured()
-    workload = build_decoder_layer(load_model(MODEL), phase, BATCH, SEQ_LEN[phase], tp=TP)
-    ops = {op.name: op for op in workload.ops}
-    results = []
-    for row, (names, harness_s) in ROWS.items():
-        model = sum(gpu.op_seconds(ops[name]) + harness_s for name in names)
-        results.append(RowResult(row, table[phase][row], model))
-    return results
-
-
-def layer_error(rows: list[RowResult]) -> float:
-    """Relative error of the layer total (model - measured) / measured."""
-    model, meas = sum(r.model_s for r in rows), sum(r.measured_s for r in rows)
-    return (model - meas) / meas
 
 
 def report(gpu: Gpu, phase: str) -> float:

@@ -25,8 +25,10 @@ What is fitted, on which rows, and checked on which:
   all-reduce sizes, checked on the odd ones.
 
 Each fit is a grid search for the least mean absolute relative error. The
-presets carry the fitted values; ``HARNESS_OVERHEAD_S`` below carries the
-harness overheads. The GPT-3 layer targets of ``benchmarks/gpu_layers.py`` are
+presets carry the fitted values; ``VECTOR_HARNESS_OVERHEAD_S`` of
+:mod:`simulator.reproduce.a100_data` (where the data and the modelled times live)
+carries the harness overheads. The claims these rows make are
+:mod:`simulator.reproduce.a100`'s (``xpusim reproduce a100``). The GPT-3 layer targets of ``benchmarks/gpu_layers.py`` are
 never fitted on.
 
 Usage: ``python benchmarks/gpu_ops_calibration.py [--fit]``.
@@ -35,86 +37,21 @@ Usage: ``python benchmarks/gpu_ops_calibration.py [--fit]``.
 from __future__ import annotations
 
 import argparse
-import csv
-from dataclasses import dataclass
+import sys
 from pathlib import Path
 
-from arch import registry
-from arch.gpu.collective import allreduce_time
-from arch.gpu.model import Gpu
-from workloads.op import Op, OpKind
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-DATA = Path(__file__).resolve().parents[1] / "tests" / "data"
-PRESET = "a100-80gb"
-OP_KINDS = {"softmax": OpKind.SOFTMAX, "layernorm": OpKind.NORM, "gelu": OpKind.ACTIVATION}
-FITTED_FIELD = {"softmax": "softmax_efficiency_max", "layernorm": "norm_efficiency_max", "gelu": "write_efficiency_max"}
-# [FIT] with --fit: the fixed cost of one eager, individually timed call of each kind (module docstring).
-HARNESS_OVERHEAD_S = {"softmax": 1.25e-05, "layernorm": 4.8e-05, "gelu": 4.5e-05}
+from arch import registry  # noqa: E402
+from arch.gpu.model import Gpu  # noqa: E402
+from simulator.reproduce.a100_data import (ALLREDUCE_DEVICES, FITTED_FIELD, OP_KINDS, PRESET, Row,  # noqa: E402,F401
+                                           allreduce_model_seconds, allreduce_op, allreduce_rows, elementwise_rows,
+                                           mean_abs as _mae, modelled_call_seconds, relative_errors, split,
+                                           vector_op, VECTOR_HARNESS_OVERHEAD_S as HARNESS_OVERHEAD_S)
+
 EFFICIENCY_GRID = [round(0.30 + 0.01 * i, 2) for i in range(63)]
 HARNESS_GRID = [0.5e-6 * i for i in range(121)]
 LATENCY_GRID = [0.25e-6 * i for i in range(81)]
-ALLREDUCE_DEVICES = 4
-
-
-@dataclass(frozen=True)
-class Row:
-    op: str
-    sweep: str
-    m: int
-    n: int
-    seconds: float
-
-    @property
-    def elements(self) -> int:
-        return self.m * self.n
-
-
-def _lines(path: Path) -> list[str]:
-    return [line for line in path.read_text(encoding="utf-8").splitlines() if not line.startswith("#")]
-
-
-def elementwise_rows(path: Path = DATA / "a100_elementwise_measured.csv") -> list[Row]:
-    """Every measured element-wise call, its time from the source's G elements/s."""
-    rows = []
-    for r in csv.DictReader(_lines(path)):
-        m, n = int(r["m"]), int(r["n"])
-        rows.append(Row(r["op"], r["sweep"], m, n, m * n / (float(r["gelements_per_s"]) * 1e9)))
-    return rows
-
-
-def allreduce_rows(path: Path = DATA / "a100_allreduce_measured.csv") -> list[tuple[int, float]]:
-    """(bytes per device, seconds) of every measured all-reduce."""
-    return [(int(r["bytes"]), float(r["latency_us"]) * 1e-6) for r in csv.DictReader(_lines(path))]
-
-
-def split(rows: list[Row], op: str) -> tuple[list[Row], list[Row]]:
-    """(fit rows, check rows) of one op kind; see the module docstring."""
-    mine = [r for r in rows if r.op == op]
-    if op == "gelu":
-        return mine[0::2], mine[1::2]
-    return [r for r in mine if r.sweep == "m_sweep"], [r for r in mine if r.sweep == "n_sweep"]
-
-
-def vector_op(row: Row) -> Op:
-    return Op(f"{row.op}_{row.m}x{row.n}", OP_KINDS[row.op], row.m, row.n)
-
-
-def allreduce_op(nbytes: int, devices: int = ALLREDUCE_DEVICES) -> Op:
-    """An fp16 all-reduce of ``nbytes`` per device."""
-    return Op(f"allreduce_{nbytes}", OpKind.ALLREDUCE, 1, max(1, nbytes // 2), devices=devices)
-
-
-def modelled_call_seconds(gpu: Gpu, row: Row, harness_s: float | None = None) -> float:
-    """One measured eager call: the op on the GPU plus the harness overhead of its kind."""
-    return gpu.op_seconds(vector_op(row)) + (HARNESS_OVERHEAD_S[row.op] if harness_s is None else harness_s)
-
-
-def relative_errors(model: list[float], measured: list[float]) -> list[float]:
-    return [(m - s) / s for m, s in zip(model, measured)]
-
-
-def _mae(errs: list[float]) -> float:
-    return sum(map(abs, errs)) / len(errs)
 
 
 def fit_elementwise(rows: list[Row], op: str) -> tuple[float, float]:
@@ -132,18 +69,6 @@ def fit_elementwise(rows: list[Row], op: str) -> tuple[float, float]:
             if err < best_err:
                 best, best_err = (efficiency, harness_s), err
     return best
-
-
-def allreduce_model_seconds(gpu: Gpu, nbytes: int, efficiency: float | None = None,
-                            latency_s: float | None = None) -> float:
-    """The GPU model's all-reduce time (launch included), optionally with other fitted values."""
-    if efficiency is None and latency_s is None:
-        return gpu.op_seconds(allreduce_op(nbytes))
-    spec = gpu.spec
-    chosen = allreduce_time(nbytes, ALLREDUCE_DEVICES, spec.nvlink_bandwidth_bytes_per_s / 2,
-                            spec.nvlink_efficiency_max if efficiency is None else efficiency,
-                            spec.collective_latency_s if latency_s is None else latency_s)
-    return chosen.seconds + spec.launch_overhead_s
 
 
 def fit_allreduce(points: list[tuple[int, float]]) -> tuple[float, float]:

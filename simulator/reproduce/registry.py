@@ -21,6 +21,8 @@ from arch.registry import UnknownNameError
 from simulator.reproduce.claims import Check, Claim, Paper, Verdict, failed_claim
 
 PAPERS: tuple[Paper, ...] = (
+    Paper("a100", "A100 calibration: LLMCompass's measured A100 kernels and GPT-3 175B layers (ISCA'24)",
+          "simulator.reproduce.a100", "tests/data/a100_*_measured.csv (PrincetonUniversity/LLMCompass)"),
     Paper("lut-tensor-core", "LUT Tensor Core (Mo et al., ISCA'25)", "simulator.reproduce.lut_tensor_core",
           "arch/lut/published.py, arch/lut/energy.py (LUT_AND_WAFER.md §1.2)"),
     Paper("t-mac", "T-MAC (Wei et al., EuroSys'25)", "simulator.reproduce.tmac",
