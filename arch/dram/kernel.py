@@ -48,7 +48,7 @@ import numpy as np
 from numba import njit
 
 from arch.dram.commands import N_COMMANDS, Command
-from arch.dram.timing_state import FOREVER, NONE, earliest, hierarchy, new_state
+from arch.dram.timing_state import FOREVER, NONE, earliest, hierarchy
 
 # Plain ints (Numba freezes globals at compile time).
 ACT, PRE, RD, WR, REF = (int(c) for c in (Command.ACT, Command.PRE, Command.RD, Command.WR, Command.REF))
@@ -57,7 +57,7 @@ BLOCKED = 4 * FOREVER + 3  # a key bound above every key: the candidate may not 
 LOG_COLUMNS = 7  # cycle, command, channel, rank, bankgroup, bank, row
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _pick_refresh(now, ranks, banks_per_rank, refresh_pending, open_row, channel_ok, bank_ok):
     """Best refresh command (PRE of an open bank, else REF) of the pending ranks: (cycle, cmd, bank)."""
     best_t, best_cmd, best_bank = FOREVER, -1, -1
@@ -79,7 +79,7 @@ def _pick_refresh(now, ranks, banks_per_rank, refresh_pending, open_row, channel
     return best_t, best_cmd, best_bank
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _bank_candidates(b, open_row, hits_waiting, write_hits, head, s_next, s_row, s_cmd, s_req, cand, cand2):
     """Set bank ``b``'s FR-FCFS candidates; returns whether it has a second one.
 
@@ -115,7 +115,7 @@ def _bank_candidates(b, open_row, hits_waiting, write_hits, head, s_next, s_row,
     return False
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _best_of(cand, est, n_banks, now, channel_ok, bank_ok, best_key, best_age, best_bank):
     """The least (4 * cycle + class, age) of the candidates in ``cand`` and the given best.
 
@@ -140,56 +140,59 @@ def _best_of(cand, est, n_banks, now, channel_ok, bank_ok, best_key, best_age, b
 
 @njit(cache=True)
 def _append_log(log, n_log, now, cmd, ch, bank, bankgroups, banks, row):
-    if n_log == log.shape[0]:
-        grown = np.empty((2 * n_log, LOG_COLUMNS), dtype=np.int64)
-        grown[:n_log] = log
-        log = grown
-    banks_per_rank = bankgroups * banks
-    log[n_log, 0] = now
-    log[n_log, 1] = cmd
-    log[n_log, 2] = ch
-    log[n_log, 3] = bank // banks_per_rank
-    log[n_log, 4] = -1 if cmd == REF else (bank // banks) % bankgroups
-    log[n_log, 5] = -1 if cmd == REF else bank % banks
-    log[n_log, 6] = row
-    return log, n_log + 1
+    """Write one log row if ``log`` has room; the count grows either way (the caller regrows and reruns)."""
+    if n_log < log.shape[0]:
+        banks_per_rank = bankgroups * banks
+        log[n_log, 0] = now
+        log[n_log, 1] = cmd
+        log[n_log, 2] = ch
+        log[n_log, 3] = bank // banks_per_rank
+        log[n_log, 4] = -1 if cmd == REF else (bank // banks) % bankgroups
+        log[n_log, 5] = -1 if cmd == REF else bank % banks
+        log[n_log, 6] = row
+    return n_log + 1
 
 
 @njit(cache=True)
 def _run_channel(ch, lo, hi, arrival, is_write, bank_id, row, ranks, bankgroups, banks, node_of, span,
                  latency, sibling_latency, scope, win_level, win_preceding, win_following, win_latency,
                  win_count, read_cycles, write_cycles, first_refresh, refresh_interval, queue_depth,
-                 completion, needed_act, counts, record_log, log, n_log):
-    """Schedule requests ``lo:hi`` (one channel, arrival order); returns the grown log and its length."""
+                 completion, needed_act, counts, record_log, log, work):
+    """Schedule requests ``lo:hi`` (one channel, arrival order); returns the commands it logged.
+
+    ``work`` holds the channel's state arrays, allocated by :func:`schedule_kernel`
+    (allocating here would compile numpy's constructors into the kernel); every
+    array is reset here. ``counts`` gets this channel's command counts.
+    """
+    (rank_of, channel_ok, bank_ok, est_floor, history, history_pos, open_row, hits_waiting, write_hits,
+     refresh_due, refresh_pending, s_req, s_row, s_cmd, s_next, free, head, tail, cand, cand2, est, est2,
+     mixed) = work
     n_banks, banks_per_rank = ranks * bankgroups * banks, bankgroups * banks
-    rank_of = np.arange(n_banks) // banks_per_rank
+    for b in range(n_banks):
+        rank_of[b] = b // banks_per_rank
+        open_row[b], hits_waiting[b], write_hits[b] = -1, 0, 0  # hits: queued requests to the open row
+        head[b], tail[b], est[b], est2[b], mixed[b] = -1, -1, 0, 0, False
+        cand[b, 0], cand[b, 1], cand[b, 2], cand[b, 3] = NONE, 0, FOREVER, 0
+        cand2[b, 0], cand2[b, 1], cand2[b, 2], cand2[b, 3] = NONE, 0, 0, 0
     # Earliest legal cycle of each command: per channel, and per [command, bank] for the levels below.
-    channel_ok, bank_ok = new_state(n_banks)
-    est_floor = np.zeros(ranks, dtype=np.int64)  # a reset bound: 0, or BLOCKED while awaiting refresh
-    depth, n_nodes = 1, node_of[n_banks - 1, 3] + 1
-    for count in win_count:
-        depth = max(depth, count)
-    history = np.full((win_level.size, n_nodes, depth), -FOREVER, dtype=np.int64)  # window rings per node
-    history_pos = np.zeros((win_level.size, n_nodes), dtype=np.int64)
-    open_row = np.full(n_banks, -1, dtype=np.int64)
-    hits_waiting = np.zeros(n_banks, dtype=np.int64)  # queued requests to the open row, per bank
-    write_hits = np.zeros(n_banks, dtype=np.int64)    # ... of which writes
-    refresh_due = first_refresh.copy()
-    refresh_pending = np.zeros(ranks, dtype=np.bool_)
-    # Queue slots (a free stack) linked per bank in arrival order, and each bank's candidates.
-    s_req = np.empty(queue_depth, dtype=np.int64)
-    s_row = np.empty(queue_depth, dtype=np.int64)
-    s_cmd = np.empty(queue_depth, dtype=np.int64)
-    s_next = np.empty(queue_depth, dtype=np.int64)
-    free = np.arange(queue_depth)[::-1].copy()
-    head = np.full(n_banks, -1, dtype=np.int64)
-    tail = np.full(n_banks, -1, dtype=np.int64)
-    cand = np.zeros((n_banks, 4), dtype=np.int64)
-    cand2 = np.zeros((n_banks, 4), dtype=np.int64)
-    cand[:, 0], cand[:, 2], cand2[:, 0] = NONE, FOREVER, NONE
-    est = np.zeros(n_banks, dtype=np.int64)   # lower bounds on each candidate's key 4 * cycle + class
-    est2 = np.zeros(n_banks, dtype=np.int64)
-    mixed = np.zeros(n_banks, dtype=np.bool_)  # banks with a second candidate
+    for f in range(N + 1):
+        channel_ok[f] = FOREVER if f == NONE else 0
+        for b in range(n_banks):
+            bank_ok[f, b] = 0
+    for r in range(ranks):
+        est_floor[r], refresh_pending[r] = 0, False  # a reset bound: 0, or BLOCKED while awaiting refresh
+    for r in range(refresh_due.size):  # empty without refresh
+        refresh_due[r] = first_refresh[r]
+    for k in range(history.shape[0]):  # window rings per node
+        for x in range(history.shape[1]):
+            history_pos[k, x] = 0
+            for j in range(history.shape[2]):
+                history[k, x, j] = -FOREVER
+    for s in range(queue_depth):  # queue slots: a free stack, linked per bank in arrival order
+        free[s] = queue_depth - 1 - s
+    for c in range(N):
+        counts[c] = 0
+    n_log = 0
     n_queued, n_mixed, arrived, served, now, hits_total, n_pending = 0, 0, lo, 0, 0, 0, 0
     while served < hi - lo:
         # Admit arrivals while the queue has room.
@@ -222,8 +225,8 @@ def _run_channel(ch, lo, hi, arrival, is_write, bank_id, row, ranks, bankgroups,
             if not refresh_pending[r] and now >= refresh_due[r]:
                 refresh_pending[r] = True
                 est_floor[r] = BLOCKED
-                est[r * banks_per_rank:(r + 1) * banks_per_rank] = BLOCKED
-                est2[r * banks_per_rank:(r + 1) * banks_per_rank] = BLOCKED
+                for x in range(r * banks_per_rank, (r + 1) * banks_per_rank):
+                    est[x], est2[x] = BLOCKED, BLOCKED
                 n_pending += 1
             if not refresh_pending[r]:
                 event = min(event, refresh_due[r])
@@ -242,7 +245,7 @@ def _run_channel(ch, lo, hi, arrival, is_write, bank_id, row, ranks, bankgroups,
             continue
         # Pick the command with the least (issue cycle, class, age); class 0 refresh,
         # 1 row hit, 2 other. A candidate's (cycle, class) is the one number 4 * cycle + class.
-        best_key, best_age, best_cmd, best_bank = FOREVER, FOREVER, -1, -1
+        best_key, best_age, best_cmd, best_bank = np.int64(FOREVER), np.int64(FOREVER), np.int64(-1), np.int64(-1)
         if n_pending > 0:
             t, best_cmd, best_bank = _pick_refresh(now, ranks, banks_per_rank, refresh_pending, open_row,
                                                    channel_ok, bank_ok)
@@ -307,8 +310,8 @@ def _run_channel(ch, lo, hi, arrival, is_write, bank_id, row, ranks, bankgroups,
             r = rank_of[b]
             refresh_pending[r] = False
             est_floor[r] = 0
-            est[r * banks_per_rank:(r + 1) * banks_per_rank] = 0
-            est2[r * banks_per_rank:(r + 1) * banks_per_rank] = 0
+            for x in range(r * banks_per_rank, (r + 1) * banks_per_rank):
+                est[x], est2[x] = 0, 0
             refresh_due[r] += refresh_interval
             n_pending -= 1
         elif cmd == PRE:
@@ -354,11 +357,10 @@ def _run_channel(ch, lo, hi, arrival, is_write, bank_id, row, ranks, bankgroups,
                                         s_req, cand, cand2)
             n_mixed += mixed[b]
         if record_log:
-            log, n_log = _append_log(log, n_log, now, cmd, ch, b, bankgroups, banks, log_row)
-    return log, n_log
+            n_log = _append_log(log, n_log, now, cmd, ch, b, bankgroups, banks, log_row)
+    return n_log
 
 
-@njit(cache=True)
 def schedule_kernel(arrival, is_write, bank_id, row, channel_start, ranks, bankgroups, banks,
                     latency, sibling_latency, scope, win_level, win_preceding, win_following,
                     win_latency, win_count, read_cycles, write_cycles, first_refresh,
@@ -367,18 +369,42 @@ def schedule_kernel(arrival, is_write, bank_id, row, channel_start, ranks, bankg
 
     ``bank_id`` is ``(rank * bankgroups + bankgroup) * banks + bank``. Returns per-request
     completion cycles, command counts, whether each request needed an ACT, and the
-    log (rows of ``LOG_COLUMNS``; empty unless ``record_log``).
+    log (rows of ``LOG_COLUMNS``; empty unless ``record_log``). Plain Python: it
+    allocates the state once and runs the jitted :func:`_run_channel` per channel
+    (a channel whose log outgrows its buffer is run again with a larger one).
     """
     node_of, span = hierarchy(ranks, bankgroups, banks)
+    first_refresh = np.ascontiguousarray(first_refresh, dtype=np.int64)
+    n_banks = ranks * bankgroups * banks
     completion = np.zeros(arrival.size, dtype=np.int64)
     needed_act = np.zeros(arrival.size, dtype=np.bool_)
-    counts = np.zeros(N, dtype=np.int64)
-    log = np.empty((1024 if record_log else 1, LOG_COLUMNS), dtype=np.int64)
-    n_log = 0
+    counts, channel_counts = np.zeros(N, dtype=np.int64), np.zeros(N, dtype=np.int64)
+    depth = max([1] + [int(c) for c in win_count])
+    n_nodes = int(node_of[n_banks - 1, 3]) + 1
+    per_bank = lambda dtype=np.int64: np.empty(n_banks, dtype=dtype)  # noqa: E731
+    per_slot = lambda: np.empty(queue_depth, dtype=np.int64)  # noqa: E731
+    work = (per_bank(), np.empty(N + 1, dtype=np.int64), np.empty((N + 1, n_banks), dtype=np.int64),
+            np.empty(ranks, dtype=np.int64), np.empty((win_level.size, n_nodes, depth), dtype=np.int64),
+            np.empty((win_level.size, n_nodes), dtype=np.int64), per_bank(), per_bank(), per_bank(),
+            np.empty(first_refresh.size, dtype=np.int64), np.empty(ranks, dtype=np.bool_),
+            per_slot(), per_slot(), per_slot(), per_slot(), per_slot(), per_bank(), per_bank(),
+            np.empty((n_banks, 4), dtype=np.int64), np.empty((n_banks, 4), dtype=np.int64),
+            per_bank(), per_bank(), per_bank(np.bool_))
+    logs = []
     for ch in range(channel_start.size - 1):
-        log, n_log = _run_channel(
-            ch, channel_start[ch], channel_start[ch + 1], arrival, is_write, bank_id, row, ranks,
-            bankgroups, banks, node_of, span, latency, sibling_latency, scope, win_level, win_preceding,
-            win_following, win_latency, win_count, read_cycles, write_cycles, first_refresh, refresh_interval,
-            queue_depth, completion, needed_act, counts, record_log, log, n_log)
-    return completion, counts, needed_act, log[:n_log]
+        lo, hi = int(channel_start[ch]), int(channel_start[ch + 1])
+        log = np.empty((3 * (hi - lo) + 64 if record_log else 1, LOG_COLUMNS), dtype=np.int64)
+        while True:
+            n_log = _run_channel(
+                ch, lo, hi, arrival, is_write, bank_id, row, ranks, bankgroups, banks, node_of, span,
+                latency, sibling_latency, scope, win_level, win_preceding, win_following, win_latency,
+                win_count, read_cycles, write_cycles, first_refresh, refresh_interval, queue_depth,
+                completion, needed_act, channel_counts, record_log, log, work)
+            if not record_log or n_log <= log.shape[0]:
+                break
+            log = np.empty((2 * n_log, LOG_COLUMNS), dtype=np.int64)
+        counts += channel_counts
+        if record_log:
+            logs.append(log[:n_log])
+    log = np.concatenate(logs) if logs else np.empty((0, LOG_COLUMNS), dtype=np.int64)
+    return completion, counts, needed_act, log

@@ -34,32 +34,19 @@ NONE = N_COMMANDS
 FOREVER = 1 << 60
 
 
-@njit(cache=True)
 def hierarchy(ranks, bankgroups, banks):
     """For each bank and level: the flat index of its ancestor node (channel 0, ranks,
     bank groups, then banks) and the range of banks under that node, ``[lo, hi)``."""
     n_banks = ranks * bankgroups * banks
     width = np.array([n_banks, bankgroups * banks, banks, 1], dtype=np.int64)  # banks under one node
     offset = np.array([0, 1, 1 + ranks, 1 + ranks + ranks * bankgroups], dtype=np.int64)
-    node_of = np.empty((n_banks, 4), dtype=np.int64)
-    span = np.empty((n_banks, 4, 2), dtype=np.int64)
-    for b in range(n_banks):
-        for level in range(4):
-            local = b // width[level]
-            node_of[b, level] = offset[level] + local
-            span[b, level, 0], span[b, level, 1] = local * width[level], (local + 1) * width[level]
+    local = np.arange(n_banks, dtype=np.int64)[:, None] // width[None, :]
+    node_of = np.ascontiguousarray(offset[None, :] + local)
+    span = np.ascontiguousarray(np.stack([local * width, (local + 1) * width], axis=2))
     return node_of, span
 
 
 @njit(cache=True)
-def new_state(n_banks):
-    """``channel_ok`` (one value per command, then NONE) and ``bank_ok[command, bank]``."""
-    channel_ok = np.zeros(N + 1, dtype=np.int64)
-    channel_ok[NONE] = FOREVER
-    return channel_ok, np.zeros((N + 1, n_banks), dtype=np.int64)
-
-
-@njit(cache=True, inline="always")
 def earliest(now, cmd, bank, channel_ok, bank_ok):
     """The first cycle from ``now`` at which ``cmd`` to ``bank`` is legal (FOREVER for NONE)."""
     return max(now, channel_ok[cmd], bank_ok[cmd, bank])
