@@ -57,7 +57,7 @@ BLOCKED = 4 * FOREVER + 3  # a key bound above every key: the candidate may not 
 LOG_COLUMNS = 7  # cycle, command, channel, rank, bankgroup, bank, row
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _pick_refresh(now, ranks, banks_per_rank, refresh_pending, open_row, channel_ok, bank_ok):
     """Best refresh command (PRE of an open bank, else REF) of the pending ranks: (cycle, cmd, bank)."""
     best_t, best_cmd, best_bank = FOREVER, -1, -1
@@ -79,7 +79,7 @@ def _pick_refresh(now, ranks, banks_per_rank, refresh_pending, open_row, channel
     return best_t, best_cmd, best_bank
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _bank_candidates(b, open_row, hits_waiting, write_hits, head, s_next, s_row, s_cmd, s_req, cand, cand2):
     """Set bank ``b``'s FR-FCFS candidates; returns whether it has a second one.
 
@@ -115,7 +115,7 @@ def _bank_candidates(b, open_row, hits_waiting, write_hits, head, s_next, s_row,
     return False
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _best_of(cand, est, n_banks, now, channel_ok, bank_ok, best_key, best_age, best_bank):
     """The least (4 * cycle + class, age) of the candidates in ``cand`` and the given best.
 

@@ -46,7 +46,7 @@ def hierarchy(ranks, bankgroups, banks):
     return node_of, span
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def earliest(now, cmd, bank, channel_ok, bank_ok):
     """The first cycle from ``now`` at which ``cmd`` to ``bank`` is legal (FOREVER for NONE)."""
     return max(now, channel_ok[cmd], bank_ok[cmd, bank])
