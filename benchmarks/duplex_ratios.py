@@ -58,6 +58,7 @@ def roofline_seconds(result_system, experiment) -> float:
     """The layer's ops at the system's roofline, summed, times the layer count, in seconds."""
     system = next(s for s in experiment.systems if s.name == result_system.name)
     accel = registry.model_class(system.kind)(system.spec, system.tech)
+    accel = getattr(accel, "xpu", accel)  # a Duplex device with Logic-PIM idle: its xPU's roofline
     workload = build_workload(experiment.spec.workload)
     cycles = sum(accel.roofline_cycles(op) for op in workload.ops) * workload.repeat
     return cycles / accel.clock_hz

@@ -26,24 +26,34 @@ Faithfulness, stated:
   slices). Each task, a
   whole op or a part the mapper split off, is placed by its own Op/B, so parts
   of an op near the threshold can land on different processors.
+* Both paths are timed alike: every transfer on ``hbm`` and ``logic_die`` runs
+  at the fraction of peak the ``dram`` preset's FR-FCFS controller attains on a
+  sequential read stream (:mod:`arch.logicpim.timing`; ``dram: null`` = peak),
+  with the same per-transfer latency (``hbm_latency_cycles``) and the same
+  engine pipelining (at most 64 double-buffered steps per task).
 * Not captured: the two paths reach the same DRAM banks, but the engine contends
   ``hbm`` and ``logic_die`` separately, so an xPU op and a Logic-PIM op that
-  overlap each get full bandwidth; Duplex's expert/attention co-processing
-  (splitting one layer across both processors) is not modelled; no DRAM timing
-  (row hits, refresh, power-limited command issue) on either path.
+  overlap each get their full bandwidth (listing an xPU op's bytes on both
+  memories would report them twice and double them in the mapper's split
+  estimate); Duplex's expert/attention co-processing (splitting one layer
+  across both processors); DRAM timing per access pattern (one
+  sequential-stream factor for every op) and power-limited command issue
+  beyond the spec's internal bandwidth multiple.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from functools import cached_property
 
 from arch.compose import Hosted, merged_components
-from arch.contract import (Accelerator, Component, MappingOptions, Memory, MemoryKind, OpCost, PlacementRule, Unit,
-                           check_capacity, over)
+from arch.contract import (Accelerator, Component, MappingOptions, Memory, MemoryKind, OpCost, PlacementRule,
+                           Traffic, Unit, check_capacity)
 from arch.logicpim.energy import logic_pim_components
 from arch.logicpim.kernel import pim_gemm_kernel, pim_gemm_kernel_py
 from arch.logicpim.spec import DuplexSpec
+from arch.logicpim.timing import stream_efficiency
 from arch.systolic.model import SystolicArray, UnsupportedDtypeError
 from arch.systolic.options import SystolicMappingOptions
 from arch.systolic.spec import SystolicSpec
@@ -138,10 +148,16 @@ class DuplexSystem(Accelerator):
         return (
             f"Ops below {self.spec.placement_threshold_flops_per_byte:g} FLOP/byte run on Logic-PIM, "
             "the rest on the xPU; one layer is never split across both (no co-processing).",
-            "The xPU's HBM path and the logic-die path are contended separately: concurrent xPU and "
-            "Logic-PIM ops do not share DRAM bank bandwidth.",
+            self._paths_note(),
             *(f"xPU: {note}" for note in self.xpu.notes()),
         )
+
+    def _paths_note(self) -> str:
+        derating = ("both paths at peak bandwidth (dram: null)" if self.spec.dram is None else
+                    f"both paths at {self.stream_efficiency:.3f} of peak, the {self.spec.dram} controller's "
+                    "sequential-stream efficiency (row activates, refresh)")
+        return (f"Memory paths: {derating}; the two paths are contended separately, so concurrent xPU and "
+                "Logic-PIM ops do not share DRAM bank bandwidth.")
 
     def check_workload(self, workload, options=None) -> None:
         """Raise :class:`CapacityError` naming ``hbm_capacity_bytes`` if weights and KV cache do not fit."""
@@ -155,11 +171,23 @@ class DuplexSystem(Accelerator):
     def unit_cost(self, op: Op, unit: str, options: MappingOptions) -> OpCost:
         if unit == PIM:
             return self.pim_cost(op)
-        return self.hosted.cost(op, unit, options)
+        return self._external(self.hosted.cost(op, unit, options))
 
     def xpu_cost(self, op: Op) -> OpCost:
         """The systolic xPU's cost of ``op`` on its first candidate unit, in this system's names."""
-        return self.hosted.cost(op, self.hosted.candidate_units(op)[0])
+        return self._external(self.hosted.cost(op, self.hosted.candidate_units(op)[0]))
+
+    @cached_property
+    def stream_efficiency(self) -> float:
+        """Fraction of peak both paths attain: the ``dram`` preset's controller on a sequential stream (1 = peak)."""
+        return 1.0 if self.spec.dram is None else stream_efficiency(self.spec.dram)
+
+    def _external(self, cost: OpCost) -> OpCost:
+        """An xPU cost with its HBM traffic derated like the logic-die path's."""
+        efficiency = self.stream_efficiency
+        traffic = tuple(dataclasses.replace(t, efficiency=efficiency) if t.memory == "hbm" else t
+                        for t in cost.traffic)
+        return dataclasses.replace(cost, traffic=traffic)
 
     def pim_cost(self, op: Op) -> OpCost:
         """The logic-die units' cost of ``op`` (module docstring)."""
@@ -177,7 +205,8 @@ class DuplexSystem(Accelerator):
         actions += (("pim_dram.read_bit", 8 * read_bytes), ("pim_dram.write_bit", 8 * op.out_bytes))
         steps = max(1, min(MAX_STEPS_PER_OP, -(-read_bytes // STEP_BYTES)))
         return OpCost(unit=PIM, compute_cycles=self._system_cycles(cycles),
-                      traffic=over("logic_die", read_bytes, op.out_bytes), steps=steps, actions=actions)
+                      traffic=(Traffic("logic_die", read_bytes, op.out_bytes, self.stream_efficiency),),
+                      steps=steps, actions=actions)
 
     def _pim_gemm(self, op: Op) -> tuple[int, tuple, int]:
         pim = self.spec.logic_pim

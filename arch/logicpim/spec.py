@@ -13,7 +13,9 @@ The spec has four parts:
   clock, buffer, datatype) and their internal bandwidth as a multiple of the
   external one;
 * ``placement_threshold_flops_per_byte``: ops whose FLOPs per byte moved fall
-  below it run on Logic-PIM, the rest on the xPU (see :mod:`mappers.placement`).
+  below it run on Logic-PIM, the rest on the xPU (see :mod:`mappers.placement`);
+* ``dram``: a DRAM preset whose controller gives the streaming efficiency that
+  derates both paths alike (null: both at peak).
 
 ``tech_node_nm`` is the logic die's node; the xPU keeps its own.
 Field names carry units; bad values raise an error naming the key.
@@ -27,6 +29,8 @@ from pydantic import Field, PositiveFloat, PositiveInt, field_validator, model_v
 
 from arch import registry
 from arch.contract import SpecBase
+from arch.dram import list_presets
+from arch.tech.errors import did_you_mean
 from arch.systolic.spec import PE_DTYPE_BITS, SystolicSpec
 
 # Default placement threshold in FLOPs per byte. Duplex (MICRO'24, abstract in
@@ -80,6 +84,17 @@ class DuplexSpec(SpecBase):
     placement_threshold_flops_per_byte: float = Field(
         DEFAULT_THRESHOLD_FLOPS_PER_BYTE, ge=0, description="0 = every op on the xPU")
     tech_node_nm: Literal[45, 28, 16, 7, 5] = Field(7, description="node of the logic-die units")
+    dram: str | None = Field(
+        "hbm3-6400", description="arch/dram preset whose FR-FCFS controller times a sequential read stream; "
+        "both paths run at the fraction of peak it attains; null = both at peak")
+
+    @field_validator("dram")
+    @classmethod
+    def _known_dram_preset(cls, value):
+        if value is not None and value not in list_presets():
+            raise ValueError(f"unknown DRAM preset {value!r};{did_you_mean(value, list_presets())} "
+                             f"expected one of {list_presets()} or null")
+        return value
 
     @field_validator("xpu")
     @classmethod
