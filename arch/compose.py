@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from arch.contract import Accelerator, Component, MappingOptions, OpCost, Traffic, Unit
+from arch.contract import Accelerator, Component, MappingOptions, OpCost, Unit
 from workloads.op import Op
 
 
@@ -61,7 +61,7 @@ class Hosted:
 
 def rename(cost: OpCost, unit: str, memory_name, component_name) -> OpCost:
     """``cost`` on ``unit`` with its memories and action components renamed."""
-    traffic = tuple(Traffic(memory_name(t.memory), t.read_bytes, t.write_bytes) for t in cost.traffic)
+    traffic = tuple(dataclasses.replace(t, memory=memory_name(t.memory)) for t in cost.traffic)
     actions = tuple((_action(key, component_name), n) for key, n in cost.actions)
     holds = tuple(memory_name(h) for h in cost.holds)
     return dataclasses.replace(cost, unit=unit, traffic=traffic, actions=actions, holds=holds)
