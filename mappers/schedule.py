@@ -147,7 +147,8 @@ def _split_workload(workload: Workload, accel: Accelerator, options_of: Callable
         pieces, dim = 1, None
         if cores > 1:
             dims = (options.split_dim.value,) if options.split_dim and op.kind.is_matmul else None
-            pieces, dim = best_split_choice(op, cores, costs, _shared_bandwidth(whole, bandwidth), dims)
+            pieces, dim = best_split_choice(op, cores, costs, _shared_bandwidth(whole, bandwidth), dims,
+                                            memo_key=(type(accel), accel.spec, accel.tech, options))
         parts[op.name] = (op,) if dim is None else split_op(op, pieces, dim)
         described[op.name] = describe_mapping(options, len(parts[op.name]), dim)
     return parts, described

@@ -21,6 +21,12 @@ memory-bound one stays whole unless a split does not add to the estimate (a
 split along ``n`` or ``m`` adds traffic: each part reads the shared operand).
 The engine then simulates the contention; the estimate only chooses.
 
+The choice depends only on the op's shape, the instance count, the shared
+bandwidth, the dimensions offered and the costs, so :func:`best_split_choice`
+remembers it per (system, options, shape, instances, bandwidth, dimensions) when
+the caller names the system and options (``memo_key``); mapping the same shapes
+again (another layer, another sweep point) does not search again.
+
 Parts are as even as integers allow (larger first) and never empty, so a small
 op gets fewer parts than asked for. A part is an :class:`Op` named
 ``"<op>#<i>"``. The operand every part needs is read by each part separately:
@@ -30,7 +36,7 @@ no multicast, on-chip sharing or core-to-core network between cores is modelled.
 from __future__ import annotations
 
 import dataclasses
-from typing import Callable
+from typing import Callable, Hashable
 
 from arch.contract import OpCost
 from workloads.op import Op
@@ -61,9 +67,37 @@ def best_split(op: Op, instances: int, cost_of: Callable[[Op], OpCost], bytes_pe
     return (op,) if dim is None else split_op(op, parts, dim)
 
 
+_MEMO: dict[Hashable, tuple[int, str | None]] = {}
+_MEMO_MAX_ENTRIES = 65536  # bounded: cleared when full (an entry is a few hundred bytes)
+
+
 def best_split_choice(op: Op, instances: int, cost_of: Callable[[Op], OpCost], bytes_per_cycle: float,
-                      dims: tuple[str, ...] | None = None) -> tuple[int, str | None]:
-    """(parts, dimension) of :func:`best_split`'s choice; (1, None) keeps the op whole."""
+                      dims: tuple[str, ...] | None = None,
+                      memo_key: Hashable | None = None) -> tuple[int, str | None]:
+    """(parts, dimension) of :func:`best_split`'s choice; (1, None) keeps the op whole.
+
+    ``memo_key`` names what ``cost_of`` depends on (the system's model, spec,
+    technology and mapping options); with it the choice is remembered per op
+    shape (name and layer ignored), instance count, bandwidth and dimensions.
+    """
+    if memo_key is None:
+        return _search(op, instances, cost_of, bytes_per_cycle, dims)
+    key = (memo_key, dataclasses.replace(op, name="", layer=-1), instances, bytes_per_cycle, dims)
+    choice = _MEMO.get(key)
+    if choice is None:
+        if len(_MEMO) >= _MEMO_MAX_ENTRIES:
+            _MEMO.clear()
+        choice = _MEMO[key] = _search(op, instances, cost_of, bytes_per_cycle, dims)
+    return choice
+
+
+def clear_split_memo() -> None:
+    """Forget every remembered split choice."""
+    _MEMO.clear()
+
+
+def _search(op: Op, instances: int, cost_of: Callable[[Op], OpCost], bytes_per_cycle: float,
+            dims: tuple[str, ...] | None) -> tuple[int, str | None]:
     best_key, best = _estimate(((op, 1),), cost_of, bytes_per_cycle), (1, None)
     for dim in dims or split_dims(op):
         for parts in range(2, instances + 1):
