@@ -154,7 +154,7 @@ def cycles_not_below_roofline(accel: Accelerator) -> None:
 def _resource_cycles(task, memories) -> dict[str, int]:
     times = {"compute": task.cost.compute_cycles}
     for traffic in task.cost.traffic:
-        times[traffic.memory] = memories[traffic.memory].transfer_cycles(traffic.total_bytes)
+        times[traffic.memory] = memories[traffic.memory].transfer_cycles(traffic.total_bytes, traffic.efficiency)
     return times
 
 
