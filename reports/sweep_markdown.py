@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping, Sequence
 
-from reports.figures import pareto_front
+from reports.pareto import pareto_front
 from reports.markdown import markdown_table
 
 # Grid keys that change what is being run (not its operating point): each value is ranked on its own.

@@ -10,7 +10,9 @@ Every file is written atomically (a temporary file renamed over it,
 :mod:`reports.atomic`), and figures an earlier run left in
 ``figures/`` that this result does not have are removed.
 This is the ``standard`` writer registered under the ``xpusim.writers`` entry
-point, which is how the CLI finds it.
+point, which is how the CLI finds it. With ``figures=False`` (``--no-figures``) no PNG is
+drawn: ``report.html`` is written without figures and earlier figures are removed, so the
+folder never holds figures of another result. matplotlib is imported only to draw figures.
 """
 
 from __future__ import annotations
@@ -21,7 +23,6 @@ import json
 from pathlib import Path
 
 from reports.atomic import remove_stale, write_bytes_atomic, write_text_atomic
-from reports.figures import run_figures, sweep_pareto
 from reports.html import render_html
 from reports.markdown import render_markdown
 from reports.sweep_markdown import render_sweep_markdown
@@ -37,7 +38,7 @@ OPS_COLUMNS = (
 )
 
 
-def write_all(result: ExperimentResult, out_dir: str | Path) -> list[Path]:
+def write_all(result: ExperimentResult, out_dir: str | Path, *, figures: bool = True) -> list[Path]:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written = [
@@ -47,7 +48,14 @@ def write_all(result: ExperimentResult, out_dir: str | Path) -> list[Path]:
         write_timeline(result, out / "timeline.json"),
         write_markdown(result, out / "report.md"),
     ]
-    return written + write_report_with_figures(result.name, render_markdown(result), run_figures(result), out)
+    return written + write_report_with_figures(result.name, render_markdown(result),
+                                               _run_figures(result) if figures else {}, out)
+
+
+def _run_figures(result: ExperimentResult) -> dict[str, bytes]:
+    from reports.figures import run_figures  # matplotlib: imported only when figures are drawn
+
+    return run_figures(result)
 
 
 def write_report_with_figures(title: str, markdown_text: str, figures: dict[str, bytes], out: Path) -> list[Path]:
@@ -128,7 +136,7 @@ def write_markdown(result: ExperimentResult, path: Path) -> Path:
     return write_text_atomic(path, render_markdown(result))
 
 
-def write_sweep(rows: list[dict], out_dir: str | Path) -> list[Path]:
+def write_sweep(rows: list[dict], out_dir: str | Path, *, figures: bool = True) -> list[Path]:
     """``sweep.csv`` (one row per point and system), the same rows as ``sweep.json``, and the sweep report."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -143,6 +151,12 @@ def write_sweep(rows: list[dict], out_dir: str | Path) -> list[Path]:
     write_text_atomic(out / "sweep.json", json.dumps(rows, indent=1, sort_keys=True) + "\n")
     text = render_sweep_markdown(out.name, rows)
     write_text_atomic(out / "report.md", text)
-    figures = {"pareto.png": sweep_pareto(rows)} if any("tokens_per_s" in row for row in rows) else {}
+    drawn = {"pareto.png": _sweep_pareto(rows)} if figures and any("tokens_per_s" in row for row in rows) else {}
     return [out / "sweep.csv", out / "sweep.json", out / "report.md",
-            *write_report_with_figures(out.name, text, figures, out)]
+            *write_report_with_figures(out.name, text, drawn, out)]
+
+
+def _sweep_pareto(rows: list[dict]) -> bytes:
+    from reports.figures import sweep_pareto  # matplotlib: imported only when figures are drawn
+
+    return sweep_pareto(rows)

@@ -8,7 +8,6 @@ without ``--force``; a sweep whose journal matches is resumed in its folder).
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 from pathlib import Path
 from typing import Any, Mapping
@@ -23,17 +22,6 @@ from simulator.results import ExperimentResult
 from simulator.sweep import SweepPoint, load_sweep
 
 MAX_NUMBERED = 1000  # folders NAME-2 .. NAME-999 are looked at for a matching journal
-
-
-def positive_int(text: str) -> int:
-    """An argparse type: a whole number >= 1 (``--workers 0`` and ``-1`` are refused)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {value}")
-    return value
 
 
 def out_folder(base: Path, force: bool, console: Console) -> Path:

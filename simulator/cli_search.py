@@ -10,28 +10,14 @@ which prints them.
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 
 from rich.console import Console
 
-from simulator.cli_output import positive_int
 from simulator.progress import progress_bar
 from simulator.search import plan_search, run_search
 from simulator.search_result import SearchResult, objective_column
 from workloads.yamlio import load_yaml_file
-
-
-def add_search_parser(sub) -> None:
-    search = sub.add_parser("search", help="search the designs of an experiment's search: block (optuna)")
-    search.add_argument("file", type=Path)
-    search.add_argument("--out", type=Path, default=Path("results"), help="output folder (default: results)")
-    search.add_argument("--workers", type=positive_int, default=os.cpu_count() or 1, help="local worker processes")
-    search.add_argument("--scheduler", default=None,
-                        help="evaluate the trials on the Dask cluster at this address (tcp://host:8786; extra dask)")
-    search.add_argument("--trials", type=positive_int, default=None, help="number of trials (default: the block's 'trials')")
-    search.add_argument("--fresh", action="store_true", help="ignore trials stored by an earlier run and start over")
-    search.set_defaults(handler=cmd_search)
 
 
 def check_search_block(path: Path) -> None:

@@ -13,7 +13,11 @@ the composed node graph is small, its expansion exponential), and nesting deeper
 than :data:`MAX_DEPTH` are all errors that name the limit. Node counting walks the
 composed graph once, memoised per node, so a bomb is refused in linear time.
 PyYAML's syntax errors are wrapped in the same :class:`YamlError`, so callers
-handle one error class.
+handle one error class. The document is parsed with libyaml's C parser
+(``yaml.CSafeLoader``) where PyYAML was built with it (several times faster than
+the pure-Python parser), else with the pure-Python one; both give the same values.
+A syntax error is described by the pure-Python parser (it names more: the
+undefined alias, the token found), so messages do not depend on libyaml.
 """
 
 from __future__ import annotations
@@ -36,11 +40,18 @@ class YamlError(ValueError):
     """Malformed, oversized or binary YAML, or a duplicate key, with the file and position."""
 
 
-class _StrictLoader(yaml.SafeLoader):
+class _StrictPyLoader(yaml.SafeLoader):
+    """The pure-Python parser, whose syntax errors say more than libyaml's."""
+
+
+class _StrictCLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml's C parser when PyYAML has it
     pass
 
 
-def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
+_LOADERS = (_StrictCLoader, _StrictPyLoader) if hasattr(yaml, "CSafeLoader") else (_StrictPyLoader,)
+
+
+def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
     seen: dict[Any, yaml.Node] = {}
     for key_node, _ in node.value:
         if key_node.tag == _MERGE_TAG:
@@ -57,7 +68,8 @@ def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool
     return loader.construct_mapping(node, deep=deep)
 
 
-_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+for _loader in _LOADERS:
+    _loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
 def load_yaml(text: str, source: str = "<string>") -> Any:
@@ -66,7 +78,16 @@ def load_yaml(text: str, source: str = "<string>") -> Any:
         raise YamlError(f"{source}: {len(text)} characters is over the {MAX_FILE_BYTES}-byte limit for a YAML file")
     if "\x00" in text:
         raise YamlError(f"{source}: holds a NUL character: this is a binary file, not YAML text")
-    loader = _StrictLoader(text)
+    if len(_LOADERS) > 1:
+        try:
+            return _parse(_StrictCLoader, text, source)
+        except yaml.YAMLError:
+            pass  # parsed again below, to fail with the pure-Python parser's message
+    return _parse(_StrictPyLoader, text, source)
+
+
+def _parse(loader_type: type, text: str, source: str) -> Any:
+    loader = loader_type(text)
     try:
         node = loader.get_single_node()
         if node is None:
@@ -78,6 +99,8 @@ def load_yaml(text: str, source: str = "<string>") -> Any:
     except RecursionError:
         raise YamlError(f"{source}: nesting is too deep (at most {MAX_DEPTH} levels)") from None
     except yaml.YAMLError as err:
+        if loader_type is not _StrictPyLoader:
+            raise
         raise YamlError(f"{source}: malformed YAML: {_describe(err)}") from None
     finally:
         loader.dispose()

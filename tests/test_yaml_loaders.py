@@ -1,0 +1,51 @@
+"""The C and pure-Python YAML parsers give the same values, and errors read the same whichever parses."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from workloads import yamlio
+
+ROOT = Path(__file__).resolve().parents[1]
+FILES = sorted((ROOT / "experiments").rglob("*.yaml")) + sorted((ROOT / "arch").rglob("presets/*.yaml"))
+needs_libyaml = pytest.mark.skipif(not hasattr(yaml, "CSafeLoader"), reason="PyYAML built without libyaml")
+
+
+@needs_libyaml
+@pytest.mark.parametrize("path", FILES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_both_parsers_give_the_same_values(path):
+    text = path.read_text()
+    assert yamlio._parse(yamlio._StrictCLoader, text, str(path)) == yamlio._parse(yamlio._StrictPyLoader, text,
+                                                                                   str(path))
+
+
+def test_the_files_exist():
+    assert len(FILES) > 20
+
+
+@needs_libyaml
+def test_the_fast_parser_is_the_one_used(monkeypatch):
+    used = []
+    real = yamlio._parse
+    monkeypatch.setattr(yamlio, "_parse", lambda loader, text, source: used.append(loader) or real(loader, text, source))
+    assert yamlio.load_yaml("a: 1\n") == {"a": 1}
+    assert used == [yamlio._StrictCLoader]
+
+
+@pytest.mark.parametrize("text, words", [
+    ("a: [1, 2\n", "malformed YAML"),
+    ("a: *nothing\n", "nothing"),
+    ("a: 1\na: 2\n", "a"),
+])
+def test_errors_name_the_problem_whichever_parser_runs(text, words):
+    with pytest.raises(yamlio.YamlError) as err:
+        yamlio.load_yaml(text, "x.yaml")
+    assert "x.yaml" in str(err.value) and words in str(err.value)
+
+
+def test_a_duplicate_key_is_refused_by_the_fast_parser_too():
+    with pytest.raises(yamlio.YamlError, match="duplicate"):
+        yamlio._parse(yamlio._StrictCLoader, "a: 1\na: 2\n", "x.yaml")
