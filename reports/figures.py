@@ -35,20 +35,19 @@ _DPI = 110
 _MAX_GANTT_TASKS = 400
 
 
-def run_figures(result: ExperimentResult) -> dict[str, bytes]:
-    """Every figure of a run, by file name (an empty dict when no system ran)."""
-    systems = result.systems
-    if not systems:
-        return {}
-    figures = {
-        "time.png": step_time(systems),
-        "energy.png": energy_per_token(systems),
-        "area.png": area_by_component(systems),
-        "roofline.png": roofline(systems),
-    }
-    if any(result.timelines.get(s.name) for s in systems):
-        figures["timeline.png"] = layer_timeline(result)
-    return figures
+def run_figures(result: ExperimentResult, names: Sequence[str] | None = None) -> dict[str, bytes]:
+    """Every figure of a run (or those of ``names``), by file name; an empty dict when no system ran."""
+    return {name: RUN_FIGURES[name](result) for name in (run_figure_names(result) if names is None else names)}
+
+
+def run_figure_names(result: ExperimentResult) -> list[str]:
+    """The file names of the figures a run has, in the order they are written."""
+    if not result.systems:
+        return []
+    names = ["time.png", "energy.png", "area.png", "roofline.png"]
+    if any(result.timelines.get(s.name) for s in result.systems):
+        names.append("timeline.png")
+    return names
 
 
 def _log_axes(ax) -> None:
@@ -249,3 +248,12 @@ def sweep_pareto(rows: Sequence[Mapping]) -> bytes:
     if systems or unfit:
         ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.0, 1.0))
     return _png(fig)
+
+
+RUN_FIGURES = {  # file name -> the function drawing it from a run's result
+    "time.png": lambda result: step_time(result.systems),
+    "energy.png": lambda result: energy_per_token(result.systems),
+    "area.png": lambda result: area_by_component(result.systems),
+    "roofline.png": lambda result: roofline(result.systems),
+    "timeline.png": layer_timeline,
+}

@@ -47,10 +47,13 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
     checked = require_valid(experiment)  # the same checks as `xpusim validate`, before anything is simulated
     out_dir = out_folder(args.out / experiment.name, args.force, console)
     mark_incomplete(out_dir, f"run of {args.file}")
+    writers = _writers()
+    if not args.no_figures:
+        _prepare(writers)
     with console.status(f"running {experiment.name}") as status:
         result = with_capacity(run_experiment(experiment, on_system=lambda name: status.update(f"simulating {name}")),
                                checked)
-    written = [path for writer in _writers() for path in _write(writer, result, out_dir, not args.no_figures)]
+    written = [path for writer in writers for path in _write(writer, result, out_dir, not args.no_figures)]
     mark_complete(out_dir)
     for system in result.systems:
         console.print(f"{system.name}: {system.cycles} cycles, {system.seconds * 1e3:.4g} ms, "
@@ -181,6 +184,14 @@ def _models() -> list[str]:
     from workloads.models import list_models
 
     return list_models()
+
+
+def _prepare(writers: list[Callable]) -> None:
+    """Let each writer that declares ``prepare()`` warm up (start its figure workers) before the simulation."""
+    for writer in writers:
+        prepare = getattr(writer, "prepare", None)
+        if callable(prepare):
+            prepare()
 
 
 def _write(writer: Callable, result, out_dir, figures: bool) -> list:
