@@ -25,6 +25,7 @@ op, since finding it means mapping the workload.
 from __future__ import annotations
 
 import csv
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -141,6 +142,27 @@ def require_valid(experiment: Experiment, map_systems: bool = False) -> CheckRep
     return report
 
 
+# Workloads built from a spec that reads no file (a preset or inline model, explicit ops), by the spec's
+# values and the seed: a sweep's points share a few workloads, and a Workload and ModelConfig are frozen.
+_BUILT: dict[tuple, tuple[Workload, ModelConfig | None]] = {}
+_BUILT_MAX = 64
+
+
+def _workload_key(spec: WorkloadSpec, seed: int) -> tuple | None:
+    """The cache key of a workload that depends on the spec alone, or ``None`` (it reads a file)."""
+    if spec.trace is not None or spec.phase == "serving":
+        return None
+    if isinstance(spec.model, str) and not _is_preset(spec.model):
+        return None  # a config file: its contents may change between calls
+    return (json.dumps(spec.model_dump(mode="json"), sort_keys=True), seed)
+
+
+def _is_preset(name: str) -> bool:
+    from workloads.models import list_models
+
+    return name in list_models()
+
+
 def step_workload(experiment: Experiment) -> tuple[Workload, ModelConfig | None]:
     """The workload a run builds (for serving: one decode step at batch 1) and the model, if any."""
     return _build(experiment.spec.workload, experiment.spec.seed, experiment.source,
@@ -148,9 +170,17 @@ def step_workload(experiment: Experiment) -> tuple[Workload, ModelConfig | None]
 
 
 def _build(spec: WorkloadSpec, seed: int, source: str, base_dir: Path) -> tuple[Workload, ModelConfig | None]:
+    key = _workload_key(spec, seed)
+    if key is not None and key in _BUILT:
+        return _BUILT[key]
     config = model_config(spec, source) if spec.model is not None else None
     if spec.phase != "serving":
-        return build_workload(spec, source, seed=seed), config
+        built = build_workload(spec, source, seed=seed), config
+        if key is not None:
+            if len(_BUILT) >= _BUILT_MAX:
+                _BUILT.pop(next(iter(_BUILT)))
+            _BUILT[key] = built
+        return built
     from simulator.serving_run import request_stream  # imports the serving loop only when needed
 
     try:

@@ -255,7 +255,13 @@ def _cross_field_errors(config: ModelConfig) -> list[str]:
 # -- loading ------------------------------------------------------------------------
 def list_models() -> list[str]:
     """Names of the shipped presets."""
-    return sorted(path.stem for path in PRESET_DIR.glob("*.yaml"))
+    return list(_preset_names())
+
+
+@lru_cache(maxsize=1)
+def _preset_names() -> tuple[str, ...]:
+    """The preset folder's names, read once: it ships with the package and does not change while running."""
+    return tuple(sorted(path.stem for path in PRESET_DIR.glob("*.yaml")))
 
 
 def load_model(spec: "str | Path | Mapping[str, Any] | ModelConfig") -> ModelConfig:
@@ -269,7 +275,7 @@ def load_model(spec: "str | Path | Mapping[str, Any] | ModelConfig") -> ModelCon
         return spec
     if isinstance(spec, Mapping):
         return _from_mapping(spec, default_name="custom")
-    if isinstance(spec, str) and spec in list_models():
+    if isinstance(spec, str) and spec in _preset_names():
         return _load_preset(spec)
     path = Path(spec)
     if path.is_file():
