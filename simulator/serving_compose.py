@@ -134,6 +134,14 @@ class AdaptiveLine:
         return self.linear[key]
 
 
+def iteration_kind(batch: Batch) -> str:
+    """``"decodes only"``, ``"one prompt"`` (one prefill chunk, no decodes) or ``"several attention groups"``."""
+    prefills = int(np.count_nonzero(batch.is_prefill))
+    if prefills + int(prefills < batch.size) > 1:
+        return "several attention groups"
+    return "one prompt" if prefills else "decodes only"
+
+
 class ComposedLatency:
     """A ``latency_s(batch)`` for :func:`~workloads.serving.simulate_serving` composed from op groups.
 
@@ -167,13 +175,15 @@ class ComposedLatency:
             self.runs[key] = self.simulate(kind, size, kv)
         return self.runs[key]
 
-    def _group(self, kind: str, size: int, kv: int, chains: list) -> float:
+    def _group(self, kind: str, size: int, kv: int, chains: list, interpolate: bool = True) -> float:
         seconds = 0.0
         durations: np.ndarray | None = None
-        anchors = [(w, self._run(kind, x, kv), (kind, x, kv)) for x, w in self._line(kind, kv).weights(size) if w]
+        weights = self._line(kind, kv).weights(size) if interpolate else ((size, 1.0),)
+        anchors = [(w, self._run(kind, x, kv), (kind, x, kv)) for x, w in weights if w]
         for w, run, key in anchors:
             seconds += w * run.seconds
-            self.counts[key] += w
+            if interpolate:
+                self.counts[key] += w
         if len(anchors) > 1:
             self._gap_s += abs(anchors[1][1].seconds - anchors[0][1].seconds)
         first = anchors[0][1]
@@ -185,25 +195,36 @@ class ComposedLatency:
     def __call__(self, batch: Batch) -> float:
         self.iterations += 1
         bucketed = bucket_batch(batch, self.kv_bucket_tokens)
-        decode = ~bucketed.is_prefill
-        chains: list = []
         self._gap_s = 0.0
-        seconds = self._group("tokens", bucketed.tokens, 0, [])
-        decodes = int(np.count_nonzero(decode))
-        if decodes:
-            seconds += self._group("decode", decodes, int(bucketed.kv_tokens[decode].max()), chains)
-        prefill = bucketed.is_prefill
-        for q, kv in zip(bucketed.query_tokens[prefill].tolist(), bucketed.kv_tokens[prefill].tolist()):
-            seconds += self._group("prefill", q, kv, chains)
-        if len(chains) > 1:  # attention groups overlap on the units: credit what the replay hides
-            seconds -= sum(replay_s([chain]) for chain in chains) - replay_s(chains)
+        seconds, groups = self._compose(bucketed, interpolate=True)
         if seconds > 0:
             self.bracket = max(self.bracket, self._gap_s / seconds)
-        kind = ("several attention groups" if len(chains) > 1 else
-                "decodes only" if not prefill.any() else "one prompt")
+        kind = iteration_kind(bucketed)
         if self.exact_s is not None and kind not in self.spot_checks:
             self.spot_checks[kind] = (seconds, float(self.exact_s(bucketed)))  # as the exact path times it
         return seconds
+
+    def uninterpolated_s(self, batch: Batch) -> float:
+        """``batch`` composed from groups simulated at their own sizes (no interpolation), for diagnosis.
+
+        The difference to :meth:`__call__` is the interpolation's error; the
+        difference to the whole-layer simulation is what composing itself loses
+        (boundary skew, overlap the replay misjudges). Not counted in the totals.
+        """
+        return self._compose(bucket_batch(batch, self.kv_bucket_tokens), interpolate=False)[0]
+
+    def _compose(self, bucketed: Batch, interpolate: bool) -> tuple[float, int]:
+        decode, prefill = ~bucketed.is_prefill, bucketed.is_prefill
+        chains: list = []
+        seconds = self._group("tokens", bucketed.tokens, 0, [], interpolate)
+        decodes = int(np.count_nonzero(decode))
+        if decodes:
+            seconds += self._group("decode", decodes, int(bucketed.kv_tokens[decode].max()), chains, interpolate)
+        for q, kv in zip(bucketed.query_tokens[prefill].tolist(), bucketed.kv_tokens[prefill].tolist()):
+            seconds += self._group("prefill", q, kv, chains, interpolate)
+        if len(chains) > 1:  # attention groups overlap on the units: credit what the replay hides
+            seconds -= sum(replay_s([chain]) for chain in chains) - replay_s(chains)
+        return seconds, len(chains)
 
     def simulations(self) -> int:
         return len(self.runs)

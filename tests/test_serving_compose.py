@@ -122,3 +122,23 @@ def test_composing_warns_where_a_system_overlaps_the_groups():
     system = resolve_system("pim", "neupims", {}, [], Path("."))
     result = run_serving_system(spec, config, request_stream(spec.serving, 3, Path(".")), system, run_system)
     assert [w for w in result.warnings if "use serving.latency: exact" in w]
+
+
+def test_uninterpolated_composition_is_the_sum_of_groups_simulated_at_their_own_sizes():
+    from workloads.serving_groups import _batch, decode_attention_group, token_group
+    from simulator.serving_compose import iteration_kind
+    spec = WorkloadSpec.model_validate({"model": MODEL, "phase": "serving", "serving": {
+        "rate_per_s": 100, "count": 2, "prompt": {"kind": "fixed", "tokens": 16},
+        "output": {"kind": "fixed", "tokens": 2}}})
+    config = ModelConfig.model_validate({"name": "small", **MODEL})
+    system = resolve_system("npu", "tpuv4-like", {}, [], Path("."))
+    composed = composed_latency(spec, config, system, run_system)
+    batch = _batch(37, 128)  # 37 is no octave end: the interpolated value uses other sizes' runs
+    direct = (run_system(token_group(config, 37), system)[0].seconds
+              + run_system(decode_attention_group(config, 37, 128), system)[0].seconds)
+    assert composed.uninterpolated_s(batch) == pytest.approx(direct, rel=1e-12)
+    assert not composed.counts  # a diagnosis, not part of the run's energy totals
+    assert composed(batch) != direct and composed(batch) == pytest.approx(direct, rel=SINGLE_GROUP_BOUND)
+    assert [iteration_kind(b) for b in (batch, _batch(0, 1, ((20, 20),)), _batch(3, 64, ((20, 20),)),
+                                        _batch(0, 1, ((20, 20), (8, 64))))] == \
+        ["decodes only", "one prompt", "several attention groups", "several attention groups"]
