@@ -25,7 +25,7 @@ medians are 161.31 / 1.6487 = 97.8 and 337.99 / 1.6487 = 205.0 tokens, clipped t
 is a lighter load. Both are choices, not data.
 
 Usage: ``python benchmarks/serving_scale.py [--large N] [--small N] [--rate R] [--also-rate R ...]
-[--sample K]``.
+[--sample K] [--tolerance T]``.
 """
 
 from __future__ import annotations
@@ -55,14 +55,15 @@ PERTURBATIONS = tuple(1 + s * e for e in (1e-6, 1e-5, 1e-4, 1e-3) for s in (1, -
 METRICS = (("ttft_s", "p50"), ("ttft_s", "p99"), ("tpot_s", "p50"), ("tpot_s", "p99"))
 
 
-def workload(count: int, rate: float, latency: str) -> WorkloadSpec:
+def workload(count: int, rate: float, latency: str, tolerance: float | None = None) -> WorkloadSpec:
     def lengths(mean: float) -> dict:
         return {"kind": "lognormal", "median_tokens": round(mean / math.exp(SIGMA ** 2 / 2)),
                 "sigma": SIGMA, "low": 1, "high": 2048}
     return WorkloadSpec.model_validate({
         "model": "llama2-7b", "phase": "serving",
         "serving": {"rate_per_s": rate, "count": count, "prompt": lengths(SHAREGPT_MEAN_PROMPT),
-                    "output": lengths(SHAREGPT_MEAN_OUTPUT), "max_batch": 256, "latency": latency}})
+                    "output": lengths(SHAREGPT_MEAN_OUTPUT), "max_batch": 256, "latency": latency,
+                    **({} if tolerance is None else {"interpolation_tolerance": tolerance})}})
 
 
 def trace_parameters(spec: WorkloadSpec, seed: int) -> str:
@@ -74,8 +75,8 @@ def trace_parameters(spec: WorkloadSpec, seed: int) -> str:
             f"interpolation_tolerance {s.interpolation_tolerance:g}, whole prompts (no chunking)")
 
 
-def run(count: int, rate: float, latency: str, system, seed: int = 0):
-    spec = workload(count, rate, latency)
+def run(count: int, rate: float, latency: str, system, seed: int = 0, tolerance: float | None = None):
+    spec = workload(count, rate, latency, tolerance)
     requests = request_stream(spec.serving, seed, Path("."))
     start, cpu = time.perf_counter(), time.process_time()
     result = run_serving_system(spec, load_model("llama2-7b"), requests, system, run_system)
@@ -87,9 +88,10 @@ def percentiles(result) -> dict:
     return {key: stats[key[0]][key[1]] for key in METRICS}
 
 
-def side_by_side(count: int, rate: float, system, seed: int = 0, sample: int = 0) -> dict:
+def side_by_side(count: int, rate: float, system, seed: int = 0, sample: int = 0,
+                 tolerance: float | None = None) -> dict:
     """The small trace both ways, the exact path's own sensitivity, and per-iteration differences."""
-    spec, config = workload(count, rate, "exact"), load_model("llama2-7b")
+    spec, config = workload(count, rate, "exact", tolerance), load_model("llama2-7b")
     requests = request_stream(spec.serving, seed, Path("."))
     limits = BatchLimits(max_batch=spec.serving.max_batch)
     print(f"\n{trace_parameters(spec, seed)}; Llama-2-7B on tpuv4-like")
@@ -185,18 +187,21 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=4.0)
     parser.add_argument("--also-rate", type=float, nargs="*", default=[2.0])
     parser.add_argument("--sample", type=int, default=12, help="distinct iterations per kind split by cause")
+    parser.add_argument("--tolerance", type=float, default=None, help="serving.interpolation_tolerance "
+                        "(default: the schema's)")
     args = parser.parse_args()
     system = resolve_system("npu", "tpuv4-like", {}, [], Path("."))
 
-    large, large_s, large_cpu_s = run(args.large, args.rate, "composed", system)
+    large, large_s, large_cpu_s = run(args.large, args.rate, "composed", system, tolerance=args.tolerance)
     s = large.serving
-    print(f"{trace_parameters(workload(args.large, args.rate, 'composed'), 0)}; composed: {large_s:.1f} s wall, "
+    spec = workload(args.large, args.rate, "composed", args.tolerance)
+    print(f"{trace_parameters(spec, 0)}; composed: {large_s:.1f} s wall, "
           f"{large_cpu_s:.1f} s CPU (target < {TIME_TARGET_S:.0f}), max RSS {max_rss_mb():.0f} MB "
           f"(target < {MEMORY_TARGET_MB:.0f}); {s['iterations']} iterations, makespan {s['makespan_s']:.0f} s")
     print(f"  {large.notes[-1]}")
 
     for rate in (args.rate, *args.also_rate):
-        errors = side_by_side(args.small, rate, system, sample=args.sample)
+        errors = side_by_side(args.small, rate, system, sample=args.sample, tolerance=args.tolerance)
         worst = max(map(abs, errors.values()))
         print(f"  at {rate:g}/s: worst composed p50/p99 TTFT/TPOT difference {worst:.3%} "
               f"(target within {ERROR_TARGET:.0%})")
