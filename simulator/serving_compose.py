@@ -1,7 +1,7 @@
 """Composed serving-iteration latency: op groups timed once per size, interpolated, summed.
 
 The exact path (``serving.latency: exact``) simulates every distinct bucketed
-iteration as a whole decoder layer. The composed path (``composed``, the default)
+iteration as a whole decoder layer. The composed path (``composed``; ``exact`` is the default)
 times three op groups of :mod:`workloads.serving_groups` apart and adds them:
 
     latency = tokens(m) + decode_attention(n, kv) + sum over prefill chunks attention(q, kv)
@@ -34,7 +34,10 @@ Energy and MACs are composed with the same weights as the time (each anchor's
 run contributes its weight). Token-wise ops and attention are serial at their boundary (``o_proj`` waits
 for the attention; the attention waits for the projections), so adding them
 loses only the per-core skew at the boundary.
-``benchmarks/serving_scale.py`` measures the error on whole traces.
+``benchmarks/serving_scale.py`` measures the error on whole traces and per
+iteration; :meth:`ComposedLatency.uninterpolated_s` separates the interpolation's
+share of it from composing's (on Llama-2-7B on ``tpuv4-like`` the boundary, not
+the grid, dominates: docs/workloads.md).
 """
 
 from __future__ import annotations
