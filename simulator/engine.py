@@ -41,6 +41,7 @@ import simpy
 
 from arch.contract import Memory
 from mappers.schedule import Schedule, Task
+from simulator.engine_closed_form import one_task_timeline
 from simulator.results import TimelineEvent
 from simulator.shared_hold import SharedHold
 
@@ -182,18 +183,25 @@ def _step(lanes, step: int) -> list[tuple[Memory, object, int, float]]:
     return [(memory, channel, sizes[step], efficiency) for memory, channel, sizes, efficiency in lanes]
 
 
-def simulate(schedule: Schedule) -> tuple[TimelineEvent, ...]:
+def simulate(schedule: Schedule, closed_form: bool = True) -> tuple[TimelineEvent, ...]:
     """The timeline of ``schedule``; an identical schedule seen recently is not simulated again.
 
     Schedules are frozen values and the engine is deterministic, so sweep points
     (or systems) that map to the same tasks, costs, units and memories share one
-    simulation -- identical layers are computed once and reused.
+    simulation -- identical layers are computed once and reused. A one-task
+    schedule's timeline is computed in closed form
+    (:mod:`simulator.engine_closed_form`, the same timeline); ``closed_form=False``
+    always runs SimPy.
     """
-    return _simulate_cached(schedule)
+    return _simulate_cached(schedule, closed_form)
 
 
 @lru_cache(maxsize=64)
-def _simulate_cached(schedule: Schedule) -> tuple[TimelineEvent, ...]:
+def _simulate_cached(schedule: Schedule, closed_form: bool = True) -> tuple[TimelineEvent, ...]:
+    if closed_form:
+        timeline = one_task_timeline(schedule)
+        if timeline is not None:
+            return timeline
     return Engine(schedule).run()
 
 

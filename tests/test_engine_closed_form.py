@@ -1,0 +1,102 @@
+"""The one-task closed form equals the SimPy engine: every event time, on random costs and golden GEMMs."""
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+
+from arch import registry
+from arch.contract import Memory, OpCost, Traffic, Unit
+from mappers.schedule import Schedule, Task, map_workload
+from simulator.engine import Engine, clear_simulation_cache, simulate
+from simulator.engine_closed_form import one_task_timeline
+from workloads.graph import Workload
+from workloads.op import Op, OpKind
+
+ALL = frozenset(OpKind)
+GOLDEN = Path(__file__).parent / "data" / "scalesim_golden.json"
+
+
+def _random_schedule(rng: random.Random) -> Schedule:
+    memories = tuple(Memory(f"m{i}", bytes_per_cycle=rng.choice((1, 4, 10, 64)), channels=rng.choice((1, 2)),
+                            latency_cycles=rng.choice((0, 0, 1, 3, 17))) for i in range(rng.randint(1, 3)))
+    used = rng.sample(memories, rng.randint(0, len(memories)))
+    traffic = tuple(Traffic(m.name, rng.choice((0, rng.randint(1, 400))), rng.choice((0, rng.randint(1, 400))),
+                            rng.choice((1.0, 1.0, 0.5, 0.37))) for m in used)
+    holds = tuple(t.memory for t in traffic if rng.random() < 0.2)
+    cost = OpCost("pe", rng.choice((0, rng.randint(1, 60), rng.randint(1, 600))), traffic=traffic,
+                  steps=rng.randint(1, 12), holds=holds)
+    task = Task("a", Op("a", OpKind.GEMM, 1, 1, 1), "pe", 0, cost, ())
+    return Schedule((task,), (Unit("pe", ALL),), memories, 1e9)
+
+
+@pytest.mark.parametrize("buffers", [1, 2, 3])
+def test_the_closed_form_equals_simpy_on_random_costs(buffers):
+    rng = random.Random(buffers)
+    answered = 0
+    for _ in range(1500):
+        schedule = _random_schedule(rng)
+        fast = one_task_timeline(schedule, buffers)
+        if fast is not None:
+            answered += 1
+            assert fast == Engine(schedule, buffers).run(), schedule.tasks[0].cost
+    assert answered > 1200  # ties sent back to SimPy are the exception
+
+
+def test_the_closed_form_equals_simpy_where_ties_are_common():
+    # one byte per cycle and a few cycles per tile: reads, writes and computes often end in one cycle
+    rng = random.Random(7)
+    answered = 0
+    for _ in range(3000):
+        memories = tuple(Memory(f"m{i}", bytes_per_cycle=1, latency_cycles=rng.choice((0, 0, 1, 2)))
+                         for i in range(rng.randint(1, 2)))
+        traffic = tuple(Traffic(m.name, rng.randint(0, 12), rng.randint(0, 12)) for m in memories)
+        holds = tuple(t.memory for t in traffic if rng.random() < 0.1)
+        steps = rng.randint(1, 8)
+        cost = OpCost("pe", rng.randint(0, 3 * steps), traffic=traffic, steps=steps, holds=holds)
+        schedule = Schedule((Task("a", Op("a", OpKind.GEMM, 1, 1, 1), "pe", 0, cost, ()),), (Unit("pe", ALL),),
+                            memories, 1e9)
+        buffers = rng.choice((1, 2, 3))
+        fast = one_task_timeline(schedule, buffers)
+        if fast is not None:
+            answered += 1
+            assert fast == Engine(schedule, buffers).run(), (cost, memories, buffers)
+    assert answered > 2400
+
+
+def test_a_read_and_a_write_tied_on_one_memory_are_ordered_as_simpy_orders_them():
+    # compute-bound tiles: the loader waits for a buffer, freed as the same tile's write is made
+    memories = (Memory("dram", bytes_per_cycle=10),)
+    cost = OpCost("pe", 400, traffic=(Traffic("dram", 200, 200),), steps=8)
+    schedule = Schedule((Task("a", Op("a", OpKind.GEMM, 1, 1, 1), "pe", 0, cost, ()),), (Unit("pe", ALL),),
+                        memories, 1e9)
+    fast = one_task_timeline(schedule)
+    assert fast is not None and fast == Engine(schedule).run()
+
+
+def test_several_tasks_or_dependencies_go_to_simpy():
+    memories = (Memory("dram", bytes_per_cycle=10),)
+    op = Op("a", OpKind.GEMM, 1, 1, 1)
+    cost = OpCost("pe", 5, traffic=(Traffic("dram", 10, 10),))
+    two = Schedule((Task("a", op, "pe", 0, cost, ()), Task("b", op, "pe", 0, cost, ("a",))), (Unit("pe", ALL),),
+                   memories, 1e9)
+    assert one_task_timeline(two) is None
+
+
+def _golden_schedules():
+    sram = 1 << 20  # SCALE-Sim's 1024 kB SRAMs of the golden runs
+    for case in json.loads(GOLDEN.read_text())["cases"]:
+        spec = registry.preset_spec("tpuv4-like")
+        spec.update(rows=case["rows"], cols=case["cols"], dataflow=case["dataflow"], cores=1,
+                    ifmap_sram_bytes=sram, filter_sram_bytes=sram, ofmap_sram_bytes=sram)
+        op = Op("gemm", OpKind.GEMM, case["m"], case["n"], case["k"])
+        yield map_workload(Workload(name="one", ops=(op,)), registry.build(spec))
+
+
+def test_every_golden_gemm_takes_the_closed_form_and_matches_simpy():
+    for schedule in _golden_schedules():
+        fast = one_task_timeline(schedule)
+        assert fast is not None and fast == Engine(schedule).run()
+        clear_simulation_cache()
+        assert simulate(schedule) == fast and simulate(schedule, closed_form=False) == fast
