@@ -3,8 +3,9 @@
 A schedule of one task without dependencies meets no other task, so the only
 contention left is inside its own tile pipeline (:mod:`simulator.engine`): the
 loader's reads and the writers' writes queue first-in first-out on each
-memory they share. This module replays exactly that pipeline as a short loop
-over the tiles -- the same recurrence the SimPy processes follow:
+memory they share. This module replays exactly that pipeline as a loop over the
+tiles (a jitted kernel, :mod:`simulator.engine_pipeline_kernel`, with its
+plain-Python twin) -- the same recurrence the SimPy processes follow:
 
 - the loader requests tile ``k``'s reads at ``g[k] = max(e[k-1], C[k-B])``
   (its previous reads done, and a buffer freed by tile ``k-B``'s compute,
@@ -26,42 +27,39 @@ engine's own; ``tests/test_engine_closed_form.py`` checks it on random costs.
 
 from __future__ import annotations
 
+import numpy as np
+
 from mappers.schedule import Schedule
+from simulator.engine_pipeline_kernel import pipeline_kernel
 from simulator.results import TimelineEvent
 
-
-def _split_evenly(total: int, parts: int) -> list[int]:
-    base, extra = divmod(total, parts)
-    return [base + (1 if i < extra else 0) for i in range(parts)]
+MAX_CHANNELS = 62  # the kernel marks a tile's memories as bits of one int64
 
 
-def _parts(schedule: Schedule, field: str, steps: int) -> list[list[tuple[str | None, int, int]]]:
-    """Per tile: (memory name, or None when held, transfer cycles, latency) of each transfer that moves bytes."""
+def _lanes(schedule: Schedule, field: str, steps: int, channels: dict[str, int]):
+    """(channel per lane, -1 when held; latency per lane; transfer cycles per tile and lane; total cycles)."""
     cost = schedule.tasks[0].cost
     memories = {m.name: m for m in schedule.memories}
-    per_step: list[list[tuple[str | None, int, int]]] = [[] for _ in range(steps)]
-    for traffic in cost.traffic:
+    lanes = cost.traffic
+    channel = np.empty(len(lanes), dtype=np.int64)
+    latency = np.empty(len(lanes), dtype=np.int64)
+    cycles = np.zeros((steps, len(lanes)), dtype=np.int64)
+    total = 0
+    for lane, traffic in enumerate(lanes):
         memory = memories[traffic.memory]
-        channel = None if traffic.memory in cost.holds else traffic.memory
-        for step, nbytes in enumerate(_split_evenly(getattr(traffic, field), steps)):
-            if nbytes > 0:
-                cycles = (memory.transfer_cycles(nbytes) if traffic.efficiency == 1.0
-                          else memory.transfer_cycles(nbytes, traffic.efficiency))
-                per_step[step].append((channel, cycles, memory.latency_cycles))
-    return per_step
+        held = traffic.memory in cost.holds
+        channel[lane] = -1 if held else channels.setdefault(traffic.memory, len(channels))
+        latency[lane] = memory.latency_cycles
+        base, extra = divmod(getattr(traffic, field), steps)  # the engine's split_evenly: larger tiles first
+        small, large = (_cycles(memory, nbytes, traffic.efficiency) for nbytes in (base, base + 1))
+        cycles[:extra, lane] = large
+        cycles[extra:, lane] = small
+        total += extra * large + (steps - extra) * small
+    return channel, latency, cycles, total
 
 
-def _serve(parts, at: int, free: dict[str, int], with_latency: bool) -> int:
-    """Issue one tile's transfers at cycle ``at``; the cycle the last is done."""
-    done = at
-    for channel, cycles, latency in parts:
-        if channel is None:
-            end = at + cycles
-        else:
-            end = max(at, free.get(channel, 0)) + cycles
-            free[channel] = end
-        done = max(done, end + latency if with_latency and latency else end)
-    return done
+def _cycles(memory, nbytes: int, efficiency: float) -> int:
+    return memory.transfer_cycles(nbytes) if efficiency == 1.0 else memory.transfer_cycles(nbytes, efficiency)
 
 
 def one_task_timeline(schedule: Schedule, buffers: int = 2) -> tuple[TimelineEvent, ...] | None:
@@ -72,47 +70,17 @@ def one_task_timeline(schedule: Schedule, buffers: int = 2) -> tuple[TimelineEve
     task = schedule.tasks[0]
     cost = task.cost
     steps = cost.steps
-    if steps < 1:
+    if steps < 1 or len(cost.traffic) > MAX_CHANNELS:
         return None
-    reads, writes = _parts(schedule, "read_bytes", steps), _parts(schedule, "write_bytes", steps)
-    computes = _split_evenly(cost.compute_cycles, steps)
-    read_channels = [{c for c, _, _ in p if c is not None} for p in reads]
-    write_channels = [{c for c, _, _ in p if c is not None} for p in writes]
-    free: dict[str, int] = {}
-    loaded_end: list[int] = []   # e[k]
-    computed: list[int] = []     # C[s]
-    arrival = compute_end = finish = 0
-    k = s = 0
-    while s < steps:
-        if k < steps and (k == s or _loader_first(k, s, loaded_end, computed, computes, buffers,
-                                                  read_channels, write_channels)):
-            request = max(loaded_end[k - 1] if k else 0, computed[k - buffers] if k >= buffers else 0)
-            if any(computed[j] == request and read_channels[k] & write_channels[j] for j in range(s, k)):
-                return None  # a read and a write ask for one memory in one cycle: SimPy's order decides
-            loaded_end.append(_serve(reads[k], request, free, with_latency=False))
-            latency = max((lat for _, _, lat in reads[k]), default=0)
-            arrival = max(loaded_end[k] + latency, arrival)
-            compute_end = max(arrival, compute_end) + computes[k]
-            computed.append(compute_end)
-            k += 1
-        else:
-            finish = max(finish, _serve(writes[s], computed[s], free, with_latency=True))
-            s += 1
-    memory_cycles = sum(c for tile in reads + writes for _, c, _ in tile)
-    end = max(finish, loaded_end[-1], computed[-1])
-    return (TimelineEvent(task.name, task.unit_instance, 0, end, cost.compute_cycles, memory_cycles),)
-
-
-def _loader_first(k, s, loaded_end, computed, computes, buffers, read_channels, write_channels):
-    """Whether loader tile ``k`` requests before writer tile ``s`` (s < k); a tie SimPy's order
-    decides raises no question when they share no memory, and the known tie (a write made as the
-    buffer the waiting loader needs frees) goes to the writer; other ties are sent back to SimPy
-    by the caller (the loader goes first and the tie is seen there)."""
-    request = max(loaded_end[k - 1], computed[k - buffers] if k >= buffers else 0)
-    if request != computed[s]:
-        return request < computed[s]
-    if not read_channels[k] & write_channels[s]:
-        return True
-    waiting = k >= buffers and loaded_end[k - 1] <= computed[k - buffers] == computed[s]
-    unique = s == k - buffers and (s + 1 >= len(computes) or computes[s + 1] > 0)
-    return not (waiting and unique)
+    channels: dict[str, int] = {}
+    read_channel, read_latency, read_cycles, read_total = _lanes(schedule, "read_bytes", steps, channels)
+    write_channel, write_latency, write_cycles, write_total = _lanes(schedule, "write_bytes", steps, channels)
+    base, extra = divmod(cost.compute_cycles, steps)
+    computes = np.full(steps, base, dtype=np.int64)
+    computes[:extra] += 1
+    end, status = pipeline_kernel(read_channel, read_latency, read_cycles, write_channel, write_latency,
+                                  write_cycles, computes, buffers, max(1, len(channels)))
+    if not status:
+        return None
+    return (TimelineEvent(task.name, task.unit_instance, 0, int(end), cost.compute_cycles,
+                          read_total + write_total),)

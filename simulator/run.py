@@ -12,6 +12,7 @@ area is the sum of the component areas. A system that fails is recorded as a
 from __future__ import annotations
 
 import dataclasses
+from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 from typing import Callable
@@ -29,6 +30,7 @@ from simulator.workload_spec import build_workload, model_config
 from workloads.graph import Workload
 
 
+@lru_cache(maxsize=1)
 def version() -> str:
     try:
         return metadata.version("xpusim")

@@ -100,3 +100,10 @@ def test_every_golden_gemm_takes_the_closed_form_and_matches_simpy():
         assert fast is not None and fast == Engine(schedule).run()
         clear_simulation_cache()
         assert simulate(schedule) == fast and simulate(schedule, closed_form=False) == fast
+
+
+def test_the_pipeline_kernel_equals_its_twin():
+    from simulator.engine_pipeline_kernel import pipeline_kernel, pipeline_kernel_py, twin_examples
+
+    for example in twin_examples():
+        assert tuple(int(x) for x in pipeline_kernel(*example)) == tuple(int(x) for x in pipeline_kernel_py(*example))

@@ -1,0 +1,166 @@
+"""One GEMM through xpusim's public in-process path against SCALE-Sim 3.0.0.
+
+For each case of ``tests/data/scalesim_golden.json`` (M x N x K, array rows x cols,
+dataflow) the one-GEMM experiment of ``whole_process_vs_scalesim.py`` (the
+``tpuv4-like`` preset cut to one core of that array, SCALE-Sim's 1 MiB SRAMs) is
+loaded once with :func:`simulator.api.load`, and :func:`simulator.api.run` of it is
+timed: validation, building the system, mapping, the engine's timeline, energy,
+area and the result objects -- everything ``xpusim run`` does in-process except
+reading the YAML and writing files. Before every timed call the memos that would
+let a repeat skip work are cleared (the engine's schedule cache, the split-search
+memo and the systolic cost and tiling caches), so each call computes the GEMM
+afresh; the median of ``--repeats`` calls is kept.
+
+Printed per case: xpusim's time, SCALE-Sim's time recorded in the golden file
+(``scalesim_wall_s``, its run alone, from ``scripts/make_scalesim_golden.py``), the
+ratio SCALE-Sim / xpusim, and the engine events: SimPy events the tile pipeline
+would take against those taken (0 when the one-task closed form of
+:mod:`simulator.engine_closed_form` answers); then the median ratio and how many
+cases reach 1000x. With scalesim importable, ``--live N`` cases are also run by
+SCALE-Sim here (``benchmarks/scalesim_runner.py``, in-process, its run alone) next
+to xpusim, as ratios measured in one run.
+
+Run: ``python benchmarks/public_path_vs_scalesim.py [--repeats R] [--live N]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import simpy  # noqa: E402
+
+from arch.systolic import model as systolic_model, tiling  # noqa: E402
+from mappers.split import clear_split_memo  # noqa: E402
+from simulator import api  # noqa: E402
+from simulator.engine import Engine, clear_simulation_cache  # noqa: E402
+
+GOLDEN = ROOT / "tests" / "data" / "scalesim_golden.json"
+SRAM_BYTES = 1 << 20  # SCALE-Sim's IfmapSramSzkB / FilterSramSzkB / OfmapSramSzkB of the golden runs: 1024 kB
+
+
+def experiment(case: dict) -> api.Experiment:
+    return api.load(name="one-gemm", workload={"ops": [{"name": "gemm", "M": case["m"], "K": case["k"],
+                                                         "N": case["n"]}]},
+                    systems=[{"name": "npu", "arch": "tpuv4-like",
+                              "set": {"rows": case["rows"], "cols": case["cols"], "dataflow": case["dataflow"],
+                                      "cores": 1, "ifmap_sram_bytes": SRAM_BYTES, "filter_sram_bytes": SRAM_BYTES,
+                                      "ofmap_sram_bytes": SRAM_BYTES}}])
+
+
+def clear_memos() -> None:
+    clear_simulation_cache()
+    clear_split_memo()
+    systolic_model._gemm_counts.cache_clear()
+    tiling._plan.cache_clear()
+
+
+def run_seconds(exp: api.Experiment, repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        clear_memos()
+        start = time.perf_counter()
+        result = api.run(exp)
+        times.append(time.perf_counter() - start)
+        if not result.ok:
+            raise RuntimeError(f"{exp.name}: {result.failures}")
+    return statistics.median(times)
+
+
+class _CountingEnvironment(simpy.Environment):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.events = 0
+
+    def step(self):
+        self.events += 1
+        super().step()
+
+
+def simpy_events(exp: api.Experiment) -> int:
+    """SimPy events the engine's SimPy path takes for the experiment's schedule (simulated aside)."""
+    from mappers.subbatch import map_step  # noqa: F401  (the run path's mapper, for its schedule)
+    from simulator import engine
+
+    seen = []
+    original = engine.Engine.run
+
+    def counting(self):
+        self.env.__class__ = _CountingEnvironment
+        self.env.events = 0
+        timeline = original(self)
+        seen.append(self.env.events)
+        return timeline
+
+    engine.Engine.run = counting
+    try:
+        clear_memos()
+        schedules = []
+        real = engine.one_task_timeline
+        engine.one_task_timeline = lambda s: schedules.append(s) or real(s)
+        try:
+            api.run(exp)
+        finally:
+            engine.one_task_timeline = real
+        taken = sum(seen)
+        seen.clear()
+        for schedule in schedules:
+            Engine(schedule).run()
+        return sum(seen), taken
+    finally:
+        engine.Engine.run = original
+
+
+def live_scalesim_seconds(case: dict) -> float:
+    from scalesim_runner import run_gemm
+
+    return run_gemm(case["m"], case["n"], case["k"], case["rows"], case["cols"], case["dataflow"]).wall_s
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=15, help="timed calls per case, the median kept")
+    parser.add_argument("--live", type=int, default=4, help="cases SCALE-Sim also runs here (0: none)")
+    args = parser.parse_args(argv)
+    cases = json.loads(GOLDEN.read_text())["cases"]
+    run_seconds(experiment(cases[0]), 3)  # warm-up: imports and the jitted kernels
+    print(f"{'case (MxNxK array df)':<30} {'xpusim us':>10} {'SCALE-Sim s':>11} {'ratio':>8} "
+          f"{'SimPy events':>12} {'taken':>6}")
+    ratios = []
+    for case in cases:
+        exp = experiment(case)
+        seconds = run_seconds(exp, args.repeats)
+        would, taken = simpy_events(exp)
+        ratio = case["scalesim_wall_s"] / seconds
+        ratios.append(ratio)
+        label = f"{case['m']}x{case['n']}x{case['k']} {case['rows']}x{case['cols']} {case['dataflow']}"
+        print(f"{label:<30} {seconds * 1e6:10.1f} {case['scalesim_wall_s']:11.4f} {ratio:7.0f}x {would:12d} {taken:6d}")
+    print(f"\npublic path (api.run of a loaded one-GEMM experiment), SCALE-Sim's recorded time / xpusim's: "
+          f"median {statistics.median(ratios):,.0f}x, min {min(ratios):,.0f}x, max {max(ratios):,.0f}x; "
+          f"{sum(r >= 1000 for r in ratios)} of {len(ratios)} cases at 1000x or more")
+    if args.live and importlib.util.find_spec("scalesim") is not None:
+        step = max(1, len(cases) // args.live)
+        print("\nmeasured side by side in this run (SCALE-Sim in-process, its run alone):")
+        live = []
+        for case in cases[::step][:args.live]:
+            ours, theirs = run_seconds(experiment(case), args.repeats), live_scalesim_seconds(case)
+            live.append(theirs / ours)
+            label = f"{case['m']}x{case['n']}x{case['k']} {case['rows']}x{case['cols']} {case['dataflow']}"
+            print(f"{label:<30} xpusim {ours * 1e6:9.1f} us  SCALE-Sim {theirs:8.4f} s  ratio {theirs / ours:7.0f}x")
+        print(f"live median ratio {statistics.median(live):,.0f}x")
+    elif args.live:
+        print("\nscalesim is not importable (pip install -e '.[scalesim]'): no live comparison")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
