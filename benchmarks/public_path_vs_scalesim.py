@@ -14,7 +14,7 @@ afresh; the median of ``--repeats`` calls is kept.
 Printed per case: xpusim's time, SCALE-Sim's time recorded in the golden file
 (``scalesim_wall_s``, its run alone, from ``scripts/make_scalesim_golden.py``), the
 ratio SCALE-Sim / xpusim, and the engine events: SimPy events the tile pipeline
-would take against those taken (0 when the one-task closed form of
+would take against those taken (0 when the closed form of
 :mod:`simulator.engine_closed_form` answers); then the median ratio and how many
 cases reach 1000x. With scalesim importable, ``--live N`` cases are also run by
 SCALE-Sim here (``benchmarks/scalesim_runner.py``, in-process, its run alone) next
@@ -105,12 +105,12 @@ def simpy_events(exp: api.Experiment) -> int:
     try:
         clear_memos()
         schedules = []
-        real = engine.one_task_timeline
-        engine.one_task_timeline = lambda s: schedules.append(s) or real(s)
+        real = engine.closed_form_timeline
+        engine.closed_form_timeline = lambda s: schedules.append(s) or real(s)
         try:
             api.run(exp)
         finally:
-            engine.one_task_timeline = real
+            engine.closed_form_timeline = real
         taken = sum(seen)
         seen.clear()
         for schedule in schedules:

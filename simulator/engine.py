@@ -41,7 +41,7 @@ import simpy
 
 from arch.contract import Memory
 from mappers.schedule import Schedule, Task
-from simulator.engine_closed_form import one_task_timeline
+from simulator.engine_closed_form import closed_form_timeline
 from simulator.results import TimelineEvent
 from simulator.shared_hold import SharedHold
 
@@ -188,8 +188,8 @@ def simulate(schedule: Schedule, closed_form: bool = True) -> tuple[TimelineEven
 
     Schedules are frozen values and the engine is deterministic, so sweep points
     (or systems) that map to the same tasks, costs, units and memories share one
-    simulation -- identical layers are computed once and reused. A one-task
-    schedule's timeline is computed in closed form
+    simulation -- identical layers are computed once and reused. A schedule
+    whose tasks run one after another has its timeline computed in closed form
     (:mod:`simulator.engine_closed_form`, the same timeline); ``closed_form=False``
     always runs SimPy.
     """
@@ -199,7 +199,7 @@ def simulate(schedule: Schedule, closed_form: bool = True) -> tuple[TimelineEven
 @lru_cache(maxsize=64)
 def _simulate_cached(schedule: Schedule, closed_form: bool = True) -> tuple[TimelineEvent, ...]:
     if closed_form:
-        timeline = one_task_timeline(schedule)
+        timeline = closed_form_timeline(schedule)
         if timeline is not None:
             return timeline
     return Engine(schedule).run()

@@ -1,7 +1,7 @@
-"""The engine's timeline of a one-task schedule, computed without SimPy.
+"""The engine's timeline of a schedule whose tasks run one after another, computed without SimPy.
 
-A schedule of one task without dependencies meets no other task, so the only
-contention left is inside its own tile pipeline (:mod:`simulator.engine`): the
+A task alone (one task, or a chain of tasks each depending on the one before)
+meets no other task, so the only contention left is inside its own tile pipeline (:mod:`simulator.engine`): the
 loader's reads and the writers' writes queue first-in first-out on each
 memory they share. This module replays exactly that pipeline as a loop over the
 tiles (a jitted kernel, :mod:`simulator.engine_pipeline_kernel`, with its
@@ -36,11 +36,9 @@ from simulator.results import TimelineEvent
 MAX_CHANNELS = 62  # the kernel marks a tile's memories as bits of one int64
 
 
-def _lanes(schedule: Schedule, field: str, steps: int, channels: dict[str, int]):
+def _lanes(cost, memories, field: str, channels: dict[str, int]):
     """(channel per lane, -1 when held; latency per lane; transfer cycles per tile and lane; total cycles)."""
-    cost = schedule.tasks[0].cost
-    memories = {m.name: m for m in schedule.memories}
-    lanes = cost.traffic
+    steps, lanes = cost.steps, cost.traffic
     channel = np.empty(len(lanes), dtype=np.int64)
     latency = np.empty(len(lanes), dtype=np.int64)
     cycles = np.zeros((steps, len(lanes)), dtype=np.int64)
@@ -62,25 +60,45 @@ def _cycles(memory, nbytes: int, efficiency: float) -> int:
     return memory.transfer_cycles(nbytes) if efficiency == 1.0 else memory.transfer_cycles(nbytes, efficiency)
 
 
-def one_task_timeline(schedule: Schedule, buffers: int = 2) -> tuple[TimelineEvent, ...] | None:
-    """The timeline :class:`~simulator.engine.Engine` gives a one-task schedule, or None when not one
-    (several tasks, dependencies) or when a same-cycle tie needs SimPy's event order."""
-    if len(schedule.tasks) != 1 or schedule.tasks[0].deps or buffers < 1:
-        return None
-    task = schedule.tasks[0]
-    cost = task.cost
+def task_cycles(cost, memories, buffers: int = 2) -> tuple[int, int] | None:
+    """(cycles from the unit's grant to the last write, bus cycles) of one task alone, or None on a tie."""
     steps = cost.steps
-    if steps < 1 or len(cost.traffic) > MAX_CHANNELS:
+    if steps < 1 or buffers < 1 or len(cost.traffic) > MAX_CHANNELS:
         return None
     channels: dict[str, int] = {}
-    read_channel, read_latency, read_cycles, read_total = _lanes(schedule, "read_bytes", steps, channels)
-    write_channel, write_latency, write_cycles, write_total = _lanes(schedule, "write_bytes", steps, channels)
+    read_channel, read_latency, read_cycles, read_total = _lanes(cost, memories, "read_bytes", channels)
+    write_channel, write_latency, write_cycles, write_total = _lanes(cost, memories, "write_bytes", channels)
     base, extra = divmod(cost.compute_cycles, steps)
     computes = np.full(steps, base, dtype=np.int64)
     computes[:extra] += 1
     end, status = pipeline_kernel(read_channel, read_latency, read_cycles, write_channel, write_latency,
                                   write_cycles, computes, buffers, max(1, len(channels)))
-    if not status:
+    return (int(end), read_total + write_total) if status else None
+
+
+def closed_form_timeline(schedule: Schedule, buffers: int = 2) -> tuple[TimelineEvent, ...] | None:
+    """The timeline :class:`~simulator.engine.Engine` gives a schedule whose tasks run one after another,
+    or None when they may overlap or a same-cycle tie needs SimPy's event order.
+
+    Tasks run one after another when they form a chain in schedule order: the first has
+    no dependencies and each later one depends on exactly the one before (one task per
+    op). Each then starts as the one before ends, with its unit and every memory free.
+    """
+    tasks = schedule.tasks
+    if not tasks or tasks[0].deps:
         return None
-    return (TimelineEvent(task.name, task.unit_instance, 0, int(end), cost.compute_cycles,
-                          read_total + write_total),)
+    for before, task in zip(tasks, tasks[1:]):
+        if task.deps != (before.group,) or task.group == before.group:
+            return None
+    if len({task.group for task in tasks}) != len(tasks):
+        return None
+    memories = {m.name: m for m in schedule.memories}
+    events, start = [], 0
+    for task in tasks:
+        timed = task_cycles(task.cost, memories, buffers)
+        if timed is None:
+            return None
+        end = start + timed[0]
+        events.append(TimelineEvent(task.name, task.unit_instance, start, end, task.cost.compute_cycles, timed[1]))
+        start = end
+    return tuple(sorted(events, key=lambda e: (e.start, e.task)))

@@ -10,7 +10,7 @@ from arch import registry
 from arch.contract import Memory, OpCost, Traffic, Unit
 from mappers.schedule import Schedule, Task, map_workload
 from simulator.engine import Engine, clear_simulation_cache, simulate
-from simulator.engine_closed_form import one_task_timeline
+from simulator.engine_closed_form import closed_form_timeline
 from workloads.graph import Workload
 from workloads.op import Op, OpKind
 
@@ -37,7 +37,7 @@ def test_the_closed_form_equals_simpy_on_random_costs(buffers):
     answered = 0
     for _ in range(1500):
         schedule = _random_schedule(rng)
-        fast = one_task_timeline(schedule, buffers)
+        fast = closed_form_timeline(schedule, buffers)
         if fast is not None:
             answered += 1
             assert fast == Engine(schedule, buffers).run(), schedule.tasks[0].cost
@@ -58,7 +58,7 @@ def test_the_closed_form_equals_simpy_where_ties_are_common():
         schedule = Schedule((Task("a", Op("a", OpKind.GEMM, 1, 1, 1), "pe", 0, cost, ()),), (Unit("pe", ALL),),
                             memories, 1e9)
         buffers = rng.choice((1, 2, 3))
-        fast = one_task_timeline(schedule, buffers)
+        fast = closed_form_timeline(schedule, buffers)
         if fast is not None:
             answered += 1
             assert fast == Engine(schedule, buffers).run(), (cost, memories, buffers)
@@ -71,17 +71,41 @@ def test_a_read_and_a_write_tied_on_one_memory_are_ordered_as_simpy_orders_them(
     cost = OpCost("pe", 400, traffic=(Traffic("dram", 200, 200),), steps=8)
     schedule = Schedule((Task("a", Op("a", OpKind.GEMM, 1, 1, 1), "pe", 0, cost, ()),), (Unit("pe", ALL),),
                         memories, 1e9)
-    fast = one_task_timeline(schedule)
+    fast = closed_form_timeline(schedule)
     assert fast is not None and fast == Engine(schedule).run()
 
 
-def test_several_tasks_or_dependencies_go_to_simpy():
+def test_tasks_that_may_overlap_go_to_simpy():
     memories = (Memory("dram", bytes_per_cycle=10),)
     op = Op("a", OpKind.GEMM, 1, 1, 1)
     cost = OpCost("pe", 5, traffic=(Traffic("dram", 10, 10),))
-    two = Schedule((Task("a", op, "pe", 0, cost, ()), Task("b", op, "pe", 0, cost, ("a",))), (Unit("pe", ALL),),
-                   memories, 1e9)
-    assert one_task_timeline(two) is None
+    side_by_side = Schedule((Task("a", op, "pe", 0, cost, ()), Task("b", op, "pe", 1, cost, ())),
+                            (Unit("pe", ALL, count=2),), memories, 1e9)
+    parts = Schedule((Task("a#0", op, "pe", 0, cost, (), "a"), Task("a#1", op, "pe", 1, cost, (), "a")),
+                     (Unit("pe", ALL, count=2),), memories, 1e9)
+    assert closed_form_timeline(side_by_side) is None and closed_form_timeline(parts) is None
+
+
+def test_a_chain_of_tasks_equals_simpy_on_random_costs():
+    rng = random.Random(11)
+    answered = 0
+    for _ in range(400):
+        schedules = [_random_schedule(rng) for _ in range(rng.randint(2, 5))]
+        memories = schedules[0].memories
+        tasks = []
+        for i, one in enumerate(schedules):
+            cost = one.tasks[0].cost
+            traffic = tuple(t for t in cost.traffic if t.memory in {m.name for m in memories})
+            cost = OpCost("pe", cost.compute_cycles, traffic=traffic, steps=cost.steps,
+                          holds=tuple(h for h in cost.holds if h in {t.memory for t in traffic}))
+            tasks.append(Task(f"t{i}", Op(f"t{i}", OpKind.GEMM, 1, 1, 1), "pe", rng.randint(0, 1), cost,
+                              (f"t{i - 1}",) if i else ()))
+        schedule = Schedule(tuple(tasks), (Unit("pe", ALL, count=2),), memories, 1e9)
+        fast = closed_form_timeline(schedule)
+        if fast is not None:
+            answered += 1
+            assert fast == Engine(schedule).run()
+    assert answered > 300
 
 
 def _golden_schedules():
@@ -96,7 +120,7 @@ def _golden_schedules():
 
 def test_every_golden_gemm_takes_the_closed_form_and_matches_simpy():
     for schedule in _golden_schedules():
-        fast = one_task_timeline(schedule)
+        fast = closed_form_timeline(schedule)
         assert fast is not None and fast == Engine(schedule).run()
         clear_simulation_cache()
         assert simulate(schedule) == fast and simulate(schedule, closed_form=False) == fast
