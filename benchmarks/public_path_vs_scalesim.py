@@ -105,7 +105,10 @@ def simpy_events(exp: api.Experiment) -> int:
     try:
         clear_memos()
         schedules = []
-        real = engine.closed_form_timeline
+        real = getattr(engine, "closed_form_timeline", None)
+        if real is None:  # an engine without the closed form: every schedule runs in SimPy
+            api.run(exp)
+            return sum(seen), sum(seen)
         engine.closed_form_timeline = lambda s: schedules.append(s) or real(s)
         try:
             api.run(exp)
