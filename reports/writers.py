@@ -12,9 +12,7 @@ Every file is written atomically (a temporary file renamed over it,
 This is the ``standard`` writer registered under the ``xpusim.writers`` entry
 point, which is how the CLI finds it. With ``figures=False`` (``--no-figures``) no PNG is
 drawn: ``report.html`` is written without figures and earlier figures are removed, so the
-folder never holds figures of another result. matplotlib is imported only to draw figures;
-``write_all.prepare()`` (called by the command line before it simulates) starts worker
-processes that import it and then draw the figures in parallel (:mod:`reports.figure_workers`).
+folder never holds figures of another result. matplotlib is imported only to draw figures.
 """
 
 from __future__ import annotations
@@ -55,20 +53,9 @@ def write_all(result: ExperimentResult, out_dir: str | Path, *, figures: bool = 
 
 
 def _run_figures(result: ExperimentResult) -> dict[str, bytes]:
-    from reports import figure_workers  # matplotlib: imported only when figures are drawn
+    from reports.figures import run_figures  # matplotlib: imported only when figures are drawn
 
-    return figure_workers.draw(result)
-
-
-def _prepare_figures() -> None:
-    """Start the figure workers (:mod:`reports.figure_workers`), so they import matplotlib while the run
-    is simulated; :func:`write_all` then has them draw. Called by the command line before it simulates."""
-    from reports import figure_workers
-
-    figure_workers.start()
-
-
-write_all.prepare = _prepare_figures  # the command line calls a writer's ``prepare`` before simulating
+    return run_figures(result)
 
 
 def write_report_with_figures(title: str, markdown_text: str, figures: dict[str, bytes], out: Path) -> list[Path]:

@@ -48,8 +48,6 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
     out_dir = out_folder(args.out / experiment.name, args.force, console)
     mark_incomplete(out_dir, f"run of {args.file}")
     writers = _writers()
-    if not args.no_figures:
-        _prepare(writers)
     with console.status(f"running {experiment.name}") as status:
         result = with_capacity(run_experiment(experiment, on_system=lambda name: status.update(f"simulating {name}")),
                                checked)
@@ -184,14 +182,6 @@ def _models() -> list[str]:
     from workloads.models import list_models
 
     return list_models()
-
-
-def _prepare(writers: list[Callable]) -> None:
-    """Let each writer that declares ``prepare()`` warm up (start its figure workers) before the simulation."""
-    for writer in writers:
-        prepare = getattr(writer, "prepare", None)
-        if callable(prepare):
-            prepare()
 
 
 def _write(writer: Callable, result, out_dir, figures: bool) -> list:
