@@ -29,6 +29,7 @@ PAPERS: tuple[Paper, ...] = (
           "arch/cpu/published.py (microsoft/T-MAC README and profiling)"),
     Paper("lut-gemm", "LUT-GEMM (Park et al., ICLR'24)", "simulator.reproduce.lut_gemm",
           "arch/lut/published.py (LUT_AND_WAFER.md §1.2)"),
+    Paper("duplex", "Duplex (MICRO'24)", "simulator.reproduce.duplex", "REFERENCE_DATA.md Headline results"),
 )
 
 
