@@ -10,7 +10,10 @@ and NeuPIMs / naive next to the paper's 3x, 2.4x and 1.6x (NeuPIMs, ASPLOS'24,
 REFERENCE_DATA.md "Headline results") with "within 25 %: yes/no". Last, the
 wall time to simulate one GPT-3 7B decode step at batch 256 on ``neupims``
 (budget: under 2 s). Between them, the comparison with the NeuPIMs artefact's own
-cycle counts at GPT-3 7B, batch 512 (:mod:`benchmarks.neupims_artefact`).
+cycle counts at GPT-3 7B, batch 512 (:mod:`benchmarks.neupims_artefact`). The sweep,
+the targets and the row-set rates are computed by :mod:`simulator.reproduce.neupims`
+(``xpusim reproduce neupims`` holds them as claims); this script prints them with
+the detail that is not a claim.
 
 Why a ratio can miss (see ``docs/pim.md``): the printout's ``attn%`` is the
 share of the NPU-only layer spent in KV attention, the part PIM accelerates;
@@ -31,19 +34,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks import neupims_artefact  # noqa: E402
 from simulator.engine import clear_simulation_cache  # noqa: E402
 from simulator.experiment import load_experiment  # noqa: E402
-from simulator.run import run_system  # noqa: E402
-from simulator.sweep import expand, run_points  # noqa: E402
-from simulator.workload_spec import build_workload  # noqa: E402
-from workloads.yamlio import load_yaml_file  # noqa: E402
+from simulator.reproduce.neupims import (EXPERIMENT as DEFAULT_FILE, RATIO_TOLERANCE as TOLERANCE,  # noqa: E402
+                                         SYSTEMS, TARGETS, ratio_points, row_set_mac_cycles,
+                                         row_set_rates)
 from arch import registry  # noqa: E402
-from arch.pim.gemv import gemv_timing  # noqa: E402
-from workloads.op import Op, OpKind, Operand  # noqa: E402
-
-DEFAULT_FILE = Path(__file__).resolve().parent.parent / "experiments" / "neupims.yaml"
-# NeuPIMs, ASPLOS'24 (REFERENCE_DATA.md "Headline results"): throughput of NeuPIMs over ...
-TARGETS = {"gpu": 3.0, "npu": 2.4, "naive": 1.6}
-TOLERANCE = 0.25
-SYSTEMS = ("gpu", "npu", "naive", "neupims")
+from simulator.run import run_system  # noqa: E402
+from simulator.workload_spec import build_workload  # noqa: E402
 
 
 def attention_share(npu) -> float:
@@ -74,7 +70,7 @@ def print_point(values: dict, systems: dict) -> list[tuple[str, float]]:
         ratio = neupims.tokens_per_s / systems[base].tokens_per_s
         within = abs(ratio / target - 1) <= TOLERANCE
         ratios.append((base, ratio))
-        print(f"  neupims/{base:<6} {ratio:5.2f}x  (paper {target}x)  within 25 %: {'yes' if within else 'no'}")
+        print(f"  neupims/{base:<6} {ratio:5.2f}x  (paper {target}x)  within {TOLERANCE:.0%}: {'yes' if within else 'no'}")
     if "npu" in systems:
         print(f"  attn% of npu-only layer {attention_share(systems['npu']):.0%};  "
               f"neupims mem util {memory_utilisation(neupims):.0%}")
@@ -83,21 +79,17 @@ def print_point(values: dict, systems: dict) -> list[tuple[str, float]]:
 
 def row_set_cycles() -> None:
     """DRAM cycles per 32 KB row set (1 KB in each of 32 banks) of the dense PIM GEMV on the neupims preset's
-    memory, as the slope between 1,024 and 2,048 row sets (refreshes included), in both activation modes."""
-    pim = registry.build(registry.preset_spec("neupims")).spec.pim
-    bus_bytes_per_cycle = pim.dram_spec.organisation.burst_bytes / pim.dram_spec.timing_cycles.get("BL", 1)
-    for mode in ("faw_limited", "ganged"):
-        spec = pim.model_copy(update={"all_bank_activation": mode, "layout": "dense"})
-        (r1, c1), (r2, c2) = ((t.row_sets, t.dram_cycles) for t in (
-            gemv_timing(Op("g", OpKind.GEMM, 1, n, 128, count=32, b_operand=Operand.KV), spec) for n in (4096, 8192)))
-        per_row_set = (c2 - c1) / (r2 - r1)
-        rate = 32 * 1024 / per_row_set
+    memory, in both activation modes (:func:`simulator.reproduce.neupims.row_set_rates`)."""
+    for mode, (per_row_set, rate, multiple) in row_set_rates().items():
         print(f"  row set ({mode}): {per_row_set:.0f} DRAM cycles, {rate:.0f} B/cycle "
-              f"({rate / bus_bytes_per_cycle:.1f}x the channel bus)")
+              f"({multiple:.1f}x the channel bus)")
 
 
 def explain() -> None:
-    print("""
+    rates = row_set_rates()
+    tfaw, mac_cycles = row_set_mac_cycles()
+    gpu = registry.build(registry.preset_spec("a100-80gb")).spec
+    print(f"""
 Where the ratios miss, the modelling differences (docs/pim.md, "Measured ratios"):
 * neupims/naive: interleaving hides the PIM attention under the other sub-batch's
   GEMMs, so the gain grows with the PIM stage's share of the naive layer. NeuPIMs'
@@ -107,14 +99,15 @@ Where the ratios miss, the modelling differences (docs/pim.md, "Measured ratios"
   which costs more at batch 256, where the NPU's GEMMs are bandwidth-bound.
 * neupims/npu: PIM's gain is bounded by the attention share of the NPU-only layer
   (attn% above). The PIM GEMV streams a 32 KB row set (1 KB in each of 32 banks) in
-  the cycles printed below, a few times the channel bus rate: activating 16 banks per rank at
-  four per tFAW (30 cycles), as NeuPIMs' own simulator does (G_ACT -> G_ACT = tFAW),
-  costs more than the 64 cycles of MACs. Ganged all-bank activation (AttAcc's ACTAB,
-  pim.all_bank_activation: ganged) doubles that rate.
+  the cycles printed below, {rates['faw_limited'][2]:.1f}x the channel bus rate: activating 16 banks per
+  rank at four per tFAW ({tfaw} cycles), as NeuPIMs' own simulator does (G_ACT -> G_ACT
+  = tFAW), costs more than the row set's {mac_cycles:.0f} cycles of MACs. Ganged all-bank
+  activation (AttAcc's ACTAB, pim.all_bank_activation: ganged) raises that rate
+  {rates['ganged'][1] / rates['faw_limited'][1]:.2f}x.
 * neupims/gpu: the GPU model (arch/gpu) is calibrated on measured A100 GEMMs and
-  streams decode attention at 92 % of 2.04 TB/s, twice the NPU's HBM bandwidth; real
-  variable-length attention kernels and serving overheads are not modelled, and it
-  is not the GPU measurement NeuPIMs used.""")
+  streams decode attention at {gpu.memory_efficiency_max:.0%} of {gpu.hbm_bandwidth_bytes_per_s / 1e12:.3g} TB/s (a100-80gb preset), against the
+  NPU's HBM bandwidth; real variable-length attention kernels and serving overheads
+  are not modelled, and it is not the GPU measurement NeuPIMs used.""")
 
 
 def step_wall_time(path: Path) -> tuple[float, float]:
@@ -132,12 +125,9 @@ def step_wall_time(path: Path) -> tuple[float, float]:
 
 
 def main(path: Path) -> int:
-    raw = load_yaml_file(path)
-    points = expand(raw, str(path), path.parent)
-    results = run_points(points, workers=1)
-    for point, result in zip(points, results):
-        print_point(dict(point.values), {s.name: s for s in result.systems})
-    failures = [f for r in results for f in r.failures]
+    rows, failures = ratio_points(path)
+    for values, systems in rows:
+        print_point(values, systems)
     for failure in failures:
         print(f"failed: {failure.system}: {failure.message}")
     explain()

@@ -20,7 +20,10 @@ from typing import Callable, Sequence
 from arch.registry import UnknownNameError
 from simulator.reproduce.claims import Check, Claim, Paper, Verdict, failed_claim
 
+# One line per paper; keep each entry on its own lines so adding one touches nothing else.
 PAPERS: tuple[Paper, ...] = (
+    Paper("neupims", "NeuPIMs (Heo et al., ASPLOS'24) and its artefact (casys-kaist/NeuPIMs)",
+          "simulator.reproduce.neupims", "REFERENCE_DATA.md Headline results; docs/pim.md (artefact run)"),
     Paper("a100", "A100 calibration: LLMCompass's measured A100 kernels and GPT-3 175B layers (ISCA'24)",
           "simulator.reproduce.a100", "tests/data/a100_*_measured.csv (PrincetonUniversity/LLMCompass)"),
     Paper("lut-tensor-core", "LUT Tensor Core (Mo et al., ISCA'25)", "simulator.reproduce.lut_tensor_core",
@@ -30,6 +33,8 @@ PAPERS: tuple[Paper, ...] = (
     Paper("lut-gemm", "LUT-GEMM (Park et al., ICLR'24)", "simulator.reproduce.lut_gemm",
           "arch/lut/published.py (LUT_AND_WAFER.md §1.2)"),
     Paper("duplex", "Duplex (MICRO'24)", "simulator.reproduce.duplex", "REFERENCE_DATA.md Headline results"),
+    Paper("scalesim-vit", "SCALE-Sim v3 (Raj et al., ISPASS'25): ViT-base claims and SCALE-Sim 3.0.0 GEMM cycles",
+          "simulator.reproduce.scalesim_vit", "REFERENCE_DATA.md Headline results; tests/data/scalesim_golden.json"),
 )
 
 
