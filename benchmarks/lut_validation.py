@@ -23,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from arch.cpu.published import DEVICES, TMAC_EARLY_THREADS, TMAC_PROFILING, row as tmac_row  # noqa: E402
 from arch.lut.cells import LutArrayDesign, part_areas_um2_45nm  # noqa: E402
 from arch.lut.dp_area import weight_bits_sweep  # noqa: E402
+from arch.lut.energy import part_factors  # noqa: E402
 from simulator.reproduce.registry import paper, checks, run_check  # noqa: E402
 from simulator.reproduce.tmac import DEQUANT, LUT, rate  # noqa: E402
 
@@ -48,6 +49,11 @@ def k_sweep() -> None:
                                weight_bits=1)
             cells.append(f"K{g}:{1e3 * g * n / sum(part_areas_um2_45nm(d).values()):5.2f}")
         print(f"  {label:30s} {' '.join(cells)}")
+
+
+def area_factors() -> None:
+    print("L-V4 synthesis factors per part (synthesised / cell-count area, fitted on Table 2; arch/lut/energy.py)")
+    print("  " + "  ".join(f"{part} {factor:.3f}" for part, factor in part_factors().items()))
 
 
 def dp4_areas() -> None:
@@ -76,6 +82,7 @@ if __name__ == "__main__":
     print(f"  {'claim':60s} {'model':>10} {'published':>10} {'unit':8s} {'error':>7} {'tolerance':>10} verdict")
     for name in PAPERS:
         print_claims(name)
+    area_factors()
     k_sweep()
     dp4_areas()
     cpu_extras()

@@ -22,16 +22,23 @@ cells:
 * ``weights``: the grouped binary weights, ``g x N x w_bits`` flip-flops (Eq. 8);
 * ``precompute``: table-building adders inside the array (the conventional
   design the DFG transform removes): per table, the adds of
-  :func:`arch.lut.kernel.table_build_adds_py`, ``entry_bits`` full adders each.
+  :func:`arch.lut.kernel.table_build_adds_py`, ``entry_bits`` full adders each;
+* ``broadcast``: buffer trees on every net with more than ``FANOUT`` loads:
+  each table entry bit to the N MUX units sharing it ("each table entry must be
+  broadcast to N PEs, typically 64 or 128", [LTC] §3.1.2), each weight index bit
+  to the M MUX units of its column, each MUX unit's select bits to the MUX cells
+  of their level, and the sign bit to its XORs: fan-out-of-4 stages,
+  ``ceil(n/4) + ceil(n/16) + ...`` buffers for n loads, none for n <= 4.
 
 Cell areas are the Nangate 45 nm Open Cell Library's (``CELL_AREA_UM2_45NM``),
 scaled to the system's node by the technology library's logic area factor.
 
 How faithful
 ------------
-A cell count, not a synthesis: no wiring, clock tree, broadcast buffering or
-logic optimisation. The gap to a synthesised design is one factor, fitted on
-one published design point (:mod:`arch.lut.energy`) and checked on others.
+A cell count, not a synthesis: no wiring, clock tree or logic optimisation
+(broadcast buffering is counted as fan-out-of-4 trees). The gap to a
+synthesised design is a factor per part (:mod:`arch.lut.energy`), fitted on the
+paper's Table 2 and checked on its other rows and on Table 1.
 """
 
 from __future__ import annotations
@@ -44,15 +51,29 @@ from arch.lut.kernel import table_build_adds_py
 # MACRO SIZE width x height (1.4 um rows) of
 # The-OpenROAD-Project/OpenROAD-flow-scripts:
 # flow/platforms/nangate45/lef/NangateOpenCellLibrary.macro.mod.lef (commit 8c009b0b6):
-# DFF_X1 3.23 x 1.4, MUX2_X1 1.33 x 1.4, XOR2_X1 1.14 x 1.4, FA_X1 3.04 x 1.4.
+# DFF_X1 3.23 x 1.4, MUX2_X1 1.33 x 1.4, XOR2_X1 1.14 x 1.4, FA_X1 3.04 x 1.4;
+# BUF_X1 0.57 x 1.4 (same file, commit d27f2d0069db).
 CELL_AREA_UM2_45NM: dict[str, float] = {
     "dff": 3.23 * 1.4,
     "mux2": 1.33 * 1.4,
     "xor2": 1.14 * 1.4,
     "fa": 3.04 * 1.4,
+    "buf": 0.57 * 1.4,
 }
 
-PARTS = ("table", "mux", "negation", "sign", "accumulator", "weights", "precompute")
+# Loads per buffer stage of a broadcast tree: the fan-out-of-4 rule (a stage effort of
+# about 4 minimises delay; Sutherland, Sproull and Harris, "Logical Effort", 1999, ch. 3).
+FANOUT = 4
+
+PARTS = ("table", "mux", "negation", "sign", "accumulator", "weights", "precompute", "broadcast")
+
+
+def buffer_tree_cells(loads: int, fanout: int = FANOUT) -> int:
+    """Buffers of a fan-out-``fanout`` tree driving ``loads`` inputs from one register output."""
+    if loads <= fanout:
+        return 0
+    stage = -(-loads // fanout)
+    return stage + buffer_tree_cells(stage, fanout)
 
 
 @dataclass(frozen=True)
@@ -78,9 +99,17 @@ class LutArrayDesign:
         return self.array_m * self.array_n
 
 
+def select_buffers(entries: int, entry_bits: int) -> int:
+    """Buffers on the select lines of one ``entries``-to-1 MUX tree of ``entry_bits`` bits: select
+    bit ``j`` drives the ``entries / 2^(j+1)`` two-input MUXes of its level in every bit slice."""
+    levels = max(entries - 1, 0).bit_length()
+    return sum(buffer_tree_cells(entries // 2 ** (j + 1) * entry_bits) for j in range(levels))
+
+
 def cell_counts(d: LutArrayDesign) -> dict[str, dict[str, int]]:
     """Standard cells per part of one array (module docstring)."""
     units, eb = d.mux_units, d.entry_bits
+    index_bits = d.g - 1 if d.symmetric else d.g  # weight bits selecting an entry (the MSB is the sign)
     return {
         "table": {"dff": d.array_m * d.entries * eb},
         "mux": {"mux2": units * (d.entries - 1) * eb},
@@ -90,6 +119,9 @@ def cell_counts(d: LutArrayDesign) -> dict[str, dict[str, int]]:
         "weights": {"dff": d.g * d.array_n * d.weight_bits},
         "precompute": {"fa": d.array_m * table_build_adds_py(d.g, d.symmetric) * eb
                        if d.precompute_in_array else 0},
+        "broadcast": {"buf": d.array_m * d.entries * eb * buffer_tree_cells(d.array_n)
+                      + d.array_n * index_bits * buffer_tree_cells(d.array_m)
+                      + units * (select_buffers(d.entries, eb) + (buffer_tree_cells(eb) if d.symmetric else 0))},
     }
 
 
