@@ -5,7 +5,8 @@ The default mapper chooses each op's unit among those the model offers
 :class:`~arch.mapping_options.MappingOptions`), splits GEMMs and vector ops
 across the instances of that unit (:mod:`mappers.split`; a part's task is named
 ``"<op>#<i>"``, an unsplit op's task keeps the op's name), asks the model for
-each part's cost (identical shapes are costed once and reused) and binds each
+each part's cost (identical shapes are costed once and reused, remembered
+across calls per system and options) and binds each
 task to the instance of its unit that an earliest-start list scheduler, run on
 the stall-free costs in topological order, expects to be free first
 (:mod:`mappers.instances`). A task's ``group`` is the op it is part of; its
@@ -170,9 +171,16 @@ def _shared_bandwidth(cost: OpCost, bandwidth: Mapping[str, float]) -> float:
     return bandwidth.get(busiest.memory, float("inf"))
 
 
+# Op costs remembered across calls, per (model class, spec, tech, options): a model is a pure function of
+# its frozen spec and tech, so an op shape's cost under the same options is the same in every call.
+_COST_MEMO: dict[tuple, dict[Op, OpCost]] = {}
+_COST_MEMO_SYSTEMS = 256  # (system, options) keys kept (first in, first out)
+_COST_MEMO_SHAPES = 4096  # op shapes kept per key (cleared when full)
+
+
 def _shape_cached(accel: Accelerator, options: MappingOptions) -> Callable[[Op], OpCost]:
     """The op's cost on the unit the placement rule chooses, memoised on its shape (name and layer ignored)."""
-    by_shape: dict[Op, OpCost] = {}
+    by_shape = _cost_memo(accel, options)
 
     def cost_of(op: Op) -> OpCost:
         shape = dataclasses.replace(op, name="", layer=-1)
@@ -180,3 +188,24 @@ def _shape_cached(accel: Accelerator, options: MappingOptions) -> Callable[[Op],
             by_shape[shape] = accel.op_cost(op, choose_unit(accel, op, options), options)
         return by_shape[shape]
     return cost_of
+
+
+def _cost_memo(accel: Accelerator, options: MappingOptions) -> dict[Op, OpCost]:
+    """The remembered costs of ``accel`` under ``options`` (a fresh dict when the spec cannot be hashed)."""
+    key = (type(accel), accel.spec, accel.tech, options)
+    try:
+        memo = _COST_MEMO.get(key)
+    except TypeError:
+        return {}
+    if memo is None:
+        if len(_COST_MEMO) >= _COST_MEMO_SYSTEMS:
+            _COST_MEMO.pop(next(iter(_COST_MEMO)))
+        memo = _COST_MEMO[key] = {}
+    elif len(memo) >= _COST_MEMO_SHAPES:
+        memo.clear()
+    return memo
+
+
+def clear_cost_memo() -> None:
+    """Forget every remembered op cost."""
+    _COST_MEMO.clear()

@@ -210,10 +210,33 @@ def run(experiment: Experiment | str | os.PathLike | Mapping[str, Any], *,
     in the result; the others still run.
     """
     exp = _experiment_of(experiment)
-    require_valid(exp.resolved)  # what `xpusim run` checks before simulating (capacity included)
+    _require_valid_once(exp)  # what `xpusim run` checks before simulating (capacity included)
     result = run_experiment(exp.resolved, on_system=on_system)
     written = RunResult(result).write(Path(out) / exp.name) if out is not None else []
     return RunResult(result, tuple(written))
+
+
+# Experiments that passed the run's checks, by identity (the entry keeps the experiment alive): a loaded
+# experiment that reads no file (no trace, config file or request CSV) checks the same every time.
+_VALIDATED: dict[int, Experiment] = {}
+_VALIDATED_MAX = 64
+
+
+def _require_valid_once(exp: Experiment) -> None:
+    """:func:`require_valid` of ``exp``, skipped when this same file-free experiment passed it before."""
+    if _VALIDATED.get(id(exp)) is exp:
+        return
+    require_valid(exp.resolved)
+    spec = exp.resolved.spec.workload
+    if spec.trace is None and spec.phase != "serving" and (spec.model is None or spec.model in models()):
+        if len(_VALIDATED) >= _VALIDATED_MAX:
+            _VALIDATED.pop(next(iter(_VALIDATED)))
+        _VALIDATED[id(exp)] = exp
+
+
+def clear_validation_memo() -> None:
+    """Forget which experiments passed their checks (the next :func:`run` checks again)."""
+    _VALIDATED.clear()
 
 
 @dataclass(frozen=True)

@@ -17,17 +17,19 @@ from importlib import metadata
 from pathlib import Path
 from typing import Callable
 
-from arch import registry
 from arch.contract import Accelerator, Bound, CapacityError
 from mappers.schedule import Schedule, Task
 from mappers.subbatch import map_step
 from simulator.engine import simulate
 from simulator.errors import error_text
+from simulator.op_bandwidth import dram_bandwidth_bytes_per_s, dram_efficiency
 from simulator.experiment import Experiment, ResolvedSystem
 from simulator.results import ENERGY_CATEGORIES, TimelineEvent, ExperimentResult, Failure, OpResult, SystemResult
 from simulator.serving_run import request_stream, run_serving_system
+from simulator.system_cache import accelerator, system_tables
 from simulator.workload_spec import build_workload, model_config
 from workloads.graph import Workload
+from workloads.models import list_models
 
 
 @lru_cache(maxsize=1)
@@ -62,7 +64,7 @@ def _runner(experiment: Experiment) -> Callable[[ResolvedSystem], tuple[SystemRe
     """How each system is run: one workload step, or a serving trace."""
     spec = experiment.spec.workload
     if spec.phase != "serving":
-        workload = build_workload(spec)
+        workload = _built_workload(spec)
         return lambda system: run_system(workload, system)
     config = model_config(spec)
     requests = request_stream(spec.serving, experiment.spec.seed, Path(experiment.source).parent)
@@ -70,15 +72,59 @@ def _runner(experiment: Experiment) -> Callable[[ResolvedSystem], tuple[SystemRe
 
 
 def run_system(workload: Workload, system: ResolvedSystem) -> tuple[SystemResult, tuple[TimelineEvent, ...]]:
-    accel = registry.model_class(system.kind)(system.spec, system.tech)
+    accel = accelerator(system.kind, system.spec, system.tech)  # shared per spec: its tables are built once
     options = accel.mapping_options(dict(system.mapping), workload.phase, workload.batch)
     warnings = system.warnings + _family_checks(accel, workload, options, system.capacity_warn)
-    step, schedule = map_step(workload, accel, options, evaluate=simulate)  # sub-batches, mapping search
+    step, schedule = _mapped_step(workload, accel, options)  # sub-batches, mapping search
     timeline = simulate(schedule)
     result = summarise(system.name, accel, step, schedule, timeline, warnings)
     if options.search is not None:
         result = dataclasses.replace(result, mapping_search=_against_fixed(result, workload, accel, options))
     return result, timeline
+
+
+# Workloads of specs that read no file, by the spec object itself (a loaded experiment run again), and
+# mapped steps by (model class, spec, tech, options, workload): the mapper and engine are deterministic.
+_WORKLOADS: dict[int, tuple[object, Workload]] = {}
+_MAPPED: dict[tuple, tuple[Workload, Schedule]] = {}
+_MEMO_MAX = 256  # entries kept in each (first in, first out)
+
+
+def _built_workload(spec) -> Workload:
+    """``build_workload(spec)``, remembered for a spec that reads no file (the entry keeps the spec alive)."""
+    reads_file = spec.trace is not None or (isinstance(spec.model, str) and spec.model not in list_models())
+    entry = _WORKLOADS.get(id(spec))
+    if entry is not None and entry[0] is spec:
+        return entry[1]
+    workload = build_workload(spec)
+    if not reads_file:
+        _remember(_WORKLOADS, id(spec), (spec, workload))
+    return workload
+
+
+def _mapped_step(workload: Workload, accel: Accelerator, options) -> tuple[Workload, Schedule]:
+    """``map_step`` of the workload on ``accel`` under ``options``, remembered per system and workload."""
+    key = (type(accel), accel.spec, accel.tech, options, workload)
+    try:
+        mapped = _MAPPED.get(key)
+    except TypeError:  # an unhashable spec
+        return map_step(workload, accel, options, evaluate=simulate)
+    if mapped is None:
+        mapped = map_step(workload, accel, options, evaluate=simulate)
+        _remember(_MAPPED, key, mapped)
+    return mapped
+
+
+def _remember(memo: dict, key, value) -> None:
+    if len(memo) >= _MEMO_MAX:
+        memo.pop(next(iter(memo)))
+    memo[key] = value
+
+
+def clear_run_memos() -> None:
+    """Forget every remembered workload and mapped step."""
+    _WORKLOADS.clear()
+    _MAPPED.clear()
 
 
 def _family_checks(accel: Accelerator, workload: Workload, options, capacity_warn: bool) -> tuple[str, ...]:
@@ -118,15 +164,16 @@ def summarise(name: str, accel: Accelerator, workload: Workload, schedule: Sched
         for category, pj in op_categories.items():
             by_category[category] += pj * repeat
         ops.append(_op_result(task, events[task.name], energy.total_pj, schedule, op_categories))
-    static_pj = accel.leakage_w() * cycles / accel.clock_hz * 1e12
+    tables = system_tables(accel)
+    static_pj = tables.leakage_w * cycles / accel.clock_hz * 1e12
     by_category["static"] = static_pj
     return SystemResult(
         name=name, kind=accel.kind, clock_hz=accel.clock_hz, cycles=cycles,
         layer_cycles=layer_cycles, repeat=repeat, energy_pj_by_component=by_component,
-        energy_pj_by_category=by_category, area_mm2_by_component=accel.area_mm2(),
+        energy_pj_by_category=by_category, area_mm2_by_component=dict(tables.area_mm2_by_component),
         tokens=workload.tokens_per_step, macs=sum(op.macs for op in workload.ops) * repeat,
-        peak_macs_per_cycle=accel.peak_macs_per_cycle(), ops=tuple(ops),
-        notes=accel.notes(), warnings=accel.warnings() + warnings, devices=int(dict(workload.meta).get("tp", 1)),
+        peak_macs_per_cycle=tables.peak_macs_per_cycle, ops=tuple(ops),
+        notes=tables.notes, warnings=tables.warnings + warnings, devices=int(dict(workload.meta).get("tp", 1)),
         memories={m.name: {"kind": m.kind.value, "bandwidth_bytes_per_s": m.total_bytes_per_cycle * accel.clock_hz}
                   for m in schedule.memories},
     )
@@ -144,6 +191,9 @@ def _op_result(task: Task, event: TimelineEvent, energy_pj: float, schedule: Sch
         bound=bound_of(task, schedule).value, energy_pj_by_category=energy_by_category,
         utilisation=op.macs / (event.total_cycles * peak) if peak and event.total_cycles else None,
         actions=cost.action_counts, mapping=task.mapping,
+        dram_efficiency=dram_efficiency(cost, schedule.memories),
+        dram_bandwidth_bytes_per_s=dram_bandwidth_bytes_per_s(cost, schedule.memories, event.total_cycles,
+                                                              schedule.clock_hz),
     )
 
 
