@@ -1,5 +1,9 @@
 """WaferLLM validation: the wafer model's figures next to the paper's (LUT_AND_WAFER.md §2.3).
 
+The published tables and the computations live in :mod:`simulator.reproduce.waferllm`
+(``xpusim reproduce waferllm`` holds each figure as a claim); this script prints them
+with the calibration fit, sweeps and energy views that are not claims.
+
 Run: ``python benchmarks/wafer_validation.py`` (about a minute on one core).
 
 First it refits the calibrated spec fields on the named configurations only
@@ -14,7 +18,6 @@ tabulated in LUT_AND_WAFER.md §2.2; "fit" marks a figure a parameter was fitted
 from __future__ import annotations
 
 import itertools
-from functools import lru_cache
 import sys
 import time
 from pathlib import Path
@@ -26,86 +29,16 @@ from arch.wafer.energy import paper_energy_j, paper_energy_ratio  # noqa: E402
 from arch.wafer.kernel import GEMM_ALGORITHMS, mesh_gemm_kernel, mesh_gemv_kernel  # noqa: E402
 from arch.wafer.published import ENERGY_CELLS  # noqa: E402
 from arch.wafer.options import AllreduceAlgorithm, KvPlacement, WaferMappingOptions  # noqa: E402
-from arch.capacity import CapacityError, resident_bytes  # noqa: E402
-from arch.wafer.partition import (autotune_regions, kv_capacity_tokens, reshuffle_cycles, residency,  # noqa: E402
-                                  shift_step_cycles)
+from arch.capacity import CapacityError  # noqa: E402
+from arch.wafer.partition import autotune_regions, residency, shift_step_cycles  # noqa: E402
+from simulator.reproduce.waferllm import (CALIBRATED, DECODE_KV, EFFICIENCY_TARGETS, MESHGEMV_OVER_PIPELINE,  # noqa: E402
+                                          MODELS, P32_DECODE, PAPER_MACS_PER_CYCLE_PER_PE, TABLE2, TABLE3,
+                                          TABLE3_SIDES, TABLE4, TABLE4_SIDES, TABLE5, TABLE6, WEAK240, decode_tpr,
+                                          e2e_tpr, gemv_cycles, kv_capacity, layer, pipeline_over_ktree, prefill_tpr,
+                                          wafer, weak_cycles, weak_layer)
 from workloads.layers import build_decoder_layer  # noqa: E402
 from workloads.models import load_model  # noqa: E402
 from workloads.op import Op, OpKind  # noqa: E402
-
-DECODE_KV = 4096     # Table 8 is "decode 4K"; the KV length of Table 4 is taken to be the same (assumption)
-PREFILL_TOKENS = 4096  # Table 3: 4096 input tokens
-# [WL] Table 4: decode TPR (tok/s per request) at 420^2 / 540^2 / 660^2
-TABLE4 = {"llama3-8b": (2699.9, 2501.5, 2243.3), "llama2-13b": (2039.2, 1899.4, 1739.8),
-          "codellama-34b": (1450.8, 1407.7, 1359.2), "qwen2-72b": (839.7, 824.3, 787.1)}
-TABLE4_SIDES = (420, 540, 660)
-# [WL] Table 3: prefill TPR, 4096 input tokens, at 480^2 / 600^2 / 720^2
-TABLE3 = {"llama3-8b": (20320.6, 25037.2, 27686.5), "llama2-13b": (13685.1, 16854.2, 17498.3),
-          "codellama-34b": (5471.4, 7540.1, 8526.0), "qwen2-72b": (2785.2, 3775.5, 4421.6)}
-TABLE3_SIDES = (480, 600, 720)
-# [WL] Table 6: MeshGEMV latency (ms) and A100 (SGLang-TP, 1 GPU) latency
-TABLE6 = {16384: (0.0012, 0.336), 32768: (0.00203, 1.231)}
-# [WL] Table 5: max decode output length, concat vs shift, at the decode region side of Table 2
-TABLE5 = {"llama3-8b": (382, 137548, 360), "llama2-13b": (16, 6168, 375)}
-# [WL] Table 2: E2E TPR, (input, output) -> tok/s; prefill/decode sides of §7.1
-TABLE2 = {"llama3-8b": ({(2048, 128): 764.4, (4096, 128): 604.4, (2048, 2048): 2370.3, (4096, 4096): 2459.0},
-                        660, 360),
-          "llama2-13b": ({(2048, 128): 473.9, (4096, 128): 414.0, (2048, 2048): 1690.3, (4096, 4096): 1826.0},
-                         750, 375)}
-# [WL-nb] WSE-3 weak-scaling decode layer llama8B_weak_1_240 (LUT_AND_WAFER.md §2.2)
-WEAK240 = {"p": 240, "dim": 2160, "seq": 2160, "ffn": 7200, "groups": 10, "cycles": 19546.0,
-           "comm": 11982.0, "unprofiled": 4357.0}
-MODELS = {"llama3-8b": "llama3-8b", "llama2-13b": "llama2-13b", "qwen2-72b": "qwen2-72b",
-          "codellama-34b": {"name": "codellama-34b", "hidden_size": 8192, "num_layers": 48, "num_heads": 64,
-                            "num_kv_heads": 8, "ffn_size": 22016, "activation": "swiglu", "norm": "rmsnorm",
-                            "vocab_size": 32000, "position": "rope", "max_positions": 16384,
-                            "source": "codellama/CodeLlama-34b-hf config.json"}}
-
-
-def wafer(preset: str, **fields):
-    return registry.build({**registry.preset_spec(preset), **fields})
-
-
-SCALED = ("codellama-34b", "qwen2-72b")  # measured on a subset of layers and scaled (pitfall W2): no capacity check
-
-
-@lru_cache(maxsize=None)
-def layer(model: str, phase: str, tokens: int):
-    return build_decoder_layer(load_model(MODELS[model]), phase, 1, tokens)
-
-
-def decode_tpr(accel, model: str, side: int, kv: int = DECODE_KV) -> float:
-    work = layer(model, "decode", kv)
-    options = WaferMappingOptions(decode_region_pe=side)
-    if model not in SCALED:
-        accel.check_workload(work, options)
-    return accel.clock_hz / accel.step_cycles(work, options)
-
-
-def prefill_tpr(accel, model: str, side: int, tokens: int = PREFILL_TOKENS) -> float:
-    work = layer(model, "prefill", tokens)
-    options = WaferMappingOptions(prefill_region_pe=side)
-    if model not in SCALED:
-        accel.check_workload(work, options)
-    return tokens * accel.clock_hz / accel.step_cycles(work, options)
-
-
-def weak_layer(p: int, dim: int, seq: int, ffn: int):
-    """The released decode layer (n_heads = 1, head_dim = dim, pitfall W7) of one weak-scaling config."""
-    config = {"name": f"weak-{p}", "hidden_size": dim, "num_layers": 1, "num_heads": 1, "ffn_size": ffn,
-              "activation": "swiglu", "norm": "rmsnorm", "vocab_size": 32000, "position": "rope",
-              "max_positions": 65536}
-    return build_decoder_layer(load_model(config), "decode", 1, seq - 1)
-
-
-def weak_cycles(accel, p: int, groups: int, dim: int, seq: int, ffn: int) -> tuple[int, int]:
-    work = weak_layer(p, dim, seq, ffn)
-    options = WaferMappingOptions(decode_region_pe=p, ktree_groups=groups)
-    costs = [accel.op_cost(op, None, options) for op in work.ops]
-    from arch.wafer.opcost import mesh_cost
-    comm = sum(mesh_cost(accel.spec, op, options).comm_cycles for op in work.ops)
-    return sum(c.compute_cycles for c in costs), comm
-
 
 def rel(a: float, b: float) -> float:
     return a / b - 1
@@ -119,27 +52,6 @@ def row(label: str, computed: float, published: float, tol: float | None, fit: b
     digits = 3 if abs(published) < 100 else 1
     print(f"  {label:<38} {computed:>12.{digits}f} {published:>12.{digits}f} {err:>+8.1%} {tol_s:>6} {mark}")
     return ok
-
-
-CALIBRATED = ("relay_latency_cycles", "call_overhead_cycles", "step_sync_cycles", "op_overhead_cycles")
-MESHGEMV_OVER_PIPELINE = 4.6  # [WL] §7.3: MeshGEMV ~4.6x end to end over Cerebras' GEMV (pipeline all-reduce)
-
-
-def gemv_cycles(accel, dim: int) -> int:
-    """MeshGEMV of Table 6 on the whole program rectangle (the paper does not report the grid; W6), the
-    reduction along whichever axis finishes first."""
-    s = accel.spec
-    args = (2, 0, s.hop_latency_cycles, s.relay_latency_cycles, s.link_words_per_cycle,
-            s.fp16_macs_per_cycle_per_pe, s.call_overhead_cycles)
-    sides = ((s.mesh_width_pe, s.mesh_height_pe), (s.mesh_height_pe, s.mesh_width_pe))
-    return min(mesh_gemv_kernel(0, 1, dim, dim, px, py, *args)[0] for px, py in sides) + s.op_overhead_cycles
-
-
-def pipeline_over_ktree(accel, side: int = 420) -> float:
-    """LLaMA3-8B decode with the pipeline all-reduce over decode with the K-tree."""
-    work = layer("llama3-8b", "decode", DECODE_KV)
-    slow = accel.step_cycles(work, WaferMappingOptions(decode_region_pe=side, allreduce_algorithm="pipeline"))
-    return slow / accel.step_cycles(work, WaferMappingOptions(decode_region_pe=side))
 
 
 def fit_prefill(**fields) -> tuple[float, int, int]:
@@ -262,11 +174,7 @@ def main() -> int:
     print("W-V9 Table 5 KV capacity, shift / concat ratio (tokens) -- wse2")
     for model, (concat, shift, side) in TABLE5.items():
         config = load_model(MODELS[model])
-        # the weights as placed: padded tiles on side x side PEs, every layer
-        tiles = residency(wse2.spec, layer(model, "decode", 1).ops, config.num_layers, side)
-        weights = tiles.weight_bytes_per_pe * side * side * config.num_layers
-        per_token = 2 * 2 * config.num_layers * config.num_kv_heads * config.head_dim
-        got = {pl: kv_capacity_tokens(wse2.spec, weights, per_token, side, pl) for pl in KvPlacement}
+        got, per_token = kv_capacity(wse2, model, side)
         ratio = got[KvPlacement.SHIFT] / max(1, got[KvPlacement.CONCAT])
         results.append(row(f"{model} ratio at {side}^2", ratio, shift / concat, 0.10))
         print(f"  {model} absolute (not a target): shift {got[KvPlacement.SHIFT]} vs {shift}, "
@@ -326,24 +234,6 @@ def main() -> int:
     return 0
 
 
-E2E_KV_STRIDE = 32  # decode steps are costed every 32 KV positions and held in between
-
-
-def e2e_tpr(accel, model: str, n_in: int, n_out: int, prefill_side: int, decode_side: int) -> float:
-    """Output tokens over prefill + reshuffle + decode time, each decode step at its own KV length."""
-    config = load_model(MODELS[model])
-    prefill_work = build_decoder_layer(config, "prefill", 1, n_in)
-    prefill = accel.step_cycles(prefill_work, WaferMappingOptions(prefill_region_pe=prefill_side))
-    options = WaferMappingOptions(decode_region_pe=decode_side)
-    decode = 0
-    for start in range(0, n_out, E2E_KV_STRIDE):
-        steps = min(E2E_KV_STRIDE, n_out - start)
-        decode += steps * accel.step_cycles(build_decoder_layer(config, "decode", 1, n_in + start), options)
-    resident = resident_bytes(build_decoder_layer(config, "decode", 1, n_in))
-    shuffle = reshuffle_cycles(accel.spec, resident, prefill_side, decode_side)
-    return n_out * accel.clock_hz / (prefill + shuffle + decode)
-
-
 def autotuned_sides(accel, model: str) -> tuple[tuple[int, int], tuple[int, int]]:
     """The fastest prefill (4096 tokens) and decode (KV 4096) region sides among 300, 330, ..., 750."""
     config = load_model(MODELS[model])
@@ -361,10 +251,6 @@ def autotuned_sides(accel, model: str) -> tuple[tuple[int, int], tuple[int, int]
             return accel.step_cycles(work, options)
         found.append(autotune_regions(cycles_of, candidates))
     return found[0], found[1]
-
-
-PAPER_MACS_PER_CYCLE_PER_PE = 1  # the peak [WL] §7 describes: "perform a multiply-accumulate operation" per cycle
-EFFICIENCY_TARGETS = (0.70, 0.50)  # [WL] §7.2: MeshGEMM "over 70%", SUMMA and Cannon "below 50%" at 720 x 720
 
 
 def algorithm_ranking(accel) -> bool:
@@ -416,13 +302,6 @@ def algorithm_ranking(accel) -> bool:
     ok &= gemv["ktree"] < gemv["pipeline"]
     print(f"  ranking {'holds' if ok else 'DOES NOT HOLD'}")
     return ok
-
-
-# [WL-wse3run] Decode/WSE-3/WSE3_SDK_RUN_RESULTS.md (MeshInfra/WaferLLM @e711402): the full decode with
-# P:32, bsz:1, dim_p_pe:4, head_dim_p_pe:4, seq_len_p_pe:1024, ffn_dim_p_pe:4, pe_num_p_group:4 (config
-# offchip_h2d_p32_fit.json: dim 128, 1 head, seq 32768, ffn 128, group_num 8) fails to link ("ran out of PE
-# memory for data (section .bss)", "... for task table"); an H2D-only build with the same data arrays links.
-P32_DECODE = {"p": 32, "groups": 8, "dim": 128, "seq": 32768, "ffn": 128}
 
 
 def sram_fit_check(accel) -> bool:

@@ -35,6 +35,8 @@ PAPERS: tuple[Paper, ...] = (
     Paper("duplex", "Duplex (MICRO'24)", "simulator.reproduce.duplex", "REFERENCE_DATA.md Headline results"),
     Paper("scalesim-vit", "SCALE-Sim v3 (Raj et al., ISPASS'25): ViT-base claims and SCALE-Sim 3.0.0 GEMM cycles",
           "simulator.reproduce.scalesim_vit", "REFERENCE_DATA.md Headline results; tests/data/scalesim_golden.json"),
+    Paper("waferllm", "WaferLLM (He et al., OSDI'25)", "simulator.reproduce.waferllm",
+          "arch/wafer/published.py (LUT_AND_WAFER.md §2.2, §2.3)"),
 )
 
 
