@@ -7,9 +7,9 @@ The claims are computed by :mod:`simulator.reproduce.lut_tensor_core`,
 ``xpusim reproduce lut-tensor-core t-mac lut-gemm``, which also writes them as a report);
 this script prints each with its published value, error, tolerance and verdict, then
 the figures that are shown but are not claims: the K sweep's densities, Fig. 13's DP4
-areas, llama.cpp's thread scaling and the early README's T-MAC thread scaling (an older
-T-MAC and llama.cpp version, pitfall L15). Published values are quoted from Mo et al.,
-"LUT Tensor Core", ISCA 2025 (``arch/lut/published.py``, ``arch/lut/energy.py``), from
+areas, T-MAC's and llama.cpp's thread curves of the README's figure data and the early
+README's T-MAC thread scaling (older T-MAC and llama.cpp versions, pitfall L15).
+Published values are quoted from Mo et al., "LUT Tensor Core", ISCA 2025 (``arch/lut/published.py``, ``arch/lut/energy.py``), from
 ``microsoft/T-MAC`` (``arch/cpu/published.py``) and from LUT-GEMM's Table 4.
 """
 
@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from arch.cpu.published import DEVICES, TMAC_EARLY_THREADS, TMAC_PROFILING, row as tmac_row  # noqa: E402
+from arch.cpu.published import TMAC_E2E_THREADS, TMAC_EARLY_THREADS, row as tmac_row  # noqa: E402
 from arch.lut.cells import LutArrayDesign, part_areas_um2_45nm  # noqa: E402
 from arch.lut.dp_area import weight_bits_sweep  # noqa: E402
 from arch.lut.energy import part_factors  # noqa: E402
@@ -64,13 +64,14 @@ def dp4_areas() -> None:
 
 
 def cpu_extras() -> None:
-    print("llama.cpp thread scaling (most threads / 1 thread), model and published (not a claim)")
-    for device in DEVICES:
-        for model in ("bitnet-3b", "llama2-7b-w2", "llama2-7b-w4"):
-            one, most = sorted((r for r in TMAC_PROFILING if (r.device, r.model) == (device, model)),
-                               key=lambda r: r.threads)
-            print(f"  {device} {model} {most.threads}t/1t: {rate(device, model, most.threads, DEQUANT) / rate(device, model, 1, DEQUANT):.3f}"
-                  f" (published {most.llama_cpp / one.llama_cpp:.3f})")
+    print("T-MAC and llama.cpp thread curves (tokens/s at t threads / at 1 thread), model and published "
+          "(README e2e_threads data, an earlier run; not a claim)")
+    for (device, model, framework), published in TMAC_E2E_THREADS.items():
+        kernel = LUT if framework == "tmac" else DEQUANT
+        one = rate(device, model, 1, kernel)
+        cells = " ".join(f"{t}t {rate(device, model, t, kernel) / one:5.2f}/{published[t - 1] / published[0]:5.2f}"
+                         for t in (2, 4, 8, 12, 16) if t <= len(published))
+        print(f"  {device:15s} {model:13s} {framework:9s} {cells}")
     w4 = tmac_row("m2-ultra", "llama2-7b-w4", 1)
     print("T-MAC thread scaling on M2-Ultra, Llama-2-7B W4, against the early README (older version, not a claim)")
     for threads, (published, _) in TMAC_EARLY_THREADS.items():
@@ -86,4 +87,4 @@ if __name__ == "__main__":
     k_sweep()
     dp4_areas()
     cpu_extras()
-    print("Not modelled: Fig. 13's ADD (bit-serial adder) design; thread synchronisation on CPU hosts")
+    print("Not modelled: Fig. 13's ADD (bit-serial adder) design; clock and power limits of CPU hosts")

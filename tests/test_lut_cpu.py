@@ -1,18 +1,19 @@
 """The CPU host family (kind: cpu): T-MAC's LUT kernels and llama.cpp's dequantisation kernels.
 
 Published rates: microsoft/T-MAC docs/profiling_data.md (arch/cpu/published.py). The
-achievable-bandwidth curve of each preset is fitted on its device's T-MAC Llama-2-7B W4
-rows (arch/cpu/calibration.py); every other row is a check.
+achievable-bandwidth curve and the per-op synchronisation of each preset are fitted on
+its device's T-MAC Llama-2-7B W4 rows and W2 row at the most threads
+(arch/cpu/calibration.py); every other row is a check.
 """
 
 import pytest
 
 from arch import registry
-from arch.cpu.calibration import fitted_bandwidth
+from arch.cpu.calibration import fitted
 from arch.cpu.decode import tokens_per_s
 from arch.cpu.model import lut_counts, lut_cycles
 from arch.cpu.options import CpuGemmKernel, CpuMappingOptions
-from arch.cpu.published import DEVICES, FIT_MODEL, ORIN_POWER, TMAC_PROFILING, row
+from arch.cpu.published import DEVICES, ORIN_POWER, TMAC_PROFILING, is_fitted, row
 from workloads.op import Op, OpKind
 
 LUT, DEQUANT = CpuGemmKernel.LUT, CpuGemmKernel.DEQUANT
@@ -67,11 +68,35 @@ def test_bandwidth_saturates_with_threads():
 
 
 @pytest.mark.parametrize("device", DEVICES)
-def test_presets_hold_the_bandwidth_fit(device):
+def test_presets_hold_the_fit(device):
     spec = host(device).spec
-    one, most = fitted_bandwidth(device)
-    assert spec.bandwidth_1t_bytes_per_s == pytest.approx(one, rel=1e-3)
-    assert spec.bandwidth_all_bytes_per_s == pytest.approx(most, rel=1e-3)
+    fit = fitted(device)
+    assert spec.bandwidth_1t_bytes_per_s == pytest.approx(fit.bandwidth_1t_bytes_per_s, rel=1e-3)
+    assert spec.bandwidth_all_bytes_per_s == pytest.approx(fit.bandwidth_all_bytes_per_s, rel=1e-3)
+    assert spec.op_sync_s == pytest.approx(fit.op_sync_s, rel=1e-3, abs=1e-12)
+
+
+def test_sync_is_amdahl_per_op_and_zero_on_one_thread():
+    op = Op("gemv", OpKind.GEMM, 1, 4096, 4096, b_bits=4)
+    spec = registry.preset_spec("m2-ultra")
+    for threads in (1, 2, 8):
+        with_sync = registry.build({**spec, "threads": threads})
+        without = registry.build({**spec, "threads": threads, "op_sync_s": 0.0})
+        extra = with_sync.op_cost(op).compute_cycles - without.op_cost(op).compute_cycles
+        built = with_sync.spec
+        assert extra == round(built.op_sync_s * (1 - 1 / threads) * built.clock_hz)
+        assert (extra == 0) == (threads == 1)   # M2-Ultra: its W2 row at 8 threads is slower than its bytes allow
+
+
+def test_the_fit_separates_bandwidth_and_sync_exactly():
+    """1/rate = bytes / bandwidth + ops x sync x (1 - 1/t) holds for both fitted rows at the most threads."""
+    from arch.cpu.decode import MODELS, token_bytes, token_ops
+    fit = fitted("m2-ultra")
+    for model in ("llama2-7b-w4", "llama2-7b-w2"):
+        name, (layers, head), _ = MODELS[model]
+        ops = sum(times for _, times in token_ops(name, layers, head))
+        seconds = token_bytes(name, layers, head) / fit.bandwidth_all_bytes_per_s + ops * fit.op_sync_s * (1 - 1 / 8)
+        assert seconds == pytest.approx(1 / row("m2-ultra", model, 8).tmac, rel=1e-12)
 
 
 def test_bad_kernel_name_is_named():
@@ -87,11 +112,7 @@ def test_energy_identity_of_the_orin_comparison():
 
 
 # -- published rows ------------------------------------------------------------------
-CHECK_ROWS = [r for r in TMAC_PROFILING if r.model != FIT_MODEL]
-# Rows the model misses by more than 25 %: M2-Ultra's multi-thread rates are not
-# bandwidth-bound (its 8-thread W2 row moves less than its W4 row, its 4-thread BitNet row
-# less still); thread synchronisation and per-op framework costs are not modelled.
-TMAC_MISSES = {("m2-ultra", "bitnet-3b", 4), ("m2-ultra", "llama2-7b-w2", 8)}
+CHECK_ROWS = [r for r in TMAC_PROFILING if not is_fitted(r)]
 
 
 def _rate(r, kernel):
@@ -99,9 +120,7 @@ def _rate(r, kernel):
 
 
 @pytest.mark.parametrize("r", CHECK_ROWS, ids=lambda r: f"{r.device}-{r.model}-{r.threads}t")
-def test_tmac_token_rates_within_25_percent(r, request):
-    if (r.device, r.model, r.threads) in TMAC_MISSES:
-        request.applymarker(pytest.mark.xfail(strict=True, reason="not bandwidth-bound on the host (see TMAC_MISSES)"))
+def test_tmac_token_rates_within_25_percent(r):
     assert _rate(r, LUT) == pytest.approx(r.tmac, rel=0.25)
 
 
@@ -112,9 +131,10 @@ def test_tmac_w4_to_w2_ratio_within_10_percent(device):
 
 
 SCALING = [(d, m) for d in DEVICES for m in ("bitnet-3b", "llama2-7b-w2")]
-# Published scaling the model misses by more than 10 %: M2-Ultra's (not bandwidth-bound, see
-# TMAC_MISSES) and BitNet's on the Surface Book 3.
-SCALING_MISSES = {("m2-ultra", "bitnet-3b"), ("m2-ultra", "llama2-7b-w2"), ("surface-book-3", "bitnet-3b")}
+# BitNet's scaling is a check on every device; W2's most-thread row is a fit row, so its
+# ratio checks only the 1-thread row. On the M2-Ultra that row is 10.2 % slow (the LUT
+# kernel's instruction count makes it compute-bound there), which puts the ratio 11 % high.
+SCALING_MISSES = {("m2-ultra", "llama2-7b-w2")}
 
 
 @pytest.mark.parametrize("device,model", SCALING)
@@ -123,6 +143,26 @@ def test_tmac_thread_scaling_within_10_percent(device, model, request):
         request.applymarker(pytest.mark.xfail(strict=True, reason="see SCALING_MISSES"))
     rows = sorted((r for r in TMAC_PROFILING if (r.device, r.model) == (device, model)), key=lambda r: r.threads)
     assert _rate(rows[-1], LUT) / _rate(rows[0], LUT) == pytest.approx(rows[-1].tmac / rows[0].tmac, rel=0.10)
+
+
+LLAMA_SCALING = [(d, m) for d in DEVICES for m in ("bitnet-3b", "llama2-7b-w2", "llama2-7b-w4")]
+# llama.cpp's thread scaling with the synchronisation fitted on T-MAC's rows (no llama.cpp row
+# is fitted). Misses: its Q2_K rows on the Orin scale worse than the model's even split plus
+# synchronisation (clock and power limits with many busy cores, which T-MAC's README reports
+# for llama.cpp on a Surface laptop, are not modelled); on the Surface Book 3 its Q2_K kernel
+# is stream-bound in the model (a low AVX2 instruction count) but compute-bound as measured
+# (2.2x slower at one thread), so it scales further than the bandwidth curve.
+LLAMA_SCALING_MISSES = {("jetson-agx-orin", "bitnet-3b"), ("jetson-agx-orin", "llama2-7b-w2"),
+                        ("surface-book-3", "llama2-7b-w2")}
+
+
+@pytest.mark.parametrize("device,model", LLAMA_SCALING)
+def test_llama_cpp_thread_scaling_within_10_percent(device, model, request):
+    if (device, model) in LLAMA_SCALING_MISSES:
+        request.applymarker(pytest.mark.xfail(strict=True, reason="see LLAMA_SCALING_MISSES"))
+    rows = sorted((r for r in TMAC_PROFILING if (r.device, r.model) == (device, model)), key=lambda r: r.threads)
+    modelled = _rate(rows[-1], DEQUANT) / _rate(rows[0], DEQUANT)
+    assert modelled == pytest.approx(rows[-1].llama_cpp / rows[0].llama_cpp, rel=0.10)
 
 
 def test_lut_beats_dequant_on_every_row_as_published():

@@ -4,9 +4,11 @@ What it models
 --------------
 All ``threads`` cores are one aggregate unit ``cpu``; an op's work is spread
 evenly over the threads. Its time alone is ``max(compute, DRAM stream) +
-overhead`` with the stream at the achievable bandwidth of that many threads
-(:meth:`arch.cpu.spec.CpuSpec.bandwidth_bytes_per_s`): token generation is
-bandwidth-bound on most of these hosts once a few threads run.
+sync`` with the stream at the achievable bandwidth of that many threads
+(:meth:`arch.cpu.spec.CpuSpec.bandwidth_bytes_per_s`) and ``sync = op_sync_s x
+(1 - 1/threads)`` the per-op thread synchronisation (:mod:`arch.cpu.spec`):
+token generation is bandwidth-bound on most of these hosts once a few threads
+run, and synchronisation-bound on the M2-Ultra's many fast cores.
 
 * **Low-bit weight GEMMs, ``gemm_kernel: lut``** (T-MAC; at most
   ``lut_max_weight_bits``): the LUT mpGEMM kernel of :mod:`arch.lut.kernel`
@@ -31,7 +33,10 @@ Instruction counts from the kernels' inner loops at full issue rate: no
 dependency chains, load-port limits, frequency changes with thread count or
 thermal state, cache misses beyond the DRAM stream, or OS noise; one thread
 per core (no SMT), threads perfectly balanced. The bandwidth curve is a
-two-parameter saturation, calibrated per device (the preset names its data).
+two-parameter saturation and the per-op synchronisation one number, both
+calibrated per device on T-MAC's rows (the preset names its data,
+:mod:`arch.cpu.calibration`); the synchronisation is the same for both
+kernels (they run in the same graph executor).
 Energy counts SIMD datapath lanes (the technology library's int8 add per
 lane-instruction) and LPDDR4 accesses only: no core front-end, caches or
 uncore, so it is far below a CPU's package power. Area is the SIMD lanes'
@@ -133,6 +138,9 @@ class CpuHost(Accelerator):
             "count or temperature, or OS noise.",
             "CPU: achievable DRAM bandwidth min(threads x per-thread, CPU complex) is calibrated per device "
             "(each preset names the measured rows it was fitted on); DRAM traffic is compulsory.",
+            f"CPU: per-op thread synchronisation op_sync_s x (1 - 1/threads) = "
+            f"{self.spec.op_sync_s * (1 - 1 / self.spec.threads) * 1e6:.3g} us per op at {self.spec.threads} "
+            "thread(s), calibrated per device, the same for both kernels (an assumed Amdahl form).",
             "CPU energy: SIMD datapath lanes and LPDDR4 accesses only (no front-end, caches or uncore).",
         )
 
@@ -158,7 +166,7 @@ class CpuHost(Accelerator):
         reads, writes = op.a_bytes + op.b_bytes, op.out_bytes
         bw = spec.stream_bytes_per_cycle
         stream = _cycles(reads, bw) + _cycles(writes, bw)
-        return OpCost(unit=CPU_UNIT, compute_cycles=max(cycles - stream, 0) + spec.overhead_cycles,
+        return OpCost(unit=CPU_UNIT, compute_cycles=max(cycles - stream, 0) + spec.sync_cycles,
                       traffic=over(DRAM, reads, writes),
                       actions=(("simd.instruction", instructions), ("dram.read_bit", 8 * reads),
                                ("dram.write_bit", 8 * writes)))

@@ -15,7 +15,16 @@ kernels are costed by the SIMD instructions they issue:
 Achievable DRAM read bandwidth with ``t`` threads is
 ``min(t x bandwidth_1t, bandwidth_all, dram_bandwidth)``: a core sustains only
 so many outstanding misses, and the CPU complex saturates well below the
-package's published bandwidth on these devices. Field names carry units.
+package's published bandwidth on these devices.
+
+Each op of the graph ends at a barrier of its threads (llama.cpp's ggml graph
+executor, which T-MAC's kernels run inside too, synchronises its threads after
+every node, and does single-thread work between nodes: quantising the activation
+row, a batch-1 element-wise op's one row). On ``t`` threads an op takes
+``op_sync_s x (1 - 1/t)`` longer than an even split of its one-thread time:
+nothing on one thread, saturating at ``op_sync_s`` (ASSUMPTION: Amdahl's form
+with a fixed per-op share; T-MAC's measured thread curves, printed by the
+benchmark, check the shape). Field names carry units.
 """
 
 from __future__ import annotations
@@ -46,7 +55,8 @@ class CpuSpec(SpecBase):
     bandwidth_1t_bytes_per_s: PositiveFloat = Field(description="achievable read bandwidth of one thread")
     bandwidth_all_bytes_per_s: PositiveFloat = Field(description="achievable read bandwidth of the CPU complex")
     dram_capacity_bytes: int = Field(0, ge=0, description="DRAM capacity; 0 = not checked")
-    op_overhead_s: NonNegativeFloat = Field(0.0, description="gap each op adds (thread barrier)")
+    op_sync_s: NonNegativeFloat = Field(
+        0.0, description="per-op thread synchronisation at many threads: op_sync_s x (1 - 1/threads) per op")
 
     @field_validator("dequant_simd_ops_per_weight", mode="before")
     @classmethod
@@ -82,8 +92,9 @@ class CpuSpec(SpecBase):
         return self.bandwidth_bytes_per_s() / self.clock_hz
 
     @property
-    def overhead_cycles(self) -> int:
-        return round(self.op_overhead_s * self.clock_hz)
+    def sync_cycles(self) -> int:
+        """Cycles each op takes beyond an even split over ``threads``: ``op_sync_s x (1 - 1/threads)``."""
+        return round(self.op_sync_s * (1.0 - 1.0 / self.threads) * self.clock_hz)
 
     def dequant_ops_per_weight(self, w_bits: float) -> float:
         """Instructions per weight of the narrowest listed format holding ``w_bits`` (else the widest)."""
