@@ -55,6 +55,8 @@ class OpResult:
     utilisation: float | None = None  # MACs / (total cycles x the unit instance's peak MACs per cycle)
     actions: Mapping[str, int] = field(default_factory=dict)  # e.g. "ifmap_sram.read": SRAM words read
     mapping: str = ""  # how the op was mapped: parts, split dimension, family choices (e.g. dataflow)
+    dram_efficiency: float | None = None  # fraction of the DRAM peak its transfers were timed at (op_bandwidth.py)
+    dram_bandwidth_bytes_per_s: float | None = None  # DRAM bytes over the op's start-to-end time
 
     @property
     def total_cycles(self) -> int:
@@ -70,7 +72,8 @@ class OpResult:
             "write_bytes": self.write_bytes, "energy_pj": self.energy_pj, "bound": self.bound,
             "energy_breakdown_pj": dict(self.energy_pj_by_category),
             "utilisation": self.utilisation, "actions": dict(sorted(self.actions.items())),
-            "mapping": self.mapping,
+            "mapping": self.mapping, "dram_efficiency": self.dram_efficiency,
+            "dram_bandwidth_bytes_per_s": self.dram_bandwidth_bytes_per_s,
         }
 
 

@@ -8,29 +8,26 @@ moves data at the interface peak: rows must be activated and precharged, banks
 refreshed, and the controller's queue bounds how far ahead it looks. This module
 times a backlogged sequential read stream (the access pattern of a decode step's
 weights and KV cache) with :mod:`arch.dram`'s per-channel FR-FCFS controller on
-a DRAM preset and returns bytes moved over (cycles x peak bytes per cycle): the
-factor by which both paths are derated, so that they are timed alike.
+a DRAM preset (:func:`arch.dram.access.pattern_efficiency`) and returns bytes
+moved over (cycles x peak bytes per cycle): the factor by which both paths are
+derated, so that they are timed alike.
 
 How faithful
 ------------
 One stream long enough to span several refresh intervals
-(``STREAM_BYTES``); the fraction is the controller's, for the preset's address
-mapping and queue depth. Not captured: a pattern other than sequential reads
-(writes, KV gathers), and the internal path's extra bank-group parallelism and
-its power limit beyond the bandwidth multiple the spec already takes.
+(``arch.dram.access.STREAM_BYTES``); the fraction is the controller's, for the
+preset's address mapping and queue depth. Not captured: a pattern other than
+sequential reads (writes, KV gathers), and the internal path's extra bank-group
+parallelism and its power limit beyond the bandwidth multiple the spec already takes.
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
+from arch.dram.access import SEQUENTIAL_READ, STREAM_BYTES, pattern_efficiency
 
-from arch.dram import load_preset, schedule, sequential_stream
-
-STREAM_BYTES = 16 << 20  # 16 MiB: about 20 us on one HBM3 stack, five refresh intervals (tREFI 3.9 us)
+__all__ = ["STREAM_BYTES", "stream_efficiency"]
 
 
-@lru_cache(maxsize=16)
 def stream_efficiency(dram_preset: str) -> float:
     """Fraction of ``dram_preset``'s peak bandwidth a backlogged sequential read stream attains."""
-    spec = load_preset(dram_preset)
-    return float(schedule(spec, sequential_stream(spec, STREAM_BYTES)).fraction_of_peak)
+    return pattern_efficiency(dram_preset, SEQUENTIAL_READ)

@@ -42,14 +42,16 @@ import math
 from functools import lru_cache
 
 from arch.contract import (Accelerator, Bound, Component, MappingOptions, Memory, MemoryKind, OpCost, Unit,
-                           capacity_warnings, over)
+                           capacity_warnings)
+from arch.dram.access import SEQUENTIAL_READ, AccessPattern
+from arch.memory_timing import MemoryTiming, dram_traffic
 from arch.systolic.energy import systolic_components
 from arch.systolic.kernel import DATAFLOW_CODE, FOLD_TIMING_CODE, INSTANCE_TIMING_CODE, gemm_kernel, gemm_kernel_py
 from arch.systolic.link import ring_allreduce_kernel, ring_allreduce_kernel_py
 from arch.systolic.options import DATAFLOWS, TILE_SRAM_FRACTIONS, SystolicMappingOptions
 from arch.systolic.spec import SystolicSpec
 from arch.systolic.tiling import TilePlan, plan_gemm
-from workloads.op import VECTOR_FLOPS_PER_ELEMENT, Op, OpKind
+from workloads.op import VECTOR_FLOPS_PER_ELEMENT, Op, OpKind, Operand
 
 MAX_STEPS_PER_OP = 64  # pipelined tiles the engine simulates per op (contention granularity)
 VECTOR_KINDS = frozenset(VECTOR_FLOPS_PER_ELEMENT)
@@ -117,7 +119,15 @@ class SystolicArray(Accelerator):
             "Vector ops run whole on one core's vector unit (only matrix ops are split across cores).",
             "All-reduce: bandwidth-optimal ring over one link per device; reduction adds hidden.",
             self._instance_note(),
-        )
+        ) + self._dram_timing_notes()
+
+    def _dram_timing_notes(self) -> tuple[str, ...]:
+        if self.spec.dram_timing is not MemoryTiming.DRAM:
+            return ()
+        return (f"DRAM transfers timed by the {self.spec.dram_standard} FR-FCFS controller: each at the fraction of "
+                "peak it attains on the transfer's pattern (sequential weights, activations and outputs; KV "
+                "read in one run per request-head), in steady state; no bank or row state carried between ops, "
+                "no refresh phase aligned to an op (docs/dram.md, run-path timing).",)
 
     def _instance_note(self) -> str:
         if self.spec.instance_timing == "streamed" and self.spec.fold_timing == "pipelined":
@@ -188,8 +198,20 @@ def _gemm_cost(spec: SystolicSpec, op: Op) -> OpCost:
         ("dram.read_bit", 8 * read_bytes),
         ("dram.write_bit", 8 * op.out_bytes),
     )
-    return OpCost(unit="array", compute_cycles=cycles, traffic=over("dram", read_bytes, op.out_bytes),
+    reads = ((op.a_bytes * plan.input_reads, SEQUENTIAL_READ), (op.b_bytes * plan.weight_reads, _b_pattern(op)))
+    return OpCost(unit="array", compute_cycles=cycles, traffic=_dram(spec, reads, op.out_bytes),
                   steps=min(plan.tiles * count, MAX_STEPS_PER_OP), actions=actions)
+
+
+def _b_pattern(op: Op) -> AccessPattern:
+    """A KV operand is read as one run per instance (a request-head's K or V block, blocks of different
+    request-heads at unrelated addresses); weights and activations sequentially."""
+    return AccessPattern(run_bytes=-(-op.b_bytes // op.count)) if op.b_operand is Operand.KV else SEQUENTIAL_READ
+
+
+def _dram(spec: SystolicSpec, reads: tuple, write_bytes: int):
+    """The op's traffic over ``dram``, timed as ``spec.dram_timing`` says."""
+    return dram_traffic("dram", spec.dram_timing, spec.dram_standard, reads, write_bytes)
 
 
 def gemm_tile_plan(spec: SystolicSpec, op: Op) -> TilePlan:
@@ -219,7 +241,8 @@ def _vector_cost(spec: SystolicSpec, op: Op) -> OpCost:
     actions = (("vector.lane_op", lane_ops), ("dram.read_bit", 8 * read_bytes),
                ("dram.write_bit", 8 * op.out_bytes))
     steps = max(1, min(MAX_STEPS_PER_OP, cycles // 1024))
-    return OpCost(unit="vector", compute_cycles=cycles, traffic=over("dram", read_bytes, op.out_bytes),
+    return OpCost(unit="vector", compute_cycles=cycles,
+                  traffic=_dram(spec, ((read_bytes, SEQUENTIAL_READ),), op.out_bytes),
                   steps=steps, actions=actions)
 
 
@@ -240,5 +263,6 @@ def _allreduce_cost(spec: SystolicSpec, op: Op) -> OpCost:
     actions = (("link.transfer_bit", 8 * sent_bytes), ("dram.read_bit", 8 * read_bytes),
                ("dram.write_bit", 8 * write_bytes))
     steps = max(1, min(MAX_STEPS_PER_OP, 2 * (op.devices - 1)))
-    return OpCost(unit="link", compute_cycles=cycles, traffic=over("dram", read_bytes, write_bytes),
+    return OpCost(unit="link", compute_cycles=cycles,
+                  traffic=_dram(spec, ((read_bytes, SEQUENTIAL_READ),), write_bytes),
                   steps=steps, actions=actions)

@@ -12,6 +12,7 @@ from typing import ClassVar, Literal
 from pydantic import Field, NonNegativeFloat, PositiveFloat, PositiveInt, ValidationInfo, field_validator
 
 from arch.contract import SpecBase
+from arch.memory_timing import MemoryTiming, check_standard
 from arch.tech.errors import did_you_mean
 
 # Bits of each PE datatype; an op whose activations are wider than this is rejected.
@@ -78,6 +79,11 @@ class SystolicSpec(SpecBase):
     dram_latency_cycles: int = Field(0, ge=0)
     dram_capacity_bytes: int = Field(0, ge=0, description="0 = capacity not checked; a step whose weights "
                                      "and KV cache exceed it runs with a warning in its results")
+    dram_timing: MemoryTiming = Field(
+        MemoryTiming.BANDWIDTH, description="bandwidth: transfers at dram_bandwidth_bytes_per_s; dram: at the "
+        "fraction of it dram_standard's FR-FCFS controller attains on each transfer's access pattern")
+    dram_standard: str | None = Field(None, description="DRAM preset (arch/dram/presets) that times transfers "
+                                      "under dram_timing: dram")
     vector_lanes: PositiveInt = Field(128, description="elements per cycle of each core's vector unit")
     vector_clock_hz: PositiveFloat | None = Field(None, description="vector unit clock; None = clock_hz")
     vector_lane_ops_per_element: VectorLaneOps = Field(default_factory=VectorLaneOps)
@@ -93,6 +99,11 @@ class SystolicSpec(SpecBase):
             raise ValueError(f"unknown dataflow {value!r};{did_you_mean(value, DATAFLOWS)} "
                              "expected 'ws', 'os' or 'is'")
         return value
+
+    @field_validator("dram_standard")
+    @classmethod
+    def _known_standard(cls, standard: str | None, info: ValidationInfo) -> str | None:
+        return check_standard(standard, info.data.get("dram_timing"), "dram_timing")
 
     @field_validator("ifmap_sram_bytes", "filter_sram_bytes", "ofmap_sram_bytes")
     @classmethod
