@@ -1,0 +1,136 @@
+"""The run path's memos are keyed by what their results depend on.
+
+Each memo is checked by its key: a changed spec field, technology setting,
+mapping option or workload gives a different entry whose value equals what an
+uncached computation gives; a workload that reads a file is read again on every
+run; every memo stays within its bound.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from arch import registry
+from arch.contract import TechSettings
+from mappers import schedule
+from mappers.subbatch import map_step
+from simulator import api as xs
+from simulator import run as run_module
+from simulator import system_cache
+from simulator.engine import simulate
+from workloads.op import Op, OpKind
+
+GEMM = Op("gemm", OpKind.GEMM, m=64, n=96, k=80)
+
+
+def experiment(rows: int = 16, m: int = 64, **mapping) -> xs.Experiment:
+    system = {"name": "npu", "arch": "tpuv4-like", "set": {"rows": rows, "cols": 16, "cores": 2}}
+    if mapping:
+        system["mapping"] = mapping
+    return xs.load(name="one-gemm", workload={"ops": [{"name": "gemm", "M": m, "K": 80, "N": 96}]},
+                   systems=[system])
+
+
+def system_of(exp: xs.Experiment):
+    return exp.resolved.systems[0]
+
+
+def uncached_model(system):
+    return registry.model_class(system.kind)(system.spec, system.tech)
+
+
+def test_one_model_per_spec_and_a_changed_field_or_tech_setting_builds_another():
+    base, taller = system_of(experiment(rows=16)), system_of(experiment(rows=32))
+    model = system_cache.accelerator(base.kind, base.spec, base.tech)
+    assert system_cache.accelerator(base.kind, base.spec.model_copy(), base.tech) is model  # equal spec, same key
+    other = system_cache.accelerator(taller.kind, taller.spec, taller.tech)
+    assert other is not model and other.spec.rows == 32
+    tech = TechSettings.from_mapping({"mac.int8.mac_pj": 3.0})
+    assert system_cache.accelerator(base.kind, base.spec, tech) is not model
+
+
+def test_summary_tables_follow_the_spec_and_equal_the_uncached_model_s():
+    for rows in (16, 64):
+        system = system_of(experiment(rows=rows))
+        tables = system_cache.system_tables(system_cache.accelerator(system.kind, system.spec, system.tech))
+        fresh = uncached_model(system)
+        assert dict(tables.area_mm2_by_component) == fresh.area_mm2()
+        assert tables.leakage_w == fresh.leakage_w()
+        assert tables.peak_macs_per_cycle == fresh.peak_macs_per_cycle() == 2 * rows * 16
+        assert (tables.notes, tables.warnings) == (fresh.notes(), fresh.warnings())
+    small, big = (system_cache.system_tables(system_cache.accelerator(s.kind, s.spec, s.tech))
+                  for s in (system_of(experiment(rows=16)), system_of(experiment(rows=64))))
+    assert big.area_mm2_by_component["pe"] == 4 * small.area_mm2_by_component["pe"]  # 4x the PEs
+
+
+def test_a_run_s_area_is_a_copy_the_caller_may_change():
+    exp = experiment()
+    first = xs.run(exp).systems[0]
+    first.area_mm2_by_component["pe"] = -1.0
+    system = system_of(exp)
+    tables = system_cache.system_tables(system_cache.accelerator(system.kind, system.spec, system.tech))
+    assert tables.area_mm2_by_component["pe"] > 0
+    assert xs.run(exp).systems[0].area_mm2_by_component["pe"] == tables.area_mm2_by_component["pe"]
+
+
+def test_op_costs_are_remembered_per_spec_and_options_and_equal_the_model_s():
+    schedule.clear_cost_memo()
+    costs = {}
+    for rows in (16, 32):
+        for dataflow in ("ws", "os"):
+            system = system_of(experiment(rows=rows))
+            accel = system_cache.accelerator(system.kind, system.spec, system.tech)
+            options = accel.mapping_options({"dataflow": dataflow}, "any", 1)
+            remembered = schedule._shape_cached(accel, options)(GEMM)
+            assert remembered == uncached_model(system).op_cost(GEMM, "array", options)
+            renamed = dataclasses.replace(GEMM, name="other", layer=3)
+            assert schedule._shape_cached(accel, options)(renamed) is remembered  # name and layer ignored
+            costs[rows, dataflow] = remembered
+    assert len(set(c.compute_cycles for c in costs.values())) == 4  # every key its own cycles
+    assert len(schedule._COST_MEMO) == 4
+
+
+def test_a_mapped_step_is_remembered_per_workload_and_options():
+    run_module.clear_run_memos()
+    results = {}
+    for m in (64, 128):
+        for split_cores in (1, 2):
+            exp = experiment(m=m, split_cores=split_cores)
+            result = xs.run(exp).systems[0]
+            system = system_of(exp)
+            accel = uncached_model(system)
+            workload = run_module.build_workload(exp.resolved.spec.workload)
+            options = accel.mapping_options(dict(system.mapping), workload.phase, workload.batch)
+            step, plan = map_step(workload, accel, options, evaluate=simulate)
+            assert result.cycles == max(e.end for e in simulate(plan)) * step.repeat
+            assert len(result.ops) == len(plan.tasks) == split_cores
+            results[m, split_cores] = result.cycles
+    assert results[128, 1] > results[64, 1] and results[64, 2] < results[64, 1]
+    assert len(run_module._MAPPED) == 4
+
+
+def test_a_workload_read_from_a_file_is_read_again_on_every_run(tmp_path):
+    model = tmp_path / "tiny.yaml"
+    fields = ("hidden_size: 128\nnum_layers: 2\nnum_heads: 2\nffn_size: 256\nactivation: relu\n"
+              "norm: layernorm\nvocab_size: 10\nposition: alibi\nmax_positions: 64\n")
+    model.write_text(fields)
+    exp = xs.load(name="tiny", workload={"model": str(model), "phase": "decode", "batch": 2, "seq_len": 8},
+                  systems=[{"name": "npu", "arch": "tpuv4-like"}])
+    assert xs.run(exp).ok
+    model.write_text(fields.replace("hidden_size: 128", "hidden_size: many"))
+    with pytest.raises(xs.InputError, match="workload.model"):
+        xs.run(exp)
+
+
+def test_every_memo_stays_within_its_bound():
+    system = system_of(experiment())
+    for rows in range(1, system_cache.MAX_SYSTEMS + 10):
+        system_cache.accelerator(system.kind, system.spec.model_copy(update={"rows": rows}), system.tech)
+    assert system_cache.cached_systems() == system_cache.MAX_SYSTEMS
+    exp = experiment()
+    for _ in range(3):
+        xs.run(exp)
+    assert len(run_module._MAPPED) <= run_module._MEMO_MAX and len(run_module._WORKLOADS) <= run_module._MEMO_MAX
+    assert len(xs._VALIDATED) <= xs._VALIDATED_MAX
