@@ -26,6 +26,8 @@
    buffering), next to the paper's 1.37x average over engines and up to 4.86x
    over Hugging Face (PAPERS.md, FlashDecoding++).
 
+The host measurement and the claims' computations live in :mod:`simulator.reproduce.softmax_host` and
+:mod:`simulator.reproduce.attention` (``xpusim reproduce attention`` holds them as claims).
 Every number is computed when the script runs. Usage:
 ``python benchmarks/attention_variants.py [--elements N]``.
 """
@@ -33,137 +35,33 @@ Every number is computed when the script runs. Usage:
 from __future__ import annotations
 
 import argparse
-import math
-import time
-
-import numpy as np
-from numba import njit
 
 from arch import registry
-from arch.gpu.attention import LIBRARY_PAD_ROWS, flat_gemm_cycles
-from simulator import api
+from simulator.reproduce.attention import (ATTENTION_CORE, FA2_PEAK as PAPER_FA2_PEAK, FDPP_AVERAGE, MEMORY_BOUND,
+                                           TWO_PASS_UP_TO, engine_step_seconds as engine_step_s,
+                                           flash2_peak_fraction, layer_step_seconds)
+from simulator.reproduce.softmax_host import measure
 from workloads.layers import build_decoder_layer
 from workloads.models import load_model
-from workloads.op import OpKind
 
-LN2 = np.float32(math.log(2.0))
-LOG2E = np.float32(1.0 / math.log(2.0))
-BLOCK = 1024  # elements per inner block: the exp's scratch stays in L1
-PAPER_SPEEDUP = {"AVX512": 1.28, "AVX2": 1.18}  # PAPERS.md, The Two-Pass Softmax Algorithm (up to)
-PAPER_FA2_PEAK = (0.50, 0.73)  # PAPERS.md, FlashAttention-2: 50-73 % of the theoretical maximum FLOP/s on A100
-PAPER_FDPP = {"average over engines": 1.37, "max over Hugging Face": 4.86}  # PAPERS.md, FlashDecoding++
-ATTENTION_CORE = ("attn_score", "softmax", "attn_context", "attention", "attn_reduce")
+PAPER_FDPP = {"average over engines": FDPP_AVERAGE, "max over Hugging Face": 4.86}  # PAPERS.md, FlashDecoding++
 
 
 # -- host softmax ------------------------------------------------------------------------
-@njit(fastmath=True, inline="always")
-def _poly_exp(r):
-    """exp(r) for |r| <= ln2 / 2: degree-5 Taylor polynomial (relative error < 3e-7)."""
-    return np.float32(1.0) + r * (np.float32(1.0) + r * (np.float32(0.5) + r * (
-        np.float32(1 / 6) + r * (np.float32(1 / 24) + r * np.float32(1 / 120)))))
-
-
-@njit(fastmath=True)
-def _exp_block(x, start, shift, out, bits):
-    """out[j] = exp(x[start + j] - shift) over one block, as poly(r) * 2**n (n >= -126)."""
-    count = min(BLOCK, x.size - start)
-    scale = bits.view(np.float32)
-    for j in range(count):
-        v = max(x[start + j] - shift, np.float32(-87.0))
-        n = np.floor(v * LOG2E + np.float32(0.5))
-        out[j] = _poly_exp(v - n * LN2)
-        bits[j] = (np.int32(n) + np.int32(127)) << 23
-    for j in range(count):
-        out[j] *= scale[j]
-    return count
-
-
-@njit(fastmath=True)
-def softmax_three_pass_host(x, y):
-    out, bits = np.empty(BLOCK, np.float32), np.empty(BLOCK, np.int32)
-    top = np.float32(-np.inf)
-    for i in range(x.size):  # pass 1: max
-        top = max(top, x[i])
-    total = 0.0
-    for start in range(0, x.size, BLOCK):  # pass 2: sum of exp(x - max)
-        for j in range(_exp_block(x, start, top, out, bits)):
-            total += out[j]
-    inv = np.float32(1.0 / total)
-    for start in range(0, x.size, BLOCK):  # pass 3: exp(x - max) / sum
-        for j in range(_exp_block(x, start, top, out, bits)):
-            y[start + j] = out[j] * inv
-
-
-@njit(fastmath=True)
-def softmax_two_pass_host(x, y):
-    out, bits, exps = np.empty(BLOCK, np.float32), np.empty(BLOCK, np.int32), np.empty(BLOCK, np.float32)
-    scale = bits.view(np.float32)
-    sum_m, sum_e = 0.0, -1e30
-    for start in range(0, x.size, BLOCK):  # pass 1: sum of (mantissa, exponent) pairs
-        count = min(BLOCK, x.size - start)
-        block_e = np.float32(-1e30)
-        for j in range(count):
-            exps[j] = np.floor(x[start + j] * LOG2E + np.float32(0.5))
-            block_e = max(block_e, exps[j])
-        for j in range(count):
-            out[j] = _poly_exp(x[start + j] - exps[j] * LN2)
-            bits[j] = (np.int32(max(exps[j] - block_e, np.float32(-126.0))) + np.int32(127)) << 23
-        block_m = 0.0
-        for j in range(count):
-            block_m += out[j] * scale[j]
-        top = max(sum_e, block_e)
-        sum_m = sum_m * 2.0 ** (sum_e - top) + block_m * 2.0 ** (block_e - top)
-        sum_e = top
-    inv = np.float32(1.0 / sum_m)
-    for start in range(0, x.size, BLOCK):  # pass 2: exp(x) / sum, as 2**-sum_e scaled pairs
-        for j in range(_exp_block(x, start, np.float32(sum_e * LN2), out, bits)):
-            y[start + j] = out[j] * inv
-
-
-@njit(fastmath=True)
-def _read_all(x):
-    total = np.float32(0.0)
-    for i in range(x.size):
-        total += x[i]
-    return total
-
-
-def _best_s(fn, *args, repeats: int = 5) -> float:
-    best = math.inf
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn(*args)
-        best = min(best, time.perf_counter() - start)
-    return best
-
-
 def host_softmax(elements: int) -> None:
-    x = (np.random.default_rng(0).standard_normal(elements) * 8).astype(np.float32)
-    y = np.empty_like(x)
-    for fn in (softmax_three_pass_host, softmax_two_pass_host):
-        fn(x[:4 * BLOCK], y[:4 * BLOCK])  # compile
-    _read_all(x)
-    e = np.exp(x.astype(np.float64) - x.max())
-    want = e / e.sum()
-    errors = {}
-    for name, fn in (("three-pass", softmax_three_pass_host), ("two-pass", softmax_two_pass_host)):
-        fn(x, y)
-        errors[name] = float(np.abs(y - want).max() / want.max())
-    three_s, two_s = _best_s(softmax_three_pass_host, x, y), _best_s(softmax_two_pass_host, x, y)
-    read_gbs = x.nbytes / _best_s(_read_all, x) / 1e9
-    achieved_gbs = 4 * x.nbytes / three_s / 1e9
-    speedup = three_s / two_s
-    print(f"1. softmax over {elements} float32 ({x.nbytes / 2**20:.0f} MiB) on this host")
-    print(f"   three-pass {three_s * 1e3:.1f} ms, two-pass {two_s * 1e3:.1f} ms: speed-up {speedup:.3f}x "
-          f"(max error / max value: {errors['three-pass']:.1e}, {errors['two-pass']:.1e})")
+    got = measure(elements)
+    speedup = got.speedup
+    print(f"1. softmax over {elements} float32 ({got.nbytes / 2**20:.0f} MiB) on this host")
+    print(f"   three-pass {got.three_pass_s * 1e3:.1f} ms, two-pass {got.two_pass_s * 1e3:.1f} ms: speed-up "
+          f"{speedup:.3f}x (max error / max value: {got.error_three_pass:.1e}, {got.error_two_pass:.1e})")
     for label, ratio in (("traffic, as the cost model counts (4/3)", 4 / 3),
                          ("traffic with write-allocate (5/4)", 5 / 4)):
         print(f"   predicted by {label}: {ratio:.3f}x; measured/predicted {speedup / ratio:.3f}")
-    print("   paper (Skylake-X, up to): " + ", ".join(f"{k} {v:.2f}x" for k, v in PAPER_SPEEDUP.items()))
-    bound = achieved_gbs / read_gbs
-    print(f"   memory bound? three-pass moves {achieved_gbs:.1f} GB/s against a read loop's "
-          f"{read_gbs:.1f} GB/s ({bound:.0%}): " +
-          ("yes -- the speed-up measures the traffic" if bound >= 0.7 else
+    print("   paper (Skylake-X, up to): " + ", ".join(f"{k} {v:.2f}x" for k, v in TWO_PASS_UP_TO.items()))
+    bound = got.bandwidth_fraction
+    print(f"   memory bound? three-pass moves {got.three_pass_bytes_per_s / 1e9:.1f} GB/s against a read loop's "
+          f"{got.read_bytes_per_s / 1e9:.1f} GB/s ({bound:.0%}): " +
+          ("yes -- the speed-up measures the traffic" if bound >= MEMORY_BOUND else
            "no -- the loops are limited by their arithmetic, so the speed-up does not test the traffic ratio"))
 
 
@@ -171,14 +69,6 @@ def host_softmax(elements: int) -> None:
 def op_seconds(gpu, op) -> float:
     """One op alone on the GPU: max(compute, stream) + launch."""
     return gpu.op_seconds(op)
-
-
-def engine_step_s(attention: str, batch: int, kv_len: int) -> float:
-    """A whole Llama-2-7B decode step on a100-80gb through the mapper and the engine."""
-    result = api.run({"name": "attention-step", "systems": [{"name": "a100", "arch": "a100-80gb"}],
-                      "workload": {"model": "llama2-7b", "phase": "decode", "batch": batch,
-                                   "seq_len": kv_len, "attention": attention}})
-    return result.system("a100").seconds
 
 
 def core_ops(config, attention, batch, kv_len, **kw):
@@ -232,9 +122,7 @@ def prefill_attention(gpu, config) -> None:
                    if op.name in ATTENTION_CORE]
             row.append((sum(op_seconds(gpu, op) for op in ops), sum(op.min_bytes for op in ops)))
         (unfused_s, unfused_b), (flash_s, flash_b) = row
-        fused = next(op for op in build_decoder_layer(config, "prefill", 1, prompt, attention="flash2").ops
-                     if op.kind is OpKind.ATTENTION)
-        peak = 2 * fused.macs / flash_s / gpu.spec.peak_flops_per_s(gpu.math_dtype(fused))  # matmul FLOPs
+        peak = flash2_peak_fraction(prompt) if config.name == "llama2-7b" else float("nan")
         print(f"   prompt {prompt:>5}: unfused {unfused_s * 1e3:7.3f} ms, {unfused_b / 1e9:6.2f} GB; flash2 "
               f"{flash_s * 1e3:7.3f} ms, {flash_b / 1e9:6.3f} GB: {unfused_s / flash_s:.2f}x faster, "
               f"{unfused_b / flash_b:.0f}x fewer bytes; flash2 at {peak:.0%} of the tensor peak")
@@ -244,16 +132,10 @@ def prefill_attention(gpu, config) -> None:
 
 def decode_step(gpu, config) -> None:
     print("\n4. whole decode step (32 layers), a100-80gb: FlashDecoding++ vs FlashDecoding (ms)")
-    spec = gpu.spec
     for batch in (1, 8, 64):
         for kv in (4096, 32768):
-            fd_ops = build_decoder_layer(config, "decode", batch, kv, attention="flashdecoding").ops
-            pp_ops = build_decoder_layer(config, "decode", batch, kv, attention="flashdecoding++").ops
-            fd = sum(op_seconds(gpu, op) for op in fd_ops)
-            library = sum(flat_gemm_cycles(spec, op, gpu.math_dtype(op), LIBRARY_PAD_ROWS, False) / spec.clock_hz
-                          if op.kind is OpKind.GEMM else op_seconds(gpu, op) for op in fd_ops)
-            pp = sum(min(flat_gemm_cycles(spec, op, gpu.math_dtype(op)) / spec.clock_hz, op_seconds(gpu, op))
-                     if op.kind is OpKind.GEMM else op_seconds(gpu, op) for op in pp_ops)
+            step = layer_step_seconds(batch, kv)
+            fd, library, pp = step["flashdecoding"], step["library"], step["flashdecoding++"]
             layers = config.num_layers
             print(f"   batch {batch:>2} KV {kv:>5}: FlashDecoding {fd * layers * 1e3:6.2f} (calibrated GEMMs), "
                   f"{library * layers * 1e3:6.2f} (library flat GEMMs); FlashDecoding++ {pp * layers * 1e3:6.2f}: "

@@ -37,6 +37,8 @@ PAPERS: tuple[Paper, ...] = (
           "simulator.reproduce.scalesim_vit", "REFERENCE_DATA.md Headline results; tests/data/scalesim_golden.json"),
     Paper("waferllm", "WaferLLM (He et al., OSDI'25)", "simulator.reproduce.waferllm",
           "arch/wafer/published.py (LUT_AND_WAFER.md §2.2, §2.3)"),
+    Paper("attention", "FlashDecoding, FlashDecoding++ (MLSys'24), FlashAttention-2, Two-Pass Softmax",
+          "simulator.reproduce.attention", "PAPERS.md; docs/attention.md"),
 )
 
 
