@@ -16,16 +16,29 @@ and ``op_sync_s`` are **fitted on three T-MAC rows** of that device
   W4 row's bandwidth allow, i.e. not stream-bound), it is zero and the bandwidth
   is the W4 row's bytes times its rate.
 
-Every other row (T-MAC's 2-bit row at one thread and BitNet rows, all llama.cpp rows,
-the W4 -> W2 ratios and BitNet's thread scaling) checks the model; the fitted rows do not.
+Each preset's ``dequant_issue_efficiency`` (the fraction of full SIMD issue llama.cpp's
+``vec_dot`` loops attain) is **fitted on llama.cpp's two one-thread Llama-2-7B rows** of
+that device: the 2-bit fraction (Q2_K layers; also taken for the Q6_K LM head, the same
+k-quant super-block structure -- ASSUMPTION) on the Q2_K row, then the 4-bit fraction
+(Q4_0; also taken for Q8_0, the same 32-weight block structure -- ASSUMPTION) on the
+Q4_0 row, each the fraction at which the modelled one-thread rate equals the measured one
+(1 where the model at full issue is already slower).
+
+Every other row (T-MAC's 2-bit row at one thread and BitNet rows, llama.cpp's BitNet rows
+and multi-thread rows, the W4 -> W2 ratios, BitNet's and llama.cpp's thread scaling) checks
+the model; the fitted rows do not.
 """
 
 from __future__ import annotations
 
 from typing import NamedTuple
 
-from arch.cpu.decode import MODELS, token_bytes, token_ops
+from arch import registry
+from arch.cpu.decode import MODELS, token_bytes, token_ops, tokens_per_s
+from arch.cpu.options import CpuGemmKernel
 from arch.cpu.published import FIT_MODEL, SYNC_FIT_MODEL, row, thread_counts
+
+BISECTION_STEPS = 40   # halvings of the efficiency interval: far below the presets' 5 digits
 
 
 class CpuFit(NamedTuple):
@@ -54,3 +67,28 @@ def fitted(device: str) -> CpuFit:
         sync_per_token, bandwidth_all = 0.0, bytes_w4 / seconds_w4
     return CpuFit(bytes_w4 * row(device, FIT_MODEL, one).tmac, bandwidth_all,
                   sync_per_token / (ops * (1.0 - 1.0 / most)))
+
+
+def fitted_dequant_efficiency(device: str) -> dict[int, float]:
+    """{weight bits: fraction of full issue} of llama.cpp's kernels on ``device`` (module docstring)."""
+    q2 = _efficiency(device, SYNC_FIT_MODEL, {}, lambda e: {2: e, 6: e})
+    q4 = _efficiency(device, FIT_MODEL, {2: q2, 6: q2}, lambda e: {4: e, 8: e})
+    return {2: q2, 4: q4, 6: q2, 8: q4}
+
+
+def _efficiency(device: str, row_model: str, known: dict[int, float], trial) -> float:
+    spec = {**registry.preset_spec(device), "threads": 1}
+    published = row(device, row_model, 1).llama_cpp
+
+    def rate(efficiency: float) -> float:
+        table = {**{2: 1.0, 4: 1.0, 6: 1.0, 8: 1.0}, **known, **trial(efficiency)}
+        host = registry.build({**spec, "dequant_issue_efficiency": table})
+        return tokens_per_s(host, row_model, CpuGemmKernel.DEQUANT)
+
+    if rate(1.0) <= published:
+        return 1.0
+    low, high = 0.0, 1.0
+    for _ in range(BISECTION_STEPS):
+        mid = (low + high) / 2
+        low, high = (mid, high) if rate(mid) < published else (low, mid)
+    return (low + high) / 2

@@ -18,10 +18,13 @@ run, and synchronisation-bound on the M2-Ultra's many fast cores.
   int8 tables built once per activation row for all outputs, one pass per bit
   plane; the threads are the kernel's ``units``. Compute cycles = lookup
   instructions per thread x ``lut_simd_ops_per_lookup_vector`` / ``simd_pipes``,
-  plus the table precompute's adds on fp16 SIMD lanes.
+  plus the table precompute's adds on fp16 SIMD lanes of one thread (the
+  tables are built by thread 0 before the lookups start).
 * **``gemm_kernel: dequant``** (llama.cpp), and low-bit GEMMs wider than the LUT
   kernel runs: ``dequant_simd_ops_per_weight`` instructions per weight and
-  activation row (its ``vec_dot`` unpacks each weight block once per row).
+  activation row (its ``vec_dot`` unpacks each weight block once per row),
+  issued at ``dequant_issue_efficiency`` of the full rate (fitted per device on
+  llama.cpp's one-thread Llama-2-7B rows, :mod:`arch.cpu.calibration`).
 * **Everything else** (fp16 weight GEMMs, the attention GEMMs on the KV cache,
   element-wise ops) on fp32 SIMD lanes: an FMA per two FLOPs of a GEMM, one
   instruction per lane-FLOP otherwise.
@@ -157,7 +160,7 @@ class CpuHost(Accelerator):
             cycles, instructions = lut_cycles(spec, op)
         elif self.dequant_runs(op):
             instructions = math.ceil(op.count * op.m * op.n * op.k * spec.dequant_ops_per_weight(op.b_bits))
-            cycles = math.ceil(instructions / (spec.simd_pipes * spec.threads))
+            cycles = math.ceil(instructions / (spec.simd_pipes * spec.threads * spec.dequant_efficiency(op.b_bits)))
         else:
             per_instruction = 2 * spec.fp32_lanes if op.kind.is_matmul or op.kind is OpKind.ATTENTION \
                 else spec.fp32_lanes
@@ -195,7 +198,9 @@ def lut_peak_macs_per_cycle(spec: CpuSpec, planes: int) -> float:
 
 def lut_counts(spec: CpuSpec, op: Op) -> LutCounts:
     """The LUT mpGEMM kernel's counts for ``op`` on ``spec`` (module docstring)."""
-    table_adds_per_cycle = spec.fp32_lanes * FP16_PER_FP32_LANE * spec.simd_pipes * spec.threads
+    # The tables are built by one thread: T-MAC's mul_mat INIT phase returns on every thread but
+    # thread 0 (kaleid-liner/llama.cpp @70c312d, ggml.c, ggml_compute_forward_mul_mat's T-MAC branch).
+    table_adds_per_cycle = spec.fp32_lanes * FP16_PER_FP32_LANE * spec.simd_pipes
     return LutCounts(*(int(x) for x in lut_mpgemm_kernel(
         op.m, op.n, op.k, op.count, weight_planes(op), spec.lut_group_activations, False, spec.lut_entry_bits,
         0, 1, spec.lookup_lanes, spec.threads, float(table_adds_per_cycle))))

@@ -67,9 +67,14 @@ def thread_counts(device: str, model: str | None = None) -> tuple[int, ...]:
 
 
 def is_fitted(r: TokenRow) -> bool:
-    """Whether a T-MAC row is one the device preset was fitted on (``FIT_MODEL``, ``SYNC_FIT_MODEL``)."""
+    """Whether a row's T-MAC rate is one the device preset was fitted on (``FIT_MODEL``, ``SYNC_FIT_MODEL``)."""
     most = thread_counts(r.device, r.model)[-1]
     return r.model == FIT_MODEL or (r.model == SYNC_FIT_MODEL and r.threads == most)
+
+
+def is_llama_cpp_fitted(r: TokenRow) -> bool:
+    """Whether a row's llama.cpp rate is one the preset's issue efficiency was fitted on (Llama-2-7B, 1 thread)."""
+    return r.threads == 1 and r.model in (FIT_MODEL, SYNC_FIT_MODEL)
 
 # README "Compared to CUDA GPU": Jetson AGX Orin, Llama-2-7B W2, 12 threads for the CPU:
 # framework -> (tokens/s, power W, energy J/token) as published.

@@ -10,7 +10,10 @@ kernels are costed by the SIMD instructions they issue:
   vector of table lookups (index extraction, lookup, widening accumulation and
   the per-group epilogue of T-MAC's inner loop);
 * the dequantisation kernel (llama.cpp): ``dequant_simd_ops_per_weight``
-  instructions per weight, by weight bits (unpack, int8 dot product, scale).
+  instructions per weight, by weight bits (unpack, int8 dot product, scale),
+  issued at ``dequant_issue_efficiency`` of the full rate (a fitted fraction:
+  the listings' dependency chains, horizontal reductions and port limits are
+  not counted one by one).
 
 Achievable DRAM read bandwidth with ``t`` threads is
 ``min(t x bandwidth_1t, bandwidth_all, dram_bandwidth)``: a core sustains only
@@ -51,6 +54,9 @@ class CpuSpec(SpecBase):
         description="SIMD instructions per vector of table lookups in the LUT kernel's inner loop")
     dequant_simd_ops_per_weight: tuple[tuple[int, PositiveFloat], ...] = Field(
         description="dequantisation kernel: SIMD instructions per weight, by weight bits ({bits: instructions})")
+    dequant_issue_efficiency: tuple[tuple[int, float], ...] = Field(
+        (), description="dequantisation kernel: fraction of full SIMD issue its loop attains, by weight bits "
+                        "({bits: fraction in (0, 1]}; none listed = 1)")
     dram_bandwidth_bytes_per_s: PositiveFloat = Field(description="published DRAM bandwidth of the package")
     bandwidth_1t_bytes_per_s: PositiveFloat = Field(description="achievable read bandwidth of one thread")
     bandwidth_all_bytes_per_s: PositiveFloat = Field(description="achievable read bandwidth of the CPU complex")
@@ -64,6 +70,15 @@ class CpuSpec(SpecBase):
         pairs = tuple(value.items()) if isinstance(value, dict) else tuple(tuple(p) for p in value or ())
         if not pairs or any(len(p) != 2 or not isinstance(p[0], int) or not 1 <= p[0] <= 16 for p in pairs):
             raise ValueError("expected a non-empty mapping of weight bits (1-16) to instructions per weight")
+        return tuple(sorted(pairs))
+
+    @field_validator("dequant_issue_efficiency", mode="before")
+    @classmethod
+    def _efficiencies(cls, value):
+        pairs = tuple(value.items()) if isinstance(value, dict) else tuple(tuple(p) for p in value or ())
+        if any(len(p) != 2 or not isinstance(p[0], int) or not 1 <= p[0] <= 16
+               or not isinstance(p[1], (int, float)) or not 0 < p[1] <= 1 for p in pairs):
+            raise ValueError("expected a mapping of weight bits (1-16) to a fraction of full issue in (0, 1]")
         return tuple(sorted(pairs))
 
     @model_validator(mode="after")
@@ -98,7 +113,15 @@ class CpuSpec(SpecBase):
 
     def dequant_ops_per_weight(self, w_bits: float) -> float:
         """Instructions per weight of the narrowest listed format holding ``w_bits`` (else the widest)."""
-        for bits, ops in self.dequant_simd_ops_per_weight:
-            if bits >= w_bits - 1e-9:
-                return ops
-        return self.dequant_simd_ops_per_weight[-1][1]
+        return _by_bits(self.dequant_simd_ops_per_weight, w_bits)
+
+    def dequant_efficiency(self, w_bits: float) -> float:
+        """Fraction of full issue of the narrowest listed format holding ``w_bits`` (1 when none is listed)."""
+        return _by_bits(self.dequant_issue_efficiency, w_bits) if self.dequant_issue_efficiency else 1.0
+
+
+def _by_bits(table: tuple[tuple[int, float], ...], w_bits: float) -> float:
+    for bits, value in table:
+        if bits >= w_bits - 1e-9:
+            return value
+    return table[-1][1]

@@ -4,8 +4,8 @@ Published values: ``arch/cpu/published.py`` (``microsoft/T-MAC`` ``docs/profilin
 README). Computed: the ``kind: cpu`` host presets with ``gemm_kernel: lut`` (T-MAC) and
 ``dequant`` (llama.cpp), batch-1 decode. Each device's bandwidth curve and per-op
 synchronisation are fitted on three T-MAC rows (``fitted``: Llama-2-7B W4 at 1 thread and
-the most threads, W2 at the most threads; ``arch/cpu/calibration.py``); no llama.cpp row is
-fitted. Tolerances and residuals are those of ``tests/test_lut_cpu.py`` (±25 % on rates,
+the most threads, W2 at the most threads), llama.cpp's issue efficiency on its two
+one-thread Llama-2-7B rows (``arch/cpu/calibration.py``). Tolerances and residuals are those of ``tests/test_lut_cpu.py`` (±25 % on rates,
 ±10 % on ratios; L-V9).
 """
 
@@ -16,37 +16,27 @@ from functools import lru_cache, partial
 from arch import registry
 from arch.cpu.decode import tokens_per_s
 from arch.cpu.options import CpuGemmKernel
-from arch.cpu.published import DEVICES, ORIN_POWER, PAPER_BITNET_M2_1T, TMAC_PROFILING, is_fitted, row
+from arch.cpu.published import (DEVICES, ORIN_POWER, PAPER_BITNET_M2_1T, TMAC_PROFILING, is_fitted,
+                                is_llama_cpp_fitted, row)
 from simulator.reproduce.claims import Check, Claim, Comparison
 
 claim = partial(Claim, "t-mac")
 LUT, DEQUANT = CpuGemmKernel.LUT, CpuGemmKernel.DEQUANT
 SRC = "microsoft/T-MAC docs/profiling_data.md (arch/cpu/published.py TMAC_PROFILING)"
-# tests/test_lut_cpu.py: the scalings the model misses, and the llama.cpp rows it holds
+# tests/test_lut_cpu.py: the scalings and llama.cpp rows the model misses
 SCALING_MISSES = {("m2-ultra", "llama2-7b-w2")}
 LLAMA_SCALING_MISSES = {("jetson-agx-orin", "bitnet-3b"), ("jetson-agx-orin", "llama2-7b-w2"),
-                        ("surface-book-3", "llama2-7b-w2")}
-LLAMA_HOLDS = {("m2-ultra", "llama2-7b-w4", 1), ("m2-ultra", "llama2-7b-w4", 8), ("jetson-agx-orin", "bitnet-3b", 1),
-               ("jetson-agx-orin", "llama2-7b-w2", 1), ("jetson-agx-orin", "llama2-7b-w4", 1),
-               ("jetson-agx-orin", "llama2-7b-w4", 12)}
+                        ("surface-book-3", "bitnet-3b"), ("surface-book-3", "llama2-7b-w2"),
+                        ("surface-book-3", "llama2-7b-w4")}
+LLAMA_MISSES = {("jetson-agx-orin", "bitnet-3b", 12), ("jetson-agx-orin", "llama2-7b-w2", 12),
+                ("surface-book-3", "bitnet-3b", 4), ("surface-book-3", "llama2-7b-w2", 4),
+                ("surface-book-3", "llama2-7b-w4", 4)}
 W2_ONE_THREAD = ("the ratio's most-thread row is a fit row; its 1-thread row is 10 % slow in the model (the LUT "
                  "kernel's instruction count makes it compute-bound on the M2-Ultra), which puts the ratio just "
                  "outside 10 % (tests/test_lut_cpu.py SCALING_MISSES)")
-LLAMA_POWER = ("llama.cpp's Q2_K rows scale worse with threads on the Orin than an even split plus the "
-               "synchronisation fitted on T-MAC's rows; clock and power limits with many busy cores are not "
-               "modelled (tests/test_lut_cpu.py LLAMA_SCALING_MISSES)")
-LLAMA_STREAM = ("in the model llama.cpp's Q2_K kernel is stream-bound on the Surface Book 3 (its AVX2 instruction "
-                "count is low) and scales with the bandwidth curve; measured it is 2.2x slower at one thread, "
-                "compute-bound, and scales further (tests/test_lut_cpu.py LLAMA_SCALING_MISSES)")
-LLAMA_SLOWER = ("llama.cpp runs slower than the instruction counts of its vec_dot listings at full issue and the "
-                "bandwidth T-MAC reaches on the same host allow; what limits it there is not modelled "
-                "(tests/test_lut_cpu.py LLAMA_HOLDS; docs/lut.md)")
-
-
-def _llama_scaling_residual(device: str, model: str) -> str | None:
-    if (device, model) not in LLAMA_SCALING_MISSES:
-        return None
-    return LLAMA_STREAM if device == "surface-book-3" else LLAMA_POWER
+LLAMA_POWER = ("llama.cpp's compute-bound kernels scale worse with threads on this host than an even split plus "
+               "the synchronisation fitted on T-MAC's rows; clock and power limits with many busy cores are not "
+               "modelled (tests/test_lut_cpu.py LLAMA_SCALING_MISSES, LLAMA_MISSES; docs/lut.md)")
 
 
 def _rows(device: str, model: str):
@@ -68,7 +58,8 @@ def token_rates() -> list[Claim]:
                          rate(r.device, r.model, r.threads, LUT), 0.25, "tok/s", fitted=is_fitted(r)))
         out.append(claim(f"llama.cpp/{r.device}/{r.model}/{r.threads}t", f"llama.cpp tokens/s, {label}", r.llama_cpp,
                          SRC, rate(r.device, r.model, r.threads, DEQUANT), 0.25, "tok/s",
-                         residual=None if (r.device, r.model, r.threads) in LLAMA_HOLDS else LLAMA_SLOWER))
+                         fitted=is_llama_cpp_fitted(r),
+                         residual=LLAMA_POWER if (r.device, r.model, r.threads) in LLAMA_MISSES else None))
     return out
 
 
@@ -91,7 +82,7 @@ def ratios() -> list[Claim]:
             out.append(claim(f"llama.cpp_scaling/{device}/{model}",
                              f"llama.cpp {model} {most.threads} / 1 thread(s), {device}", most.llama_cpp / one.llama_cpp,
                              SRC, rate(device, model, most.threads, DEQUANT) / rate(device, model, 1, DEQUANT), 0.10,
-                             residual=_llama_scaling_residual(device, model)))
+                             residual=LLAMA_POWER if (device, model) in LLAMA_SCALING_MISSES else None))
     m2 = row("m2-ultra", "bitnet-3b", 1)
     out.append(claim("bitnet_m2_1core", "T-MAC BitNet-3B on one M2-Ultra core (EuroSys'25 abstract)",
                      PAPER_BITNET_M2_1T, "T-MAC, EuroSys'25 abstract (arch/cpu/published.py)",
