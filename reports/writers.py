@@ -35,6 +35,7 @@ SUMMARY_COLUMNS = (
 OPS_COLUMNS = (
     "system", "name", "kind", "unit", "start_cycle", "end_cycle", "compute_cycles", "stall_cycles",
     "total_cycles", "macs", "flops", "read_bytes", "write_bytes", "energy_pj", "bound", "utilisation", "mapping",
+    "dram_efficiency", "dram_bandwidth_bytes_per_s",
 )
 
 

@@ -233,3 +233,19 @@ def test_a_dram_timed_preset_passes_the_conformance_checker(preset):
 
     spec = preset_spec(preset) | {"dram_timing": "dram", "dram_standard": "hbm2-neupims"}
     check_accelerator(build(spec))
+
+
+def test_ops_csv_carries_each_ops_dram_efficiency_and_bandwidth(tmp_path):
+    import csv
+    import json
+
+    path = tmp_path / "timed.yaml"
+    path.write_text(EXPERIMENT.format(set="dram_timing: dram, dram_standard: hbm3-6400"))
+    assert cli_main(["run", str(path), "--out", str(tmp_path / "out"), "--no-figures"]) == 0
+    ops = json.loads((tmp_path / "out/t/results.json").read_text())["systems"]["npu"]["ops"]
+    rows = list(csv.DictReader((tmp_path / "out/t/ops.csv").open()))
+    assert len(rows) == len(ops)
+    for row, op in zip(rows, ops):
+        assert float(row["dram_efficiency"]) == pytest.approx(op["dram_efficiency"])
+        assert float(row["dram_bandwidth_bytes_per_s"]) == pytest.approx(op["dram_bandwidth_bytes_per_s"])
+    assert max(op["dram_efficiency"] for op in ops) <= pattern_efficiency("hbm3-6400", SEQUENTIAL_WRITE) + 1e-12
