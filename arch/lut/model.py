@@ -21,6 +21,12 @@ What it models
 * **Other ops** (element-wise, and GEMMs whose B operand is the KV cache,
   another activation or wider than ``max_weight_bits``) run on the vector units
   (``vector``) at ``vector_flops_per_cycle_per_sm``.
+* **On a GPU host** (``gemm_tiles`` set) a LUT GEMM's thread-block tiles run in
+  waves over the SMs, each at the SM's LUT tensor-core rate derated by the host's
+  issue-efficiency ceiling plus a fixed per-tile overhead (:mod:`arch.lut.waves`,
+  the host GPU model's rule with the LUT array as the instruction); the fastest
+  listed tile is used. Without ``gemm_tiles`` (a standalone NPU) the passes are
+  spread evenly over all arrays.
 * Time of an op alone: ``max(compute, DRAM stream) + launch`` (the GPU model's
   rule); DRAM traffic is compulsory (perfect on-chip reuse).
 
@@ -28,9 +34,9 @@ How faithful / not modelled
 ---------------------------
 Register and shared-memory capacity and bandwidth inside the SM (the paper's
 LUT rows assume "Double Register Modeling", 2-8x registers, uncosted); warp
-scheduling, wave quantisation over SMs, L2; no multi-device collectives.
-Energy and area: :mod:`arch.lut.energy` (one synthesis factor and one power
-density fitted on the LUT Tensor Core row of the paper's Table 2).
+scheduling, split-K, L2; no multi-device collectives. Energy and area:
+:mod:`arch.lut.energy` (synthesis factors per part and one power density fitted on
+the paper's Table 2).
 """
 
 from __future__ import annotations
@@ -43,6 +49,7 @@ from arch.lut.energy import lut_components
 from arch.lut.kernel import KERNEL_EXAMPLES, LutCounts, lut_mpgemm_kernel, lut_mpgemm_kernel_py
 from arch.lut.options import LutMappingOptions, Precompute
 from arch.lut.spec import LutSpec
+from arch.lut.waves import WAVE_EXAMPLES, lut_wave_kernel, lut_wave_kernel_py
 from workloads.op import VECTOR_FLOPS_PER_ELEMENT, Op, OpKind, Operand
 
 VECTOR_KINDS = frozenset(VECTOR_FLOPS_PER_ELEMENT)
@@ -93,7 +100,8 @@ class LutSystem(Accelerator):
     @classmethod
     def kernel_twins(cls):
         # table_build_adds (called by the kernel) is checked against its twin in tests/test_lut_kernel.py
-        return (("lut_mpgemm_kernel", lut_mpgemm_kernel, lut_mpgemm_kernel_py, KERNEL_EXAMPLES),)
+        return (("lut_mpgemm_kernel", lut_mpgemm_kernel, lut_mpgemm_kernel_py, KERNEL_EXAMPLES),
+                ("lut_wave_kernel", lut_wave_kernel, lut_wave_kernel_py, WAVE_EXAMPLES))
 
     @classmethod
     def conformance_ops(cls) -> tuple[Op, ...]:
@@ -107,16 +115,19 @@ class LutSystem(Accelerator):
 
     def notes(self) -> tuple[str, ...]:
         return (
-            "LUT: all LUT tensor cores are one aggregate unit; passes are spread evenly over them "
-            "(no wave quantisation over SMs); DRAM traffic is compulsory (perfect on-chip reuse); "
+            "LUT: all LUT tensor cores are one aggregate unit; on a GPU host (gemm_tiles set) a GEMM's "
+            "thread-block tiles run in waves over the SMs, otherwise passes are spread evenly over the "
+            "arrays; DRAM traffic is compulsory (perfect on-chip reuse); "
             "register/shared-memory capacity is not a constraint (the paper's LUT GPUs assume Double "
             "Register Modeling).",
             "LUT: GEMMs on weights wider than max_weight_bits, and on the KV cache or activations unless "
             "int_b_bit_serial (integers of at most 8 bits), run on the vector units; the table precompute "
             "is part of each LUT GEMM's cost (mapping option precompute), not an op of its own.",
-            "LUT energy/area: cell-count array model with one synthesis factor and one power density "
-            "fitted on the LUT Tensor Core row of the paper's Table 2 (28 nm); broadcast wiring is "
-            "inside that factor; the host's own area is host_area_mm2.",
+            "LUT energy/area: cell-count array model (fan-out-of-4 broadcast buffers counted) with "
+            "synthesis factors and one power density fitted on the paper's Table 2 (28 nm): a common "
+            "factor on the LUT Tensor Core row, the negation circuit's and the in-array precompute's on "
+            "the steps that remove them; other wiring is inside the factors; the host's own area is "
+            "host_area_mm2.",
         )
 
     def check_workload(self, workload, options=None) -> tuple[str, ...]:
@@ -158,6 +169,17 @@ def lut_kernel_counts(spec: LutSpec, op: Op, precompute: Precompute) -> LutCount
         spec.lut_entry_bits, share_n, spec.array_m, spec.columns, spec.units, rate)))
 
 
+def array_cycles(spec: LutSpec, op: Op, counts: LutCounts) -> int:
+    """Cycles the LUT tensor cores take for ``op``: on a GPU host (``gemm_tiles`` set) the fastest
+    thread-block tile's waves over the SMs (:mod:`arch.lut.waves`), else ``counts``' even spread."""
+    if not spec.gemm_tiles:
+        return counts.array_cycles
+    return min(int(lut_wave_kernel(op.m, op.n, op.k, op.count, weight_planes(op), spec.array_k, spec.array_m,
+                                   spec.columns, tile_m, tile_n, spec.sm_count, spec.tensor_cores_per_sm,
+                                   spec.gemm_efficiency, spec.tile_overhead_k)[0])
+               for tile_m, tile_n in spec.gemm_tiles)
+
+
 def _cycles(nbytes: int, bytes_per_cycle: float) -> int:
     return math.ceil(nbytes / bytes_per_cycle) if nbytes > 0 else 0
 
@@ -178,7 +200,7 @@ def lut_gemm_cost(spec: LutSpec, op: Op, precompute: Precompute) -> OpCost:
     elif not in_array:  # fused: the preceding op writes tables instead of activations; the excess is charged here
         pre_writes = max(0, table_bytes - op.a_bytes)
     gemm_stream = _cycles(gemm_reads, bw) + _cycles(gemm_writes, bw)
-    target = max(counts.array_cycles, gemm_stream) + spec.launch_cycles + pre_cycles
+    target = max(array_cycles(spec, op, counts), gemm_stream) + spec.launch_cycles + pre_cycles
     reads, writes = gemm_reads + pre_reads, gemm_writes + pre_writes
     stream = _cycles(reads, bw) + _cycles(writes, bw)
     actions = [("lut_mux.lookup", counts.lookups), ("lut_accumulator.accumulate", counts.accumulates),

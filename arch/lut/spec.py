@@ -56,6 +56,12 @@ class LutSpec(SpecBase):
                                                                        "unset: memory_efficiency")
     hbm_capacity_bytes: int = Field(ge=0, description="DRAM capacity; 0 = not checked")
     launch_overhead_s: NonNegativeFloat = Field(0.0, description="gap each kernel (op) adds")
+    gemm_tiles: tuple[tuple[PositiveInt, PositiveInt], ...] = Field(
+        (), description="thread-block output tiles (rows, cols) of a GPU host's LUT GEMMs, run in waves over "
+        "the SMs (arch/lut/waves.py); empty: passes spread evenly over all tensor cores")
+    gemm_efficiency: float = Field(1.0, gt=0, le=1, description="ceiling on the LUT tensor cores' issue rate "
+                                   "inside a GPU host's tile loop")
+    tile_overhead_k: int = Field(0, ge=0, description="per-tile prologue/epilogue of a GPU host's GEMM, in k-steps")
     host_area_mm2: NonNegativeFloat = Field(0.0, description="area of everything but the LUT arrays (0 = not counted)")
 
     @model_validator(mode="after")

@@ -19,7 +19,7 @@ from arch import registry
 from arch.lut.cells import LutArrayDesign, part_areas_um2_45nm
 from arch.lut.dp_area import largest_bits_below_mac, weight_bits_sweep
 from arch.lut.energy import TABLE2_ROWS, ablation_rows, tc_area_um2, tc_tops_per_w
-from arch.lut.model import LUT_UNIT, lut_kernel_counts
+from arch.lut.model import LUT_UNIT, array_cycles, lut_kernel_counts
 from arch.lut.options import LutMappingOptions, Precompute
 from arch.lut.published import (ABLATION_GAIN, AREA_8X_VS_FP16, DENSITY_4X_VS_FP16, DENSITY_H100_8X_VS_FP8,
                                 EFFICIENCY_4X_VS_FP16, PRECOMPUTE_FUSED, PRECOMPUTE_UNFUSED, PRESET_OF, TABLE1)
@@ -44,9 +44,12 @@ TC_AREA_8X = ("the broadcast trees of 8 x 64 columns grow slightly faster than t
               "while Table 1 has the 8X tensor core at under twice the 4X one (tests/test_lut_identities.py xfail)")
 FP16_PREFILL = ("the A100 model's prefill (SEQ 2048) pays its softmax at the measured 0.51 of HBM and the attention "
                 "scores' stores unhidden (fitted on LLMCompass's measured A100 kernels, docs/gpu.md), which the "
-                "paper's tile simulator does not (tests/test_lut_model.py xfail)")
-ABSOLUTE = ("absolute Table 1 latencies come out about 30 % below the paper's unreleased tile simulator for the LUT "
-            "and the MAC rows alike (tests/test_lut_model.py xfail; docs/lut.md \"What it does not capture\")")
+                "paper's tile simulator does not, and the 8X array gains more over the 4X one in prefill than Table 1 "
+                "has it (tests/test_lut_model.py xfail)")
+H100_PREFILL = ("the H100 FP8 baseline (the GPU model at 1.41 GHz) comes out further below the paper's prefill row than "
+                "H100-LUT-8X does (the absolute rows above); H100 rows are unseen checks, no test holds them")
+ABSOLUTE = ("absolute Table 1 latencies come out below the paper's unreleased tile simulator, by more than 25 %, for "
+            "the LUT and the MAC rows alike (tests/test_lut_model.py xfail; docs/lut.md \"What it does not capture\")")
 
 
 @lru_cache(maxsize=None)
@@ -97,7 +100,7 @@ def base_ms(preset, phase, batch, seq, wb, ab, kvb, model) -> float:
     total = 0.0
     for op in layer.ops:
         if accel.lut_runs(op):
-            array = lut_kernel_counts(spec, op, Precompute.FUSED).array_cycles
+            array = array_cycles(spec, op, lut_kernel_counts(spec, op, Precompute.FUSED))
             total += (max(array, op.min_bytes / bw) + spec.launch_cycles) / spec.clock_hz
         else:
             total += op_seconds(accel, op)
@@ -189,7 +192,8 @@ def latencies() -> list[Claim]:
             out.append(claim(f"speedup/{a}/{b}/{phase}", f"{a} / {b} latency, {phase}",
                              _published_ms(a, phase) / _published_ms(b, phase), T1,
                              row_ms(a, phase) / row_ms(b, phase), 0.15,
-                             residual=FP16_PREFILL if "FP16" in a and phase == "prefill" else None))
+                             residual=FP16_PREFILL if (a, b, phase) == ("A100 FP16 TC", "A100-LUT-8X", "prefill")
+                             else H100_PREFILL if "H100" in a and phase == "prefill" else None))
     return out
 
 
