@@ -32,10 +32,12 @@ run, and synchronisation-bound on the M2-Ultra's many fast cores.
 
 How faithful / not modelled
 ---------------------------
-Instruction counts from the kernels' inner loops at full issue rate: no
-dependency chains, load-port limits, frequency changes with thread count or
-thermal state, cache misses beyond the DRAM stream, or OS noise; one thread
-per core (no SMT), threads perfectly balanced. The bandwidth curve is a
+Instruction counts from the kernels' inner loops at full issue rate (the
+dequantisation kernel's at a fitted fraction of it): no dependency chains,
+load-port limits, frequency changes with thread count, power or thermal
+state, cache misses beyond the DRAM stream, or OS noise; one thread per core
+(no SMT), threads perfectly balanced (T-MAC's split of an op into whole weight
+tiles per thread is not modelled). The bandwidth curve is a
 two-parameter saturation and the per-op synchronisation one number, both
 calibrated per device on T-MAC's rows (the preset names its data,
 :mod:`arch.cpu.calibration`); the synchronisation is the same for both
@@ -138,9 +140,13 @@ class CpuHost(Accelerator):
         return (
             "CPU: instruction counts of the kernels' inner loops at full SIMD issue, threads perfectly "
             "balanced, one per core; no dependency chains, load-port limits, clock changes with thread "
-            "count or temperature, or OS noise.",
+            "count, power or temperature (llama.cpp's multi-thread rows on the Orin and the Surface Book 3 "
+            "miss for that), or OS noise.",
             "CPU: achievable DRAM bandwidth min(threads x per-thread, CPU complex) is calibrated per device "
             "(each preset names the measured rows it was fitted on); DRAM traffic is compulsory.",
+            "CPU: llama.cpp's dequantisation listings run at a fitted fraction of full issue per block format "
+            f"{dict(self.spec.dequant_issue_efficiency) or 'none (full issue)'}; dependency chains and port "
+            "limits are not counted one by one.",
             f"CPU: per-op thread synchronisation op_sync_s x (1 - 1/threads) = "
             f"{self.spec.op_sync_s * (1 - 1 / self.spec.threads) * 1e6:.3g} us per op at {self.spec.threads} "
             "thread(s), calibrated per device, the same for both kernels (an assumed Amdahl form).",
