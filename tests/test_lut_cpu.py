@@ -122,6 +122,8 @@ def test_bad_kernel_name_is_named():
         CpuMappingOptions.model_validate({"gemm_kernel": "tmac"})
     with pytest.raises(ValueError, match="threads"):
         registry.build({**registry.preset_spec("raspberry-pi-5"), "threads": 5})
+    with pytest.raises(ValueError, match="op_sync_s"):
+        registry.build({**registry.preset_spec("raspberry-pi-5"), "op_sync_s": -1e-6})
 
 
 def test_energy_identity_of_the_orin_comparison():
@@ -187,6 +189,20 @@ def test_llama_cpp_thread_scaling_within_10_percent(device, model, request):
 def test_lut_beats_dequant_on_every_row_as_published():
     for r in TMAC_PROFILING:
         assert (r.tmac > r.llama_cpp) and _rate(r, LUT) > _rate(r, DEQUANT), r
+
+
+# llama.cpp's Q2_K / Q4_0 ratio at the most threads (at one thread both rows are fitted). Miss:
+# the Orin, whose Q2_K row at 12 threads is one of LLAMA_MISSES (its Q4_0 row is stream-bound).
+LLAMA_RATIO_MISSES = {"jetson-agx-orin"}
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_llama_cpp_w4_to_w2_ratio_at_most_threads_within_10_percent(device, request):
+    if device in LLAMA_RATIO_MISSES:
+        request.applymarker(pytest.mark.xfail(strict=True, reason="see LLAMA_RATIO_MISSES"))
+    w2 = max((r for r in TMAC_PROFILING if (r.device, r.model) == (device, "llama2-7b-w2")), key=lambda r: r.threads)
+    w4 = row(device, "llama2-7b-w4", w2.threads)
+    assert _rate(w2, DEQUANT) / _rate(w4, DEQUANT) == pytest.approx(w2.llama_cpp / w4.llama_cpp, rel=0.10)
 
 
 LLAMA_CHECK_ROWS = [r for r in TMAC_PROFILING if not is_llama_cpp_fitted(r)]

@@ -28,6 +28,7 @@ SCALING_MISSES = {("m2-ultra", "llama2-7b-w2")}
 LLAMA_SCALING_MISSES = {("jetson-agx-orin", "bitnet-3b"), ("jetson-agx-orin", "llama2-7b-w2"),
                         ("surface-book-3", "bitnet-3b"), ("surface-book-3", "llama2-7b-w2"),
                         ("surface-book-3", "llama2-7b-w4")}
+LLAMA_RATIO_MISSES = {"jetson-agx-orin"}
 LLAMA_MISSES = {("jetson-agx-orin", "bitnet-3b", 12), ("jetson-agx-orin", "llama2-7b-w2", 12),
                 ("surface-book-3", "bitnet-3b", 4), ("surface-book-3", "llama2-7b-w2", 4),
                 ("surface-book-3", "llama2-7b-w4", 4)}
@@ -70,6 +71,12 @@ def ratios() -> list[Claim]:
         out.append(claim(f"w4_to_w2/{device}", f"T-MAC Llama-2-7B W2 / W4 tokens/s at 1 thread, {device}",
                          w2.tmac / w4.tmac, SRC, rate(device, w2.model, 1, LUT) / rate(device, w4.model, 1, LUT),
                          0.10))
+        w2m, w4m = _rows(device, "llama2-7b-w2")[-1], _rows(device, "llama2-7b-w4")[-1]
+        out.append(claim(f"llama.cpp_w4_to_w2/{device}",
+                         f"llama.cpp Llama-2-7B Q2_K / Q4_0 tokens/s at {w2m.threads} threads, {device}",
+                         w2m.llama_cpp / w4m.llama_cpp, SRC,
+                         rate(device, w2m.model, w2m.threads, DEQUANT) / rate(device, w4m.model, w4m.threads, DEQUANT),
+                         0.10, residual=LLAMA_POWER if device in LLAMA_RATIO_MISSES else None))
         for model in ("bitnet-3b", "llama2-7b-w2"):
             one, most = _rows(device, model)
             out.append(claim(f"scaling/{device}/{model}", f"T-MAC {model} {most.threads} / 1 thread(s), {device}",
