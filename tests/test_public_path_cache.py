@@ -3,17 +3,20 @@
 Each memo is checked by its key: a changed spec field, technology setting,
 mapping option or workload gives a different entry whose value equals what an
 uncached computation gives; a workload that reads a file is read again on every
-run; every memo stays within its bound.
+run; every memo stays within its bound. The tile-plan search (the costliest part
+of mapping a new GEMM) prunes candidates and still equals trying them all.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import random
 
 import pytest
 
 from arch import registry
 from arch.contract import TechSettings
+from arch.systolic import tiling
 from mappers import schedule
 from mappers.subbatch import map_step
 from simulator import api as xs
@@ -134,3 +137,43 @@ def test_every_memo_stays_within_its_bound():
         xs.run(exp)
     assert len(run_module._MAPPED) <= run_module._MEMO_MAX and len(run_module._WORKLOADS) <= run_module._MEMO_MAX
     assert len(xs._VALIDATED) <= xs._VALIDATED_MAX
+
+
+def exhaustive_plan(m, n, k, input_bits, weight_bits, output_bits, ifmap_half_bits, filter_half_bits,
+                    ofmap_half_bits, natural_order, pipeline_tiles):
+    """The tile choice of :mod:`arch.systolic.tiling` by its docstring's rule, every candidate tried."""
+    operand_bytes = (tiling.bytes_of(m * k, input_bits), tiling.bytes_of(k * n, weight_bits),
+                     tiling.bytes_of(m * n, output_bits))
+    best, best_key = None, None
+    for tile_m in tiling._candidates(m):
+        for tile_n in tiling._candidates(n):
+            if tile_m * tile_n * output_bits > ofmap_half_bits:
+                continue
+            tile_k = min(k, int(ifmap_half_bits // (tile_m * input_bits)),
+                         int(filter_half_bits // (tile_n * weight_bits)))
+            if tile_k < 1:
+                continue
+            counts = (-(-m // tile_m), -(-n // tile_n), -(-k // tile_k))
+            tiles = counts[0] * counts[1] * counts[2]
+            for order in tiling.LOOP_ORDERS:
+                input_reads, weight_reads = tiling._reads(order, *counts)
+                moved = input_reads * operand_bytes[0] + weight_reads * operand_bytes[1]
+                key = (moved, -min(tiles, pipeline_tiles), tiles, order != natural_order)
+                if best_key is None or key < best_key:
+                    best, best_key = (tile_m, tile_n, tile_k, order, counts), key
+    return None if best is None else tiling._tile_plan(*best, operand_bytes)
+
+
+def test_the_tile_plan_search_equals_trying_every_candidate():
+    rng = random.Random(7)
+    for _ in range(3000):
+        m, n, k = (rng.choice((1, rng.randint(1, 64), rng.randint(1, 5000))) for _ in range(3))
+        bits = [rng.choice((4, 8, 16, 32, 2.5)) for _ in range(3)]
+        halves = [rng.choice((64, 4096, rng.randint(8, 1 << 22), 1 << 23)) * 4.0 for _ in range(3)]
+        args = (m, n, k, *map(float, bits), *halves, rng.choice(("n_outer", "m_outer")), rng.choice((1, 16, 64)))
+        expected = exhaustive_plan(*args)
+        if expected is None:
+            with pytest.raises(tiling.TileDoesNotFitError):
+                tiling._plan.__wrapped__(*args)
+        else:
+            assert tiling._plan.__wrapped__(*args) == expected, args

@@ -127,23 +127,32 @@ def _check_fits(input_bits, weight_bits, output_bits, ifmap_bytes, filter_bytes,
 def _plan(m, n, k, input_bits, weight_bits, output_bits, ifmap_half_bits, filter_half_bits,
           ofmap_half_bits, natural_order, pipeline_tiles) -> TilePlan:
     operand_bytes = (bytes_of(m * k, input_bits), bytes_of(k * n, weight_bits), bytes_of(m * n, output_bits))
+    input_bytes, weight_bytes = operand_bytes[0], operand_bytes[1]
+    n_tiles = [(tile_n, -(-n // tile_n)) for tile_n in _candidates(n)]
     best, best_key = None, None
     for tile_m in _candidates(m):
-        for tile_n in _candidates(n):
+        tiles_m, k_of_input = -(-m // tile_m), int(ifmap_half_bits // (tile_m * input_bits))
+        for tile_n, tiles_n in n_tiles:  # tile_n grows: the output tile only grows, tile_k only shrinks
             if tile_m * tile_n * output_bits > ofmap_half_bits:
-                continue
-            tile_k = min(k, int(ifmap_half_bits // (tile_m * input_bits)),
-                         int(filter_half_bits // (tile_n * weight_bits)))
+                break
+            tile_k = min(k, k_of_input, int(filter_half_bits // (tile_n * weight_bits)))
             if tile_k < 1:
-                continue
-            tile_counts = (-(-m // tile_m), -(-n // tile_n), -(-k // tile_k))
-            tiles = tile_counts[0] * tile_counts[1] * tile_counts[2]
-            for order in LOOP_ORDERS:
-                input_reads, weight_reads = _reads(order, *tile_counts)
-                moved = input_reads * operand_bytes[0] + weight_reads * operand_bytes[1]
+                break
+            tiles_k = -(-k // tile_k)
+            tiles = tiles_m * tiles_n * tiles_k
+            for order in LOOP_ORDERS:  # _reads, unrolled
+                if order == "n_outer":
+                    input_reads = 1 if tiles_m == 1 and tiles_k == 1 else tiles_n
+                    weight_reads = 1 if tiles_k == 1 else tiles_m
+                else:
+                    input_reads = 1 if tiles_k == 1 else tiles_n
+                    weight_reads = 1 if tiles_n == 1 and tiles_k == 1 else tiles_m
+                moved = input_reads * input_bytes + weight_reads * weight_bytes
+                if best_key is not None and moved > best_key[0]:
+                    continue
                 key = (moved, -min(tiles, pipeline_tiles), tiles, order != natural_order)
                 if best_key is None or key < best_key:
-                    best, best_key = (tile_m, tile_n, tile_k, order, tile_counts), key
+                    best, best_key = (tile_m, tile_n, tile_k, order, (tiles_m, tiles_n, tiles_k)), key
     if best is None:
         raise TileDoesNotFitError(
             f"no tile of a {m}x{n}x{k} GEMM fits the scratchpads (ifmap_sram_bytes, "
