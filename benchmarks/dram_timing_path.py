@@ -4,7 +4,8 @@ Part 1, per DRAM preset (``arch/dram/presets``): the fraction of peak bandwidth
 the FR-FCFS controller attains on a backlogged 16 MiB stream of sequential
 reads, sequential writes, uniformly random one-burst reads and KV-like runs
 (one request-head's block: 64 KiB, 256 KiB), as ``dram_timing: dram`` gives them
-to transfers (:mod:`arch.dram.access`). Next to them: the streaming target
+to transfers (:mod:`arch.dram.access`), and what the controller gives scattered
+runs of ``SEQUENTIAL_RUN_BYTES`` (from which the run path takes the sequential figure). Next to them: the streaming target
 (>= 0.90 of peak) and the four-activate-window bound on random reads (ranks x
 4 bursts per tFAW over the channel's peak bytes per tFAW, from the preset's own
 timing), which random access cannot exceed.
@@ -33,8 +34,8 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from arch.dram import list_presets, load_preset  # noqa: E402
-from arch.dram.access import (SEQUENTIAL_READ, SEQUENTIAL_WRITE, AccessPattern, random_read,  # noqa: E402
-                              run_efficiency)
+from arch.dram.access import (SEQUENTIAL_READ, SEQUENTIAL_RUN_BYTES, SEQUENTIAL_WRITE, AccessPattern,  # noqa: E402
+                              pattern_efficiency, random_read, run_efficiency)
 
 BUDGET_S = 2.0                 # DESIGN.md "Performance budget": a 70B batch-256 decode step in under 2 s
 STREAMING_TARGET = 0.90        # issue: HBM streaming >= 90 % of peak under timing: dram
@@ -64,13 +65,15 @@ def faw_bound(preset: str) -> float:
 
 def efficiency_rows() -> None:
     print("preset        seq read  seq write  (target)  random read  (tFAW bound)  "
-          + "  ".join(f"KV {run >> 10} KiB runs" for run in KV_RUNS))
+          + "  ".join(f"KV {run >> 10} KiB runs" for run in KV_RUNS)
+          + f"  {SEQUENTIAL_RUN_BYTES >> 10} KiB runs (controller; run path: seq read)")
     for preset in list_presets():
         spec = load_preset(preset)
         figures = [run_efficiency(preset, p) for p in (SEQUENTIAL_READ, SEQUENTIAL_WRITE, random_read(spec))]
         runs = [run_efficiency(preset, AccessPattern(run)) for run in KV_RUNS]
         print(f"{preset:13s} {figures[0]:8.4f}  {figures[1]:9.4f}  (>= {STREAMING_TARGET:.2f})  "
-              f"{figures[2]:11.4f}  ({faw_bound(preset):10.4f})  " + "  ".join(f"{r:16.4f}" for r in runs))
+              f"{figures[2]:11.4f}  ({faw_bound(preset):10.4f})  " + "  ".join(f"{r:16.4f}" for r in runs)
+              + f"  {pattern_efficiency(preset, AccessPattern(SEQUENTIAL_RUN_BYTES)):18.4f}")
 
 
 def time_step(preset: str, timing: str, standard: str, repeats: int) -> tuple[float, float, int]:

@@ -21,6 +21,11 @@ Faithfulness, stated:
   from DRAM bandwidth (contended in the engine) and per-transfer latency.
   Decode attention reads its K/V operand (``b_operand == "kv"``) from DRAM like
   any other B operand, so its cycles follow the KV bytes.
+* DRAM transfers move at ``dram_bandwidth_bytes_per_s`` (``dram_timing:
+  bandwidth``), or at the fraction of it that ``dram_standard``'s FR-FCFS
+  controller attains on each transfer's pattern (``dram_timing: dram``,
+  :mod:`arch.memory_timing`): sequential reads and writes, and a KV operand read
+  as one run per instance (a request-head's block at its own address).
 * Each op's cost is for one core; a GEMM split across cores is costed part by
   part (the mapper makes the parts), each part reading its own operands.
 * Vector ops (softmax, norms, activations, adds, RoPE) take
