@@ -5,15 +5,17 @@ the FR-FCFS controller attains on a backlogged 16 MiB stream of sequential
 reads, sequential writes, uniformly random one-burst reads and KV-like runs
 (one request-head's block: 64 KiB, 256 KiB), as ``dram_timing: dram`` gives them
 to transfers (:mod:`arch.dram.access`), and what the controller gives scattered
-runs of ``SEQUENTIAL_RUN_BYTES`` (from which the run path takes the sequential figure). Next to them: the streaming target
-(>= 0.90 of peak) and the four-activate-window bound on random reads (ranks x
-4 bursts per tFAW over the channel's peak bytes per tFAW, from the preset's own
-timing), which random access cannot exceed.
+runs of ``SEQUENTIAL_RUN_BYTES`` (the run path takes the sequential figure
+there). Next to them: the streaming target (>= 0.90 of peak) and the
+four-activate-window bound on random reads (ranks x 4 bursts per tFAW over the
+channel's peak bytes per tFAW, from the preset's own timing), which random
+access cannot exceed.
 
 Part 2: one Llama-2-70B decode step (80 layers, batch 256, 1024 tokens of KV
 cache, 16-bit operands) on systolic presets with ``dram_timing: dram``, timed
-cold (first run in this process: the controller's schedules, the layer and
-shape caches all empty) and warm (the same run again with the engine's cache of
+cold (the system's first run in this process: its layer and shape caches
+empty; the controller's schedules of a standard are run by the first system on
+that standard and reused by the next) and warm (the same run again with the engine's cache of
 whole schedules cleared, so the SimPy simulation runs again), next to the same
 step under ``dram_timing: bandwidth`` (warm) and the DESIGN budget of 2 s. The
 step's cycles under both timings are printed too.

@@ -44,10 +44,10 @@ from arch.dram.spec import DramSpec
 
 STREAM_BYTES = 16 << 20          # 16 MiB: about 20 us on one HBM3 stack, five refresh intervals (tREFI 3.9 us)
 # Runs this long or longer are timed as the sequential stream: a 1 MiB run spans every bank of a rank in
-# every channel (hbm2-neupims: 32 channels x 16 banks x 2 rows of 1 KiB), so its row hits are the stream's. The controller gives
-# scattered 1 MiB runs slightly more than the sequential stream on a multi-rank preset (they use every rank,
-# whose staggered refreshes then overlap; benchmarks/dram_timing_path.py prints both); the cap keeps the
-# sequential figure and bounds the grid.
+# every channel (hbm2-neupims: 32 channels x 16 banks x 2 rows of 1 KiB), so its row hits are the stream's.
+# The controller gives scattered 1 MiB runs slightly more than the sequential stream on a multi-rank preset
+# (they use every rank, whose staggered refreshes then overlap; benchmarks/dram_timing_path.py prints both);
+# the cap keeps the sequential figure and bounds the grid.
 SEQUENTIAL_RUN_BYTES = 1 << 20
 RUN_SEED = 0                     # the run starts' random addresses (any fixed seed: the result is deterministic)
 
