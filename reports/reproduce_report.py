@@ -131,8 +131,8 @@ def figure(claims: Sequence[dict]) -> bytes:
         low = min(min(c["published"], c["computed"]) for c in positive) / 2
         high = max(max(c["published"], c["computed"]) for c in positive) * 2
         left.plot([low, high], [low, high], color="grey", lw=0.8)
-    left.set_xscale("log")
-    left.set_yscale("log")
+        left.set_xscale("log")  # a log axis needs data: a run whose claims all failed to compute has none
+        left.set_yscale("log")
     left.set_xlabel("published value")
     left.set_ylabel("xpusim's value")
     left.legend(fontsize="small")
@@ -140,7 +140,8 @@ def figure(claims: Sequence[dict]) -> bytes:
         y = papers.index(c["paper"])
         right.scatter(c["ratio"], y, s=14, color=COLOURS[c["verdict"]])
     right.axvline(1.0, color="grey", lw=0.8)
-    right.set_xscale("log")
+    if shown:
+        right.set_xscale("log")
     right.set_yticks(range(len(papers)), papers)
     right.set_xlabel("xpusim / published")
     right.invert_yaxis()

@@ -16,7 +16,8 @@ from rich.console import Console
 from simulator.cli_output import out_folder
 from simulator.outdir import mark_complete, mark_incomplete
 from simulator.reproduce.claims import Verdict
-from simulator.reproduce.registry import PAPERS, checks, paper, run
+from simulator.reproduce import registry
+from simulator.reproduce.registry import checks, paper, run
 
 EXIT_OK, EXIT_FAILED_CLAIMS = 0, 1
 
@@ -44,7 +45,7 @@ def reproduce(args: argparse.Namespace, console: Console, writers: Callable[[], 
 
 
 def listing(names: list[str]) -> list[str]:
-    chosen = [paper(n) for n in names] if names else list(PAPERS)
+    chosen = [paper(n) for n in names] if names else list(registry.PAPERS)
     lines = []
     for one in chosen:
         lines.append(f"{one.name}: {one.title}")
