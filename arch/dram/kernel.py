@@ -26,16 +26,20 @@ outputs from both show these shortcuts change nothing):
   oldest row-hit WR when queued requests hit its open row, else one ACT or PRE on
   behalf of its oldest request. A bank's candidates are recomputed only when its
   row, its hits or its oldest request change, not on every issued command;
-* each candidate keeps a lower bound on its key ``4 * cycle + class``: the key
-  last computed for it. Earliest cycles only grow while a candidate stays the
-  same (the timing state only rises, ``now`` only advances), so the bound stays
-  valid until the candidate changes or its rank finishes a refresh, when it is
-  reset to 0 (``BLOCKED`` while the rank waits for refresh). Picking a command
-  prices only the candidates whose bound does not exceed the best key found so
-  far: on uniformly random reads (hbm2-neupims) about 8 of the 20 or so banks
-  with queued requests, against every one of the 32 queue entries before;
+* a candidate's priority (issue cycle, class, age) is one int64: the delay
+  ``cycle - now`` (below every latency of the table), the class and the
+  request's index packed into bit fields, so the least priority is a plain
+  minimum. Picking a command prices every bank's candidate in one branch-free
+  loop that compiles to vector code (a bank whose rank waits for refresh is
+  masked to the largest value);
 * the earliest legal cycle of each command is kept per channel and per bank
-  (:mod:`arch.dram.timing_state`), and rule updates run over contiguous banks.
+  (:mod:`arch.dram.timing_state`). Issuing a command walks only the table's rules
+  for that command (listed per command beforehand), each a maximum over a
+  contiguous run of banks, indexed unsigned so that it too runs as vector code;
+* the channel loop allocates nothing (its state arrays come from the caller), so
+  it is compiled without Numba's reference counting (``_nrt=False``): with it,
+  every inlined helper taking arrays paid atomic increments and decrements on
+  each call, about a quarter of the scheduler's time.
 
 Not modelled: read/write queue separation and write draining, bank-level write
 buffering, auto-precharge, per-bank refresh, power-down, command-bus sharing
@@ -48,17 +52,23 @@ import numpy as np
 from numba import njit
 
 from arch.dram.commands import N_COMMANDS, Command
-from arch.dram.timing_state import FOREVER, NONE, earliest, hierarchy
+from arch.dram.timing_state import FOREVER, NONE, bank_rules, earliest, hierarchy
 
 # Plain ints (Numba freezes globals at compile time).
 ACT, PRE, RD, WR, REF = (int(c) for c in (Command.ACT, Command.PRE, Command.RD, Command.WR, Command.REF))
 N = N_COMMANDS
-BLOCKED = 4 * FOREVER + 3  # a key bound above every key: the candidate may not issue
+# A candidate's priority packed into one int64 (see _best_of): delay, class, age.
+AGE_BITS = 32
+AGE_MASK = (1 << AGE_BITS) - 1
+DELAY_SHIFT = AGE_BITS + 2  # the class takes 2 bits
+NO_DELAY = 1 << 28  # above every latency of a table (checked): the delay of a bank without a candidate
+NO_CANDIDATE = NO_DELAY << DELAY_SHIFT  # packed priorities from here up are no candidate
+PACKED_MAX = (1 << 63) - 1  # the priority of every candidate of a rank that waits for refresh
 LOG_COLUMNS = 7  # cycle, command, channel, rank, bankgroup, bank, row
 
 
 @njit(cache=True, inline="always")
-def _pick_refresh(now, ranks, banks_per_rank, refresh_pending, open_row, channel_ok, bank_ok):
+def _pick_refresh(now, ranks, banks_per_rank, refresh_pending, open_row, channel_ok, bank_ok, n_banks):
     """Best refresh command (PRE of an open bank, else REF) of the pending ranks: (cycle, cmd, bank)."""
     best_t, best_cmd, best_bank = FOREVER, -1, -1
     for r in range(ranks):
@@ -68,36 +78,38 @@ def _pick_refresh(now, ranks, banks_per_rank, refresh_pending, open_row, channel
         for b in range(r * banks_per_rank, (r + 1) * banks_per_rank):
             if open_row[b] >= 0:
                 cmd = PRE
-                t = earliest(now, PRE, b, channel_ok, bank_ok)
+                t = earliest(now, PRE, b, channel_ok, bank_ok, n_banks)
                 if t < best_t:
                     best_t, best_cmd, best_bank = t, PRE, b
         if cmd == REF:
             b = r * banks_per_rank  # REF rules sit at rank level or above: any bank of the rank
-            t = earliest(now, REF, b, channel_ok, bank_ok)
+            t = earliest(now, REF, b, channel_ok, bank_ok, n_banks)
             if t < best_t:
                 best_t, best_cmd, best_bank = t, REF, b
     return best_t, best_cmd, best_bank
 
 
 @njit(cache=True, inline="always")
-def _bank_candidates(b, open_row, hits_waiting, write_hits, head, s_next, s_row, s_cmd, s_req, cand, cand2):
+def _bank_candidates(b, open_row, hits_waiting, write_hits, head, s_next, s_row, s_cmd, s_req, cand_cmd, cand_slot,
+                     cand_tail, cand2_cmd, cand2_slot, cand2_tail):
     """Set bank ``b``'s FR-FCFS candidates; returns whether it has a second one.
 
-    ``cand[b] = (cmd, class, age, slot)``: with queued hits on the open row, the
-    oldest hit (class 1); otherwise ACT (closed bank) or PRE (another row open),
-    class 2, for the oldest request; cmd ``NONE`` and age ``FOREVER`` with nothing
-    queued. ``cand2[b]``: the oldest hit of the other kind (RD/WR) when the hits mix
-    reads and writes, else cmd ``NONE``.
+    ``cand_*[b]``: with queued hits on the open row, the oldest hit (class 1);
+    otherwise ACT (closed bank) or PRE (another row open), class 2, for the oldest
+    request; cmd ``NONE`` with nothing queued. ``cand2_*[b]``: the oldest hit of the
+    other kind (RD/WR) when the hits mix reads and writes, else cmd ``NONE``. The
+    tail is ``class << AGE_BITS | age`` (age: the request's index), the low bits of
+    the candidate's packed priority (:func:`_best_of`).
     """
     s = head[b]
-    cand2[b, 0] = NONE
+    cand2_cmd[b] = NONE
     if s < 0:
-        cand[b, 0], cand[b, 2] = NONE, FOREVER
+        cand_cmd[b], cand_tail[b] = NONE, 0
         return False
     row = open_row[b]
     hits = hits_waiting[b]
     if row < 0 or hits == 0:
-        cand[b, 0], cand[b, 1], cand[b, 2], cand[b, 3] = ACT if row < 0 else PRE, 2, s_req[s], s
+        cand_cmd[b], cand_slot[b], cand_tail[b] = ACT if row < 0 else PRE, s, (2 << AGE_BITS) | s_req[s]
         return False
     mixed = write_hits[b] > 0 and write_hits[b] < hits
     first = -1
@@ -105,37 +117,50 @@ def _bank_candidates(b, open_row, hits_waiting, write_hits, head, s_next, s_row,
         if s_row[s] == row:
             if first < 0:
                 first = s
-                cand[b, 0], cand[b, 1], cand[b, 2], cand[b, 3] = s_cmd[s], 1, s_req[s], s
+                cand_cmd[b], cand_slot[b], cand_tail[b] = s_cmd[s], s, (1 << AGE_BITS) | s_req[s]
                 if not mixed:
                     return False
             elif s_cmd[s] != s_cmd[first]:
-                cand2[b, 0], cand2[b, 1], cand2[b, 2], cand2[b, 3] = s_cmd[s], 1, s_req[s], s
+                cand2_cmd[b], cand2_slot[b], cand2_tail[b] = s_cmd[s], s, (1 << AGE_BITS) | s_req[s]
                 return True
         s = s_next[s]
     return False
 
 
 @njit(cache=True, inline="always")
-def _best_of(cand, est, n_banks, now, channel_ok, bank_ok, best_key, best_age, best_bank):
-    """The least (4 * cycle + class, age) of the candidates in ``cand`` and the given best.
+def _raise(values, lo, hi, t):
+    """``values[lo:hi] = max(values[lo:hi], t)``; unsigned indices (no wraparound) let it run as vector code."""
+    for x in range(np.uint64(lo), np.uint64(hi)):
+        values[x] = max(values[x], t)
 
-    Skips a candidate whose lower bound ``est`` exceeds the best key so far, and
-    stores the key of each one it prices as its new bound. A bank without a
-    candidate has cmd ``NONE`` (channel value FOREVER); the bound of a bank whose
-    rank waits for refresh is ``BLOCKED``, above every key, so it is skipped.
+
+@njit(cache=True, inline="always")
+def _best_of(cand_cmd, cand_tail, blocked, n_banks, now, channel_ok, bank_ok, best):
+    """The least packed priority of the candidates and ``best``.
+
+    A candidate's priority (issue cycle, class, age) is packed into one int64:
+    ``(cycle - now) << DELAY_SHIFT | class << AGE_BITS | age``. The delay
+    ``cycle - now`` is below every latency of the table (each earliest cycle is an
+    issued command's cycle plus a latency, and commands issue at or before
+    ``now``); a bank without a candidate (cmd ``NONE``, channel value FOREVER) has
+    it clamped to ``NO_DELAY`` and never wins, a bank whose rank waits for refresh
+    has ``blocked`` = ``PACKED_MAX``. Every bank is priced without a branch, and a
+    queue candidate is one of ACT, PRE, RD or WR: selecting among their contiguous
+    rows of ``bank_ok`` instead of indexing by the command lets the loop run as
+    vector code without gathers.
     """
-    for b in range(n_banks):
-        if est[b] > best_key:
-            continue
-        cmd = cand[b, 0]
-        t = max(now, channel_ok[cmd], bank_ok[cmd, b])
-        key, age = t * 4 + cand[b, 1], cand[b, 2]
-        est[b] = key
-        better = (key < best_key) | ((key == best_key) & (age < best_age))
-        best_key = key if better else best_key
-        best_age = age if better else best_age
-        best_bank = b if better else best_bank
-    return best_key, best_age, best_bank
+    act_ok, pre_ok, rd_ok, wr_ok = channel_ok[ACT], channel_ok[PRE], channel_ok[RD], channel_ok[WR]
+    act, pre = np.uint64(ACT * n_banks), np.uint64(PRE * n_banks)  # row offsets, unsigned: no wraparound
+    rd, wr = np.uint64(RD * n_banks), np.uint64(WR * n_banks)
+    for b in range(np.uint64(n_banks)):
+        cmd = cand_cmd[b]
+        t = max(act_ok, bank_ok[act + b]) if cmd == ACT else FOREVER
+        t = max(pre_ok, bank_ok[pre + b]) if cmd == PRE else t
+        t = max(rd_ok, bank_ok[rd + b]) if cmd == RD else t
+        t = max(wr_ok, bank_ok[wr + b]) if cmd == WR else t
+        delay = min(max(t - now, 0), NO_DELAY)
+        best = min(best, max((delay << DELAY_SHIFT) + cand_tail[b], blocked[b]))
+    return best
 
 
 @njit(cache=True)
@@ -153,34 +178,36 @@ def _append_log(log, n_log, now, cmd, ch, bank, bankgroups, banks, row):
     return n_log + 1
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)  # no reference counting: see the module docstring
 def _run_channel(ch, lo, hi, arrival, is_write, bank_id, row, ranks, bankgroups, banks, node_of, span,
-                 latency, sibling_latency, scope, win_level, win_preceding, win_following, win_latency,
-                 win_count, read_cycles, write_cycles, first_refresh, refresh_interval, queue_depth,
-                 completion, needed_act, counts, record_log, log, work):
+                 channel_latency, rule_start, rule_level, rule_following, rule_latency, rule_sibling,
+                 win_level, win_preceding, win_following, win_latency, win_count, read_cycles, write_cycles,
+                 first_refresh, refresh_interval, queue_depth, completion, needed_act, counts, record_log, log,
+                 work):
     """Schedule requests ``lo:hi`` (one channel, arrival order); returns the commands it logged.
 
     ``work`` holds the channel's state arrays, allocated by :func:`schedule_kernel`
     (allocating here would compile numpy's constructors into the kernel); every
     array is reset here. ``counts`` gets this channel's command counts.
     """
-    (rank_of, channel_ok, bank_ok, est_floor, history, history_pos, open_row, hits_waiting, write_hits,
-     refresh_due, refresh_pending, s_req, s_row, s_cmd, s_next, free, head, tail, cand, cand2, est, est2,
-     mixed) = work
+    (rank_of, channel_ok, bank_ok, blocked, history, history_pos, open_row, hits_waiting, write_hits,
+     refresh_due, refresh_pending, s_req, s_row, s_cmd, s_next, free, head, tail, cand_cmd, cand_slot, cand_tail,
+     cand2_cmd, cand2_slot, cand2_tail, mixed) = work
     n_banks, banks_per_rank = ranks * bankgroups * banks, bankgroups * banks
     for b in range(n_banks):
         rank_of[b] = b // banks_per_rank
         open_row[b], hits_waiting[b], write_hits[b] = -1, 0, 0  # hits: queued requests to the open row
-        head[b], tail[b], est[b], est2[b], mixed[b] = -1, -1, 0, 0, False
-        cand[b, 0], cand[b, 1], cand[b, 2], cand[b, 3] = NONE, 0, FOREVER, 0
-        cand2[b, 0], cand2[b, 1], cand2[b, 2], cand2[b, 3] = NONE, 0, 0, 0
-    # Earliest legal cycle of each command: per channel, and per [command, bank] for the levels below.
+        head[b], tail[b], blocked[b], mixed[b] = -1, -1, 0, False
+        cand_cmd[b], cand_slot[b], cand_tail[b] = NONE, 0, 0
+        cand2_cmd[b], cand2_slot[b], cand2_tail[b] = NONE, 0, 0
+    # Earliest legal cycle of each command: per channel, and per [command, bank] for the levels below
+    # (``bank_ok`` flat, command-major).
     for f in range(N + 1):
         channel_ok[f] = FOREVER if f == NONE else 0
-        for b in range(n_banks):
-            bank_ok[f, b] = 0
+    for x in range(bank_ok.size):
+        bank_ok[x] = 0
     for r in range(ranks):
-        est_floor[r], refresh_pending[r] = 0, False  # a reset bound: 0, or BLOCKED while awaiting refresh
+        refresh_pending[r] = False
     for r in range(refresh_due.size):  # empty without refresh
         refresh_due[r] = first_refresh[r]
     for k in range(history.shape[0]):  # window rings per node
@@ -213,9 +240,9 @@ def _run_channel(ch, lo, hi, arrival, is_write, bank_id, row, ranks, bankgroups,
                 changed = True
             if changed:
                 n_mixed -= mixed[b]
-                est[b], est2[b] = est_floor[rank_of[b]], est_floor[rank_of[b]]
                 mixed[b] = _bank_candidates(b, open_row, hits_waiting, write_hits, head, s_next, s_row, s_cmd,
-                                            s_req, cand, cand2)
+                                            s_req, cand_cmd, cand_slot, cand_tail, cand2_cmd, cand2_slot,
+                                            cand2_tail)
                 n_mixed += mixed[b]
             n_queued += 1
             arrived += 1
@@ -224,9 +251,8 @@ def _run_channel(ch, lo, hi, arrival, is_write, bank_id, row, ranks, bankgroups,
         for r in range(refresh_due.size):
             if not refresh_pending[r] and now >= refresh_due[r]:
                 refresh_pending[r] = True
-                est_floor[r] = BLOCKED
                 for x in range(r * banks_per_rank, (r + 1) * banks_per_rank):
-                    est[x], est2[x] = BLOCKED, BLOCKED
+                    blocked[x] = PACKED_MAX
                 n_pending += 1
             if not refresh_pending[r]:
                 event = min(event, refresh_due[r])
@@ -244,74 +270,66 @@ def _run_channel(ch, lo, hi, arrival, is_write, bank_id, row, ranks, bankgroups,
         if now == event:
             continue
         # Pick the command with the least (issue cycle, class, age); class 0 refresh,
-        # 1 row hit, 2 other. A candidate's (cycle, class) is the one number 4 * cycle + class.
-        best_key, best_age, best_cmd, best_bank = np.int64(FOREVER), np.int64(FOREVER), np.int64(-1), np.int64(-1)
+        # 1 row hit, 2 other. Refresh first, then the queue's candidates, packed (_best_of).
+        best_t, best_cmd, best_bank, best_slot = FOREVER, -1, -1, -1
         if n_pending > 0:
-            t, best_cmd, best_bank = _pick_refresh(now, ranks, banks_per_rank, refresh_pending, open_row,
-                                                   channel_ok, bank_ok)
-            best_key = t * 4
-        best_slot = -1
-        if best_key > now * 4:
-            refresh_bank = best_bank
-            best_key, best_age, best_bank = _best_of(cand, est, n_banks, now, channel_ok, bank_ok, best_key,
-                                                     best_age, best_bank)
-            second = False
+            best_t, best_cmd, best_bank = _pick_refresh(now, ranks, banks_per_rank, refresh_pending, open_row,
+                                                        channel_ok, bank_ok, n_banks)
+        if best_t > now:
+            packed = _best_of(cand_cmd, cand_tail, blocked, n_banks, now, channel_ok, bank_ok, PACKED_MAX)
             if n_mixed > 0:
-                key2, age2, bank2 = _best_of(cand2, est2, n_banks, now, channel_ok, bank_ok, best_key,
-                                             best_age, best_bank)
-                second = bank2 != best_bank or age2 != best_age
-                best_key, best_age, best_bank = key2, age2, bank2
-            if best_age < FOREVER:
-                chosen = cand2 if second else cand
-                best_cmd, best_slot = chosen[best_bank, 0], chosen[best_bank, 3]
-            else:
-                best_bank = refresh_bank
-        best_t = best_key // 4
+                packed = _best_of(cand2_cmd, cand2_tail, blocked, n_banks, now, channel_ok, bank_ok, packed)
+            t = now + (packed >> DELAY_SHIFT)
+            # A queued candidate beats a refresh command of the same cycle (a lower class never ties).
+            if packed < NO_CANDIDATE and t < best_t:
+                req = packed & AGE_MASK
+                best_t, best_bank = t, bank_id[req]
+                if cand_cmd[best_bank] != NONE and (cand_tail[best_bank] & AGE_MASK) == req:
+                    best_cmd, best_slot = cand_cmd[best_bank], cand_slot[best_bank]
+                else:
+                    best_cmd, best_slot = cand2_cmd[best_bank], cand2_slot[best_bank]
         if best_cmd < 0 or best_t >= event:
             if event == FOREVER:
                 raise RuntimeError("DRAM scheduler deadlock: no command can ever issue")
             now = event
             continue
         now, cmd, b = best_t, best_cmd, best_bank
-        # Timing state, from the constraint table only: a rule at level L raises the
-        # following command's earliest cycle at the channel (L = 0) or on every bank
-        # under this command's level-L node (sibling rules: under the other nodes with
-        # the same parent). Written out here: it runs once per command.
-        for level in range(scope[cmd] + 1):
+        # Timing state, from the constraint table only: the channel-level rules raise
+        # ``channel_ok``; each rule below the channel (``rule_*`` rows of this command)
+        # raises the following command's earliest cycle on every bank under this
+        # command's node at its level, or, for a sibling rule, under the other nodes
+        # with the same parent. Written out here: it runs once per command.
+        for f in range(N):
+            channel_ok[f] = max(channel_ok[f], now + channel_latency[cmd, f])
+        for k in range(rule_start[cmd], rule_start[cmd + 1]):
+            level, t = rule_level[k], now + rule_latency[k]
+            base = rule_following[k] * n_banks
             first, last = span[b, level, 0], span[b, level, 1]
-            for f in range(N):
-                t = now + latency[level, cmd, f]
-                if level == 0:
-                    channel_ok[f] = max(channel_ok[f], t)
-                elif t >= now:
-                    for x in range(first, last):
-                        bank_ok[f, x] = max(bank_ok[f, x], t)
-                t = now + sibling_latency[level, cmd, f]
-                if level > 0 and t >= now:
-                    for x in range(span[b, level - 1, 0], first):
-                        bank_ok[f, x] = max(bank_ok[f, x], t)
-                    for x in range(last, span[b, level - 1, 1]):
-                        bank_ok[f, x] = max(bank_ok[f, x], t)
+            if rule_sibling[k]:
+                _raise(bank_ok, base + span[b, level - 1, 0], base + first, t)
+                _raise(bank_ok, base + last, base + span[b, level - 1, 1], t)
+            else:
+                _raise(bank_ok, base + first, base + last, t)
         for k in range(win_level.size):
             if win_preceding[k] == cmd:
                 level, node, f = win_level[k], node_of[b, win_level[k]], win_following[k]
-                history[k, node, history_pos[k, node]] = now
-                history_pos[k, node] = (history_pos[k, node] + 1) % win_count[k]
-                t = history[k, node, history_pos[k, node]] + win_latency[k]  # oldest of the ring
+                pos = history_pos[k, node]
+                history[k, node, pos] = now
+                pos = pos + 1 if pos + 1 < win_count[k] else 0
+                history_pos[k, node] = pos
+                t = history[k, node, pos] + win_latency[k]  # oldest of the ring
                 if level == 0:
                     channel_ok[f] = max(channel_ok[f], t)
                 else:
-                    for x in range(span[b, level, 0], span[b, level, 1]):
-                        bank_ok[f, x] = max(bank_ok[f, x], t)
+                    _raise(bank_ok, f * n_banks + span[b, level, 0], f * n_banks + span[b, level, 1], t)
         # Bank, queue and refresh state.
         counts[cmd] += 1
         log_row = -1
         if cmd == REF:
             r = rank_of[b]
             refresh_pending[r] = False
-            est_floor[r] = 0
             for x in range(r * banks_per_rank, (r + 1) * banks_per_rank):
-                est[x], est2[x] = 0, 0
+                blocked[x] = 0
             refresh_due[r] += refresh_interval
             n_pending -= 1
         elif cmd == PRE:
@@ -352,9 +370,8 @@ def _run_channel(ch, lo, hi, arrival, is_write, bank_id, row, ranks, bankgroups,
             served += 1
         if cmd != REF:
             n_mixed -= mixed[b]
-            est[b], est2[b] = est_floor[rank_of[b]], est_floor[rank_of[b]]
-            mixed[b] = _bank_candidates(b, open_row, hits_waiting, write_hits, head, s_next, s_row, s_cmd,
-                                        s_req, cand, cand2)
+            mixed[b] = _bank_candidates(b, open_row, hits_waiting, write_hits, head, s_next, s_row, s_cmd, s_req,
+                                        cand_cmd, cand_slot, cand_tail, cand2_cmd, cand2_slot, cand2_tail)
             n_mixed += mixed[b]
         if record_log:
             n_log = _append_log(log, n_log, now, cmd, ch, b, bankgroups, banks, log_row)
@@ -373,7 +390,15 @@ def schedule_kernel(arrival, is_write, bank_id, row, channel_start, ranks, bankg
     allocates the state once and runs the jitted :func:`_run_channel` per channel
     (a channel whose log outgrows its buffer is run again with a larger one).
     """
+    if arrival.size > AGE_MASK:
+        raise ValueError(f"requests: at most {AGE_MASK} per schedule (the kernel packs a request's index "
+                         f"into {AGE_BITS} bits), got {arrival.size}")
     node_of, span = hierarchy(ranks, bankgroups, banks)
+    rules = bank_rules(latency, sibling_latency, scope)
+    longest = max([0] + [int(v) for v in np.concatenate([latency.ravel(), sibling_latency.ravel(), win_latency])])
+    if longest >= NO_DELAY:
+        raise ValueError(f"timing_cycles: every constraint must be below {NO_DELAY} cycles, the longest is {longest}")
+    channel_latency = np.ascontiguousarray(latency[0, :N, :N])
     first_refresh = np.ascontiguousarray(first_refresh, dtype=np.int64)
     n_banks = ranks * bankgroups * banks
     completion = np.zeros(arrival.size, dtype=np.int64)
@@ -383,13 +408,12 @@ def schedule_kernel(arrival, is_write, bank_id, row, channel_start, ranks, bankg
     n_nodes = int(node_of[n_banks - 1, 3]) + 1
     per_bank = lambda dtype=np.int64: np.empty(n_banks, dtype=dtype)  # noqa: E731
     per_slot = lambda: np.empty(queue_depth, dtype=np.int64)  # noqa: E731
-    work = (per_bank(), np.empty(N + 1, dtype=np.int64), np.empty((N + 1, n_banks), dtype=np.int64),
-            np.empty(ranks, dtype=np.int64), np.empty((win_level.size, n_nodes, depth), dtype=np.int64),
+    work = (per_bank(), np.empty(N + 1, dtype=np.int64), np.empty((N + 1) * n_banks, dtype=np.int64),
+            per_bank(), np.empty((win_level.size, n_nodes, depth), dtype=np.int64),
             np.empty((win_level.size, n_nodes), dtype=np.int64), per_bank(), per_bank(), per_bank(),
             np.empty(first_refresh.size, dtype=np.int64), np.empty(ranks, dtype=np.bool_),
             per_slot(), per_slot(), per_slot(), per_slot(), per_slot(), per_bank(), per_bank(),
-            np.empty((n_banks, 4), dtype=np.int64), np.empty((n_banks, 4), dtype=np.int64),
-            per_bank(), per_bank(), per_bank(np.bool_))
+            per_bank(), per_bank(), per_bank(), per_bank(), per_bank(), per_bank(), per_bank(np.bool_))
     logs = []
     for ch in range(channel_start.size - 1):
         lo, hi = int(channel_start[ch]), int(channel_start[ch + 1])
@@ -397,9 +421,9 @@ def schedule_kernel(arrival, is_write, bank_id, row, channel_start, ranks, bankg
         while True:
             n_log = _run_channel(
                 ch, lo, hi, arrival, is_write, bank_id, row, ranks, bankgroups, banks, node_of, span,
-                latency, sibling_latency, scope, win_level, win_preceding, win_following, win_latency,
-                win_count, read_cycles, write_cycles, first_refresh, refresh_interval, queue_depth,
-                completion, needed_act, channel_counts, record_log, log, work)
+                channel_latency, *rules, win_level, win_preceding, win_following, win_latency, win_count,
+                read_cycles, write_cycles, first_refresh, refresh_interval, queue_depth, completion, needed_act,
+                channel_counts, record_log, log, work)
             if not record_log or n_log <= log.shape[0]:
                 break
             log = np.empty((2 * n_log, LOG_COLUMNS), dtype=np.int64)

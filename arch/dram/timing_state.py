@@ -2,20 +2,20 @@
 
 The state is, for every command, the earliest cycle the constraint table allows
 it: one value per command for the channel (``channel_ok``), and one per command
-and bank (``bank_ok``) that folds in the rules of every level below the channel.
-A command's earliest cycle at a bank is the larger of the two (:func:`earliest`).
-Both have one more entry (row) than there are commands, ``NONE`` ("no command"),
-FOREVER at the channel: a bank with nothing queued is priced like any other and
-never wins.
+and bank (``bank_ok``, flat, ``command * banks + bank``) that folds in the rules
+of every level below the channel. A command's earliest cycle at a bank is the
+larger of the two (:func:`earliest`). Both have one more entry (row) than there
+are commands, ``NONE`` ("no command"), FOREVER at the channel: a bank with
+nothing queued is priced like any other and never wins.
 
-Issuing command c at cycle t (in the kernel's loop, written out there: a helper
-call per command costs reference-count updates) applies each rule of the table
-whose preceding command is c, at each level within c's scope: to the channel
-value, or to every bank under c's node at that level (sibling rules: to the banks
-under the other nodes with the same parent). ``bank_ok`` is laid out
-``[command, bank]`` so that these updates run over contiguous banks. Window rules
-(tFAW) keep a ring of the last ``count`` issue cycles per node and apply the
-oldest plus the latency.
+Issuing command c at cycle t (in the kernel's loop) applies each rule of the
+table whose preceding command is c, at each level within c's scope: to the
+channel value, or to every bank under c's node at that level (sibling rules: to
+the banks under the other nodes with the same parent). :func:`bank_rules` lists
+the rules below the channel per command, so the loop visits only rules that
+exist; ``bank_ok`` is command-major so that each update runs over contiguous
+banks. Window rules (tFAW) keep a ring of the last ``count`` issue cycles per
+node and apply the oldest plus the latency.
 
 This is exact: every rule is a lower bound "issue cycle of a matching earlier
 command + latency", and the stored values are the maxima of those bounds over the
@@ -46,7 +46,24 @@ def hierarchy(ranks, bankgroups, banks):
     return node_of, span
 
 
+def bank_rules(latency, sibling_latency, scope):
+    """The table's rules below the channel, one row per (command, level, following, sibling).
+
+    Returns ``(start, level, following, latency, sibling)``: the rows of command c
+    are ``start[c]:start[c + 1]``, each a rule at a level from the rank down to c's
+    scope whose latency exists (``NO_CONSTRAINT`` is negative). Sibling rules at the
+    channel level have no siblings and are left out, as are rules between commands
+    the scheduler does not issue.
+    """
+    rows = [(c, level, f, int(table[level, c, f]), sibling)
+            for c in range(N) for level in range(1, int(scope[c]) + 1) for sibling, table in
+            ((False, latency), (True, sibling_latency)) for f in range(N) if table[level, c, f] >= 0]
+    start = np.searchsorted(np.array([r[0] for r in rows], dtype=np.int64), np.arange(N + 1), side="left")
+    columns = [np.array([r[i] for r in rows], dtype=np.int64) for i in (1, 2, 3)]
+    return (np.ascontiguousarray(start, dtype=np.int64), *columns, np.array([r[4] for r in rows], dtype=np.bool_))
+
+
 @njit(cache=True, inline="always")
-def earliest(now, cmd, bank, channel_ok, bank_ok):
+def earliest(now, cmd, bank, channel_ok, bank_ok, n_banks):
     """The first cycle from ``now`` at which ``cmd`` to ``bank`` is legal (FOREVER for NONE)."""
-    return max(now, channel_ok[cmd], bank_ok[cmd, bank])
+    return max(now, channel_ok[cmd], bank_ok[cmd * n_banks + bank])
