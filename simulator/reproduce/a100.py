@@ -27,8 +27,8 @@ LAYER_SRC = SRC + "ijkl/real_hardware/transformer{,AR}_A100.csv (tests/data/a100
 WIDE_NORM = ("layer-norm rows of 16K and 32K elements run 1.65-2x slower on the A100 than at 4K: the torch.compile "
              "kernel's reduction changes with the row width, the model has one ceiling for all widths "
              "(docs/gpu.md; tests/test_gpu_ops.py)")
-MIDDLE_ALLREDUCE = ("all-reduce at 16 KB - 4 MB is optimistic by 20-50 %: NCCL's model without its channel and thread "
-                    "reduction for small messages (docs/gpu.md; tests/test_gpu_ops.py)")
+MIDDLE_ALLREDUCE = ("all-reduce at 16 KB - 4 MB is optimistic: NCCL's model without its channel and thread "
+                    "reduction for small messages (docs/gpu.md \"GPT-3 175B layers\"; tests/test_gpu_ops.py)")
 PV = ("P V (reading the probability matrix in prefill; 192 tiles in two waves in decode) is optimistic: no batched-"
       "GEMM term is fitted, the only measurements of these shapes being the layer rows themselves (docs/gpu.md)")
 WIDE_NORM_LAYER = ("layer norm at 12288-wide rows is optimistic, as on the layer-norm sweep's 16K and 32K rows "
