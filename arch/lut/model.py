@@ -12,8 +12,9 @@ What it models
 * **The table precompute** is costed with the GEMM under the mapping option
   ``precompute`` (:class:`~arch.lut.options.Precompute`): fused, the GEMM reads
   tables (``2^(K-1) x entry_bits`` per K activations) instead of activations and
-  the extra bytes the previous op writes are charged here, its adds are vector
-  energy overlapped with that op; separate, a kernel of its own first reads the
+  the extra bytes the previous op writes are charged here, as that op's extra
+  write time (an element-wise op streams, so they are not hidden under the GEMM);
+  its adds are vector energy overlapped with that op; separate, a kernel of its own first reads the
   activations, builds the tables on the vector units and writes them to HBM
   (time ``max(adds / vector rate, its bytes / bandwidth) + launch``). With
   ``precompute_in_array`` the arrays build their own tables (conventional
@@ -199,6 +200,8 @@ def lut_gemm_cost(spec: LutSpec, op: Op, precompute: Precompute) -> OpCost:
         pre_cycles = max(counts.precompute_cycles, pre_stream) + spec.launch_cycles
     elif not in_array:  # fused: the preceding op writes tables instead of activations; the excess is charged here
         pre_writes = max(0, table_bytes - op.a_bytes)
+        # that op streams (element-wise): its extra writes take their own time, not hidden under this GEMM
+        pre_cycles = _cycles(pre_writes, spec.bytes_per_cycle(spec.write_efficiency))
     gemm_stream = _cycles(gemm_reads, bw) + _cycles(gemm_writes, bw)
     target = max(array_cycles(spec, op, counts), gemm_stream) + spec.launch_cycles + pre_cycles
     reads, writes = gemm_reads + pre_reads, gemm_writes + pre_writes
