@@ -13,8 +13,10 @@ Commands (small inputs, written to a temporary folder):
 
 * ``version`` (``xpusim --version``) and ``list``;
 * ``validate`` of ``experiments/quickstart.yaml``;
-* ``run`` of a one-GEMM experiment on ``tpuv4-like`` (``one-gemm``), and of the
-  quickstart (five systems, with figures);
+* ``run`` of one GEMM on one 128 x 128 core (``one-gemm``, the experiment of
+  ``whole_process_vs_scalesim.py``: one task, timed in closed form), of one GEMM
+  split over ``tpuv4-like``'s four cores (``split-gemm``: simulated in SimPy), and of
+  the quickstart (five systems, with figures);
 * ``sweep`` of a 2 x 2 grid (``workload.batch`` x ``systems.npu.arch.cores``) of a
   Llama-2-7B decode step on ``tpuv4-like``, one worker, no figures;
 * ``reproduce --quick`` when this checkout has ``reproduce``.
@@ -39,7 +41,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 TARGET_S = 5.0  # the cold-start target per command
 
+# One golden GEMM as whole_process_vs_scalesim.py runs it: one 128 x 128 core, SCALE-Sim's 1 MiB SRAMs (its
+# run is one task, timed in closed form); and a GEMM split over tpuv4-like's four cores (simulated in SimPy).
 ONE_GEMM = """name: one-gemm
+workload:
+  ops: [{name: gemm, M: 200, K: 150, N: 130}]
+systems:
+  - name: npu
+    arch: tpuv4-like
+    set: {rows: 128, cols: 128, dataflow: ws, cores: 1, ifmap_sram_bytes: 1048576, filter_sram_bytes: 1048576,
+          ofmap_sram_bytes: 1048576}
+"""
+SPLIT_GEMM = """name: split-gemm
 workload:
   ops: [{name: gemm, M: 128, K: 4096, N: 4096}]
 systems:
@@ -58,6 +71,7 @@ sweep:
 def commands(folder: Path) -> list[tuple[str, list[str]]]:
     """(name, CLI arguments) per command, inputs written into ``folder``."""
     (folder / "one_gemm.yaml").write_text(ONE_GEMM)
+    (folder / "split_gemm.yaml").write_text(SPLIT_GEMM)
     (folder / "small_sweep.yaml").write_text(SMALL_SWEEP)
     out = str(folder / "out")
     quickstart = str(ROOT / "experiments" / "quickstart.yaml")
@@ -66,6 +80,7 @@ def commands(folder: Path) -> list[tuple[str, list[str]]]:
         ("list", ["list"]),
         ("validate", ["validate", quickstart]),
         ("one-gemm", ["run", str(folder / "one_gemm.yaml"), "--out", out, "--force"]),
+        ("split-gemm", ["run", str(folder / "split_gemm.yaml"), "--out", out, "--force"]),
         ("quickstart", ["run", quickstart, "--out", out, "--force"]),
         ("sweep", ["sweep", str(folder / "small_sweep.yaml"), "--out", out, "--force", "--workers", "1",
                    "--no-figures"]),

@@ -5,7 +5,8 @@ meets no other task, so the only contention left is inside its own tile pipeline
 loader's reads and the writers' writes queue first-in first-out on each
 memory they share. This module replays exactly that pipeline as a loop over the
 tiles (a jitted kernel, :mod:`simulator.engine_pipeline_kernel`, with its
-plain-Python twin) -- the same recurrence the SimPy processes follow:
+plain-Python twin, which answers a process's first calls: :mod:`arch.tiered_kernel`)
+-- the same recurrence the SimPy processes follow:
 
 - the loader requests tile ``k``'s reads at ``g[k] = max(e[k-1], C[k-B])``
   (its previous reads done, and a buffer freed by tile ``k-B``'s compute,
@@ -30,10 +31,15 @@ from __future__ import annotations
 import numpy as np
 
 from mappers.schedule import Schedule
-from simulator.engine_pipeline_kernel import pipeline_kernel
+from arch.tiered_kernel import TieredKernel
+from simulator.engine_pipeline_kernel import pipeline_kernel, pipeline_kernel_py
 from simulator.results import TimelineEvent
 
 MAX_CHANNELS = 62  # the kernel marks a tile's memories as bits of one int64
+# The twin takes about 0.37 ms for a 64-tile task against 1.5 us jitted, and compiling (or loading) the kernel
+# with Numba's set-up costs 0.05 s (cache warm, Numba already set up) to over a second (measured side by side):
+# 128 twin calls (under 0.05 s) first, so that a run of a few tasks never compiles it (arch.tiered_kernel).
+PIPELINE_KERNEL = TieredKernel(pipeline_kernel, pipeline_kernel_py, twin_calls=128)
 
 
 def _lanes(cost, memories, field: str, channels: dict[str, int]):
@@ -71,7 +77,7 @@ def task_cycles(cost, memories, buffers: int = 2) -> tuple[int, int] | None:
     base, extra = divmod(cost.compute_cycles, steps)
     computes = np.full(steps, base, dtype=np.int64)
     computes[:extra] += 1
-    end, status = pipeline_kernel(read_channel, read_latency, read_cycles, write_channel, write_latency,
+    end, status = PIPELINE_KERNEL(read_channel, read_latency, read_cycles, write_channel, write_latency,
                                   write_cycles, computes, buffers, max(1, len(channels)))
     return (int(end), read_total + write_total) if status else None
 

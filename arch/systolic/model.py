@@ -56,6 +56,7 @@ from arch.systolic.link import ring_allreduce_kernel, ring_allreduce_kernel_py
 from arch.systolic.options import DATAFLOWS, TILE_SRAM_FRACTIONS, SystolicMappingOptions
 from arch.systolic.spec import SystolicSpec
 from arch.systolic.tiling import TilePlan, plan_gemm
+from arch.tiered_kernel import TieredKernel
 from workloads.op import VECTOR_FLOPS_PER_ELEMENT, Op, OpKind, Operand
 
 MAX_STEPS_PER_OP = 64  # pipelined tiles the engine simulates per op (contention granularity)
@@ -226,11 +227,17 @@ def gemm_tile_plan(spec: SystolicSpec, op: Op) -> TilePlan:
                      max(1, MAX_STEPS_PER_OP // op.count))
 
 
+# The GEMM kernel is closed-form arithmetic: its twin takes about 1 us a call against the jitted 0.65 us
+# (measured side by side, golden shapes), while the first jitted call of a process costs about a second
+# even with a warm Numba cache; a million twin calls cost less than that set-up (arch.tiered_kernel).
+_GEMM_KERNEL = TieredKernel(gemm_kernel, gemm_kernel_py, twin_calls=1_000_000)
+
+
 @lru_cache(maxsize=65536)
 def _gemm_counts(m: int, n: int, k: int, rows: int, cols: int, dataflow_code: int,
                  fold_timing_code: int = 0, instances: int = 1, instance_timing_code: int = 0) -> tuple:
-    return tuple(int(x) for x in gemm_kernel(m, n, k, rows, cols, dataflow_code, fold_timing_code,
-                                             instances, instance_timing_code))
+    return tuple(int(x) for x in _GEMM_KERNEL(m, n, k, rows, cols, dataflow_code, fold_timing_code,
+                                              instances, instance_timing_code))
 
 
 def _lane_ops(spec: SystolicSpec, op: Op) -> int:
