@@ -4,7 +4,8 @@ Each memo is checked by its key: a changed spec field, technology setting,
 mapping option or workload gives a different entry whose value equals what an
 uncached computation gives; a workload that reads a file is read again on every
 run; every memo stays within its bound. The tile-plan search (the costliest part
-of mapping a new GEMM) prunes candidates and still equals trying them all.
+of mapping a new GEMM) prunes candidates and still equals trying them all, and the
+run path's kernels answer a process's first calls by their twins, equal to them.
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ import pytest
 
 from arch import registry
 from arch.contract import TechSettings
+from arch import tiered_kernel
 from arch.systolic import tiling
+from arch.tiered_kernel import TieredKernel
 from mappers import schedule
 from mappers.subbatch import map_step
 from simulator import api as xs
@@ -177,3 +180,24 @@ def test_the_tile_plan_search_equals_trying_every_candidate():
                 tiling._plan.__wrapped__(*args)
         else:
             assert tiling._plan.__wrapped__(*args) == expected, args
+
+
+def test_a_tiered_kernel_answers_its_first_calls_by_the_twin_then_by_the_kernel():
+    seen = []
+    kernel = TieredKernel(lambda x: seen.append("kernel") or 2 * x, lambda x: seen.append("twin") or x + x, 2)
+    assert [kernel(n) for n in (1, 2, 3, 4)] == [2, 4, 6, 8]
+    expected = ["twin", "twin"] if not tiered_kernel._JIT_ALWAYS else ["kernel", "kernel"]
+    assert seen == expected + ["kernel", "kernel"]
+
+
+def test_the_run_path_s_tiered_kernels_equal_their_jitted_kernels():
+    from arch.systolic.model import _GEMM_KERNEL
+    from simulator.engine_closed_form import PIPELINE_KERNEL
+    from simulator.engine_pipeline_kernel import twin_examples
+
+    for m, n, k in ((1, 4096, 4096), (300, 200, 100), (7, 6, 5)):
+        for dataflow in (0, 1, 2):
+            args = (m, n, k, 32, 16, dataflow, 1, 3, 1)
+            assert tuple(_GEMM_KERNEL.twin(*args)) == tuple(_GEMM_KERNEL.kernel(*args))
+    for args in twin_examples():
+        assert tuple(PIPELINE_KERNEL.twin(*args)) == tuple(PIPELINE_KERNEL.kernel(*args))
