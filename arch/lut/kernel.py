@@ -26,7 +26,8 @@ A GEMM ``count x (m x k) @ (k x n)`` whose B operand (the weights) has
   groups, M x N MUX units) does ``array_m x array_n`` lookups and adds per
   cycle, one weight bit plane per cycle, so a pass over one group of ``g`` of
   one tile takes ``w_bits`` cycles; ``units`` arrays run in parallel and the
-  passes are spread evenly over them (no wave quantisation below one pass each);
+  passes are spread evenly over them (no wave quantisation below one pass each;
+  a GPU host's thread-block tiles and waves are :mod:`arch.lut.waves`);
 * **precompute time**: the table-building adds run on a vector unit at
   ``precompute_adds_per_cycle`` (0: not costed here, e.g. fused into the
   previous operator).
