@@ -145,19 +145,23 @@ def _best_of(cand_cmd, cand_tail, blocked, n_banks, now, channel_ok, bank_ok, be
     ``now``); a bank without a candidate (cmd ``NONE``, channel value FOREVER) has
     it clamped to ``NO_DELAY`` and never wins, a bank whose rank waits for refresh
     has ``blocked`` = ``PACKED_MAX``. Every bank is priced without a branch, and a
-    queue candidate is one of ACT, PRE, RD or WR: selecting among their contiguous
-    rows of ``bank_ok`` instead of indexing by the command lets the loop run as
-    vector code without gathers.
+    queue candidate is one of ACT, PRE, RD or WR: reading their contiguous rows of
+    ``bank_ok`` and keeping the candidate's, instead of indexing by the command,
+    lets the loop run as vector code without gathers.
     """
     act_ok, pre_ok, rd_ok, wr_ok = channel_ok[ACT], channel_ok[PRE], channel_ok[RD], channel_ok[WR]
     act, pre = np.uint64(ACT * n_banks), np.uint64(PRE * n_banks)  # row offsets, unsigned: no wraparound
     rd, wr = np.uint64(RD * n_banks), np.uint64(WR * n_banks)
     for b in range(np.uint64(n_banks)):
         cmd = cand_cmd[b]
-        t = max(act_ok, bank_ok[act + b]) if cmd == ACT else FOREVER
-        t = max(pre_ok, bank_ok[pre + b]) if cmd == PRE else t
-        t = max(rd_ok, bank_ok[rd + b]) if cmd == RD else t
-        t = max(wr_ok, bank_ok[wr + b]) if cmd == WR else t
+        at_channel = act_ok if cmd == ACT else FOREVER  # FOREVER for NONE
+        at_channel = pre_ok if cmd == PRE else at_channel
+        at_channel = rd_ok if cmd == RD else at_channel
+        at_channel = wr_ok if cmd == WR else at_channel
+        # Each row read or 0, then the maximum: a choice between loads would compile to a gather.
+        at_bank = max(max(bank_ok[act + b] if cmd == ACT else 0, bank_ok[pre + b] if cmd == PRE else 0),
+                      max(bank_ok[rd + b] if cmd == RD else 0, bank_ok[wr + b] if cmd == WR else 0))
+        t = max(at_channel, at_bank)
         delay = min(max(t - now, 0), NO_DELAY)
         best = min(best, max((delay << DELAY_SHIFT) + cand_tail[b], blocked[b]))
     return best
