@@ -54,7 +54,8 @@ def _system(name: str, entry: Mapping[str, Any]) -> SystemResult:
     ops = tuple(OpResult(**{k: op[k] for k in _OP_FIELDS},
                          energy_pj_by_category=dict(op.get("energy_breakdown_pj", {})),
                          utilisation=op.get("utilisation"), actions=dict(op.get("actions", {})),
-                         mapping=op.get("mapping", ""))
+                         mapping=op.get("mapping", ""), dram_efficiency=op.get("dram_efficiency"),
+                         dram_bandwidth_bytes_per_s=op.get("dram_bandwidth_bytes_per_s"))
                 for op in entry["ops"])
     return SystemResult(
         name=name, kind=entry["kind"], clock_hz=entry["clock_hz"], cycles=entry["cycles"],
