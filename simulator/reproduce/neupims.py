@@ -27,6 +27,7 @@ from functools import lru_cache, partial
 from pathlib import Path
 
 from arch import registry
+from arch.costs import MemoryKind
 from arch.pim.gemv import gemv_timing
 from simulator.experiment import parse_experiment
 from simulator.reproduce.claims import Check, Claim, Comparison
@@ -76,9 +77,9 @@ NPU_FASTER = ("xpusim's systolic NPU runs the projection, FFN and QKV GEMMs fast
 NPU_ONLY = ("the artefact's npu-only branch serialises FusedMHA at one 255-cycle-overhead instruction per head and "
             "per 128 tokens (about 1/9 of the HBM bandwidth); xpusim's NPU streams attention at its HBM bandwidth, "
             "as the paper's 2.4x assumes (docs/pim.md \"Measured ratios\")")
-GPU = ("a100-80gb is calibrated on measured A100 GEMMs and streams decode attention at 92 % of 2.04 TB/s, twice "
-       "the NPU systems' HBM bandwidth; real variable-length decode kernels, serving overheads and NeuPIMs' own GPU "
-       "measurement are not modelled (docs/pim.md \"Measured ratios\")")
+GPU = ("a100-80gb is calibrated on measured A100 GEMMs and streams decode attention at {efficiency:.0%} of "
+       "{bandwidth:.3g} TB/s, {over:.2g}x the NPU systems' HBM bandwidth; real variable-length decode kernels, serving "
+       "overheads and NeuPIMs' own GPU measurement are not modelled (docs/pim.md \"Measured ratios\")")
 BATCH_256 = ("at batch 256 the NPU's GEMMs are bandwidth-bound, so interleaving's second weight read per sub-batch "
              "costs more than at 512; larger models have a smaller attention share (docs/pim.md \"Measured ratios\")")
 ATTACC_SRC = "AttAcc, ASPLOS'24: bank-level PIM 16x external, 9x with power limit (REFERENCE_DATA.md)"
@@ -159,9 +160,20 @@ def ratio_points(path: Path = EXPERIMENT) -> tuple:
     return rows, tuple(f for r in results for f in r.failures)
 
 
+@lru_cache(maxsize=1)
+def gpu_residual() -> str:
+    """The GPU ratio's residual, with the a100-80gb preset's stream rate and its multiple of the NPU's HBM rate."""
+    gpu = registry.build(registry.preset_spec("a100-80gb")).spec
+    npu = registry.build(registry.preset_spec("neupims-npu"))
+    npu_bytes_per_s = sum(m.bytes_per_cycle * m.channels for m in npu.memories() if m.kind is MemoryKind.DRAM) \
+        * npu.spec.clock_hz
+    return GPU.format(efficiency=gpu.memory_efficiency_max, bandwidth=gpu.hbm_bandwidth_bytes_per_s / 1e12,
+                      over=gpu.hbm_bandwidth_bytes_per_s / npu_bytes_per_s)
+
+
 def ratio_residual(base: str, batch: int) -> str | None:
     if base == "gpu":
-        return GPU
+        return gpu_residual()
     return BATCH_256 if batch == 256 else None
 
 
