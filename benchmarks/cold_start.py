@@ -4,7 +4,9 @@ For every command of the table below the command runs twice as its own process
 (``python -m simulator.cli ...``) with ``NUMBA_CACHE_DIR`` pointing at a new,
 empty folder: the first run compiles every jitted kernel it calls (``cold``), the
 second finds them in that folder (``warm``). Printed per command: both wall
-times, the cold-start cost (cold - warm), the kernels the cold run compiled (the
+times, the cold-start cost (cold - warm), both CPU times (user + system, less
+sensitive than wall time to other load on the machine), the kernels the cold run
+compiled (the
 cache index files Numba wrote, one per jitted function, ``name@line``), the exit
 status, and whether the cold run is under the 5 s target. Python's own bytecode
 caches are warm in both runs (they are not what this measures).
@@ -32,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -90,16 +93,23 @@ def commands(folder: Path) -> list[tuple[str, list[str]]]:
     return listed
 
 
-def timed(arguments: list[str], cache_dir: Path, timeout_s: float) -> tuple[float, int | str]:
-    """Wall seconds and exit status (``"timeout"`` past ``timeout_s``) of one CLI process."""
+def timed(arguments: list[str], cache_dir: Path, timeout_s: float) -> tuple[float, float, int | str]:
+    """Wall seconds, CPU seconds (user + system) and exit status (``"timeout"`` past ``timeout_s``) of one
+    CLI process."""
     env = dict(os.environ, NUMBA_CACHE_DIR=str(cache_dir))
+    before = _children_cpu_s()
     start = time.perf_counter()
     try:
         done = subprocess.run([sys.executable, "-m", "simulator.cli", *arguments], cwd=ROOT, env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=timeout_s)
     except subprocess.TimeoutExpired:
-        return time.perf_counter() - start, "timeout"
-    return time.perf_counter() - start, done.returncode
+        return time.perf_counter() - start, _children_cpu_s() - before, "timeout"
+    return time.perf_counter() - start, _children_cpu_s() - before, done.returncode
+
+
+def _children_cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def compiled_kernels(cache_dir: Path) -> list[str]:
@@ -128,18 +138,19 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory(prefix="xpusim-cold-") as tmp:
         folder = Path(tmp)
         chosen = [(n, a) for n, a in commands(folder) if args.only is None or n in args.only]
-        print(f"{'command':<18} {'cold s':>7} {'warm s':>7} {'cold-warm':>9} {'kernels':>7} {'exit':>5} "
-              f"{'cold < 5 s':>10}", flush=True)
+        print(f"{'command':<18} {'cold s':>7} {'warm s':>7} {'cold-warm':>9} {'cold cpu':>8} {'warm cpu':>8} "
+              f"{'kernels':>7} {'exit':>5} {'cold < 5 s':>10}", flush=True)
         under = 0
         for number, (name, arguments) in enumerate(chosen):
             cache_dir = folder / f"numba-{number}"
             cache_dir.mkdir()
-            cold_s, cold_rc = timed(arguments, cache_dir, args.timeout)
+            cold_s, cold_cpu_s, cold_rc = timed(arguments, cache_dir, args.timeout)
             kernels = compiled_kernels(cache_dir)
-            warm_s, warm_rc = timed(arguments, cache_dir, args.timeout)
+            warm_s, warm_cpu_s, warm_rc = timed(arguments, cache_dir, args.timeout)
             status = cold_rc if cold_rc == warm_rc else f"{cold_rc}/{warm_rc}"
             under += cold_s < TARGET_S
-            print(f"{name:<18} {cold_s:7.2f} {warm_s:7.2f} {cold_s - warm_s:9.2f} {len(kernels):7d} "
+            print(f"{name:<18} {cold_s:7.2f} {warm_s:7.2f} {cold_s - warm_s:9.2f} {cold_cpu_s:8.2f} {warm_cpu_s:8.2f} "
+                  f"{len(kernels):7d} "
                   f"{str(status):>5} {'yes' if cold_s < TARGET_S else 'NO':>10}", flush=True)
             if args.kernels and kernels:
                 print("    compiled: " + ", ".join(kernels))
