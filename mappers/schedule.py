@@ -174,8 +174,8 @@ def _shared_bandwidth(cost: OpCost, bandwidth: Mapping[str, float]) -> float:
 # Op costs remembered across calls, per (model class, spec, tech, options): a model is a pure function of
 # its frozen spec and tech, so an op shape's cost under the same options is the same in every call.
 _COST_MEMO: dict[tuple, dict[Op, OpCost]] = {}
-_COST_MEMO_SYSTEMS = 256  # (system, options) keys kept (first in, first out)
-_COST_MEMO_SHAPES = 4096  # op shapes kept per key (cleared when full)
+_COST_MEMO_SYSTEMS = 64  # (system, options) keys kept (first in, first out)
+_COST_MEMO_SHAPES = 512  # op shapes kept per key (cleared when full): at most 64 x 512 costs of ~2 kB each
 
 
 def _shape_cached(accel: Accelerator, options: MappingOptions) -> Callable[[Op], OpCost]:

@@ -88,7 +88,7 @@ def run_system(workload: Workload, system: ResolvedSystem) -> tuple[SystemResult
 # mapped steps by (model class, spec, tech, options, workload): the mapper and engine are deterministic.
 _WORKLOADS: dict[int, tuple[object, Workload]] = {}
 _MAPPED: dict[tuple, tuple[Workload, Schedule]] = {}
-_MEMO_MAX = 256  # entries kept in each (first in, first out)
+_MEMO_MAX = 64  # entries kept in each (first in, first out), as many schedules as the engine's cache keeps
 
 
 def _built_workload(experiment: Experiment) -> Workload:
