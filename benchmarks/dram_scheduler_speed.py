@@ -1,7 +1,7 @@
 """Speed of the DRAM command scheduler: commands scheduled per wall-clock second.
 
 Usage: ``python benchmarks/dram_scheduler_speed.py [--preset hbm2-neupims]
-[--requests 3000000] [--repeats 5] [--twin-requests 20000]``
+[--requests 3000000] [--repeats 5] [--twin-requests 20000] [--cold 0]``
 
 For a streaming workload (sequential bursts read, backlogged at cycle 0) and a
 random one (uniformly random reads over the whole device), it prints the
@@ -17,13 +17,20 @@ commands per second (the median of ``--repeats`` runs, compilation excluded) of
 
 The kernel's target is at least 5 million commands per second on both
 workloads; the last line says whether the wall-clock medians meet it.
+
+``--cold N`` also times, N times, a fresh process that imports :mod:`arch.dram`
+and schedules a few requests with an empty Numba cache (``NUMBA_CACHE_DIR`` set
+to a new temporary folder): the cost of compiling the kernel on first use.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -51,12 +58,36 @@ def median_seconds(run, repeats: int) -> tuple[float, float]:
     return statistics.median(wall), statistics.median(cpu)
 
 
+COLD_RUN = """
+import sys, time
+start_wall, start_cpu = time.perf_counter(), time.process_time()
+from arch.dram import load_preset, random_stream, schedule
+spec = load_preset(sys.argv[1])
+imported_wall, imported_cpu = time.perf_counter(), time.process_time()
+schedule(spec, random_stream(spec, 1000, seed=0))
+print(imported_wall - start_wall, imported_cpu - start_cpu,
+      time.perf_counter() - imported_wall, time.process_time() - imported_cpu)
+"""
+
+
+def cold_seconds(preset: str) -> tuple[float, float, float, float]:
+    """Import and first-schedule seconds (wall, CPU each) of a fresh process with an empty Numba cache."""
+    root = str(Path(__file__).resolve().parent.parent)
+    with tempfile.TemporaryDirectory() as cache:
+        env = dict(os.environ, NUMBA_CACHE_DIR=cache, PYTHONPATH=root)
+        out = subprocess.run([sys.executable, "-c", COLD_RUN, preset], env=env, cwd=root, check=True,
+                             capture_output=True, text=True).stdout
+    return tuple(float(x) for x in out.split()[-4:])
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--preset", default="hbm2-neupims")
     parser.add_argument("--requests", type=int, default=3_000_000)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--twin-requests", type=int, default=20_000)
+    parser.add_argument("--cold", type=int, default=0, metavar="N",
+                        help="also time N fresh processes compiling the kernel with an empty Numba cache")
     args = parser.parse_args(argv)
 
     spec = load_preset(args.preset)
@@ -87,6 +118,10 @@ def main(argv=None) -> None:
     verdict = "met" if slowest >= TARGET_COMMANDS_PER_S else "NOT met"
     print(f"target: kernel >= {TARGET_COMMANDS_PER_S / 1e6:.0f} M commands/s on every workload "
           f"(median of {args.repeats} wall-clock runs): {verdict}, slowest {slowest / 1e6:.2f} M/s")
+    for i in range(args.cold):
+        import_wall, import_cpu, first_wall, first_cpu = cold_seconds(args.preset)
+        print(f"cold run {i + 1}: import {import_wall:.2f} s wall ({import_cpu:.2f} s cpu), first schedule with an "
+              f"empty Numba cache {first_wall:.2f} s wall ({first_cpu:.2f} s cpu)")
 
 
 if __name__ == "__main__":
