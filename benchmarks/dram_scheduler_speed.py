@@ -1,7 +1,8 @@
 """Speed of the DRAM command scheduler: commands scheduled per wall-clock second.
 
 Usage: ``python benchmarks/dram_scheduler_speed.py [--preset hbm2-neupims]
-[--requests 3000000] [--repeats 5] [--twin-requests 20000] [--cold 0]``
+[--requests 3000000] [--repeats 5] [--twin-requests 20000] [--against REV]
+[--cold 0]``
 
 For a streaming workload (sequential bursts read, backlogged at cycle 0) and a
 random one (uniformly random reads over the whole device), it prints the
@@ -18,6 +19,10 @@ commands per second (the median of ``--repeats`` runs, compilation excluded) of
 The kernel's target is at least 5 million commands per second on both
 workloads; the last line says whether the wall-clock medians meet it.
 
+``--against REV`` also runs the kernel of git revision REV (its ``kernel.py`` and
+``timing_state.py``) on the same grouped requests, the two timed in turn, and
+prints both rates, their ratio and whether the two gave identical outputs.
+
 ``--cold N`` also times, N times, a fresh process that imports :mod:`arch.dram`
 and schedules a few requests with an empty Numba cache (``NUMBA_CACHE_DIR`` set
 to a new temporary folder): the cost of compiling the kernel on first use.
@@ -26,18 +31,25 @@ to a new temporary folder): the cost of compiling the kernel on first use.
 from __future__ import annotations
 
 import argparse
+import atexit
+import importlib
 import os
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from unittest import mock
+
+import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from arch.dram import Engine, RequestBatch, load_preset, random_stream, schedule, sequential_stream  # noqa: E402
 from arch.dram.grouping import group_requests  # noqa: E402
+from arch.dram import scheduler  # noqa: E402
 from arch.dram.scheduler import run_kernel  # noqa: E402
 
 TARGET_COMMANDS_PER_S = 5e6
@@ -56,6 +68,46 @@ def median_seconds(run, repeats: int) -> tuple[float, float]:
         wall.append(time.perf_counter() - start_wall)
         cpu.append(time.process_time() - start_cpu)
     return statistics.median(wall), statistics.median(cpu)
+
+
+def kernel_at(revision: str):
+    """The scheduler kernel module of git ``revision``, loaded beside the current one under other names."""
+    root = Path(__file__).resolve().parent.parent
+    folder = Path(tempfile.mkdtemp(prefix="dram_kernel_"))
+    atexit.register(shutil.rmtree, folder, True)
+
+    def source(path: str) -> str:
+        return subprocess.run(["git", "show", f"{revision}:{path}"], cwd=root, check=True, capture_output=True,
+                              text=True).stdout
+
+    (folder / "previous_timing_state.py").write_text(source("arch/dram/timing_state.py"))
+    kernel = source("arch/dram/kernel.py")
+    (folder / "previous_kernel.py").write_text(
+        kernel.replace("from arch.dram.timing_state import", "from previous_timing_state import"))
+    sys.path.insert(0, str(folder))
+    return importlib.import_module("previous_kernel")
+
+
+def compare_kernels(spec, grouped, commands: int, previous, revision: str, repeats: int) -> None:
+    """Time this kernel and ``previous`` in turn on ``grouped``; print rates, ratio and output equality."""
+    def run_previous():
+        with mock.patch.object(scheduler, "schedule_kernel", previous.schedule_kernel):
+            return run_kernel(spec, grouped, False)
+
+    same = all(np.array_equal(a, b) for a, b in zip(run_kernel(spec, grouped, False), run_previous()))
+    wall = {"this": [], "previous": []}
+    cpu = {"this": [], "previous": []}
+    for _ in range(repeats):
+        for name, run in (("this", lambda: run_kernel(spec, grouped, False)), ("previous", run_previous)):
+            w, c = median_seconds(run, 1)
+            wall[name].append(w)
+            cpu[name].append(c)
+    rate = {name: (commands / statistics.median(wall[name]), commands / statistics.median(cpu[name]))
+            for name in wall}
+    print(f"  {revision}: {rate['previous'][0] / 1e6:.2f} M/s wall ({rate['previous'][1] / 1e6:.2f} M/s cpu); "
+          f"this kernel {rate['this'][0] / 1e6:.2f} M/s ({rate['this'][1] / 1e6:.2f} M/s cpu): "
+          f"{rate['this'][0] / rate['previous'][0]:.2f}x wall, {rate['this'][1] / rate['previous'][1]:.2f}x cpu "
+          f"(medians of {repeats}, in turn); outputs {'identical' if same else 'DIFFERENT'}")
 
 
 COLD_RUN = """
@@ -86,6 +138,8 @@ def main(argv=None) -> None:
     parser.add_argument("--requests", type=int, default=3_000_000)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--twin-requests", type=int, default=20_000)
+    parser.add_argument("--against", metavar="REV",
+                        help="also time the kernel of this git revision on the same inputs, in turn with this one")
     parser.add_argument("--cold", type=int, default=0, metavar="N",
                         help="also time N fresh processes compiling the kernel with an empty Numba cache")
     args = parser.parse_args(argv)
@@ -97,6 +151,10 @@ def main(argv=None) -> None:
         "random": random_stream(spec, args.requests, seed=0),
     }
     schedule(spec, sequential_stream(spec, 64 * burst))  # compile (or load the cache) outside the timing
+    previous = kernel_at(args.against) if args.against else None
+    if previous is not None:
+        with mock.patch.object(scheduler, "schedule_kernel", previous.schedule_kernel):
+            schedule(spec, sequential_stream(spec, 64 * burst))
     print(f"preset {spec.name}: {spec.organisation.scheduled_channels} channels, "
           f"peak {spec.organisation.peak_bandwidth_bytes_per_s / 1e9:.1f} GB/s")
     print(f"{'workload':<10} {'requests':>9} {'commands':>9} {'% peak':>7} {'kernel cmd/s':>13} "
@@ -115,6 +173,8 @@ def main(argv=None) -> None:
         print(f"{name:<10} {len(batch):>9} {result.commands:>9} {100 * result.fraction_of_peak:>6.1f}% "
               f"{kernel_rate / 1e6:>11.2f} M {result.commands / kernel_cpu / 1e6:>9.2f} M "
               f"{result.commands / schedule_wall / 1e6:>13.2f} M {twin_commands / twin_wall / 1e3:>9.1f} k")
+        if previous is not None:
+            compare_kernels(spec, grouped, result.commands, previous, args.against, args.repeats)
     verdict = "met" if slowest >= TARGET_COMMANDS_PER_S else "NOT met"
     print(f"target: kernel >= {TARGET_COMMANDS_PER_S / 1e6:.0f} M commands/s on every workload "
           f"(median of {args.repeats} wall-clock runs): {verdict}, slowest {slowest / 1e6:.2f} M/s")
