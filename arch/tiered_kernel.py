@@ -10,31 +10,42 @@ distinct shapes -- is done sooner by the twin, which computes the same numbers
 tests check them equal on examples).
 
 :class:`TieredKernel` calls the twin for the first ``twin_calls`` calls in a
-process, then the jitted kernel. Each use chooses ``twin_calls`` from the two
-costs it measured: the twin's time per call, against the jitted kernel's compile
-and set-up time, so that the twin calls together cost well under what compiling
-costs. ``XPUSIM_JIT_ALWAYS=1`` in the environment skips the twin (every call
+process, or until the twin's calls have taken ``twin_budget_s`` seconds in all,
+then the jitted kernel. Each use chooses them from the two costs it measured: the
+twin's time per call against the jitted kernel's compile and set-up time, so
+that the twin calls together cost well under what compiling costs. ``XPUSIM_JIT_ALWAYS=1`` in the environment skips the twin (every call
 jitted, for comparisons).
 """
 
 from __future__ import annotations
 
 import os
+import time
 from typing import Callable
 
 
 class TieredKernel:
-    """``twin`` for the first ``twin_calls`` calls in this process, ``kernel`` after that."""
+    """``twin`` for the first ``twin_calls`` calls in this process, or until they have taken ``twin_budget_s``
+    seconds in all, then ``kernel``."""
 
-    def __init__(self, kernel: Callable, twin: Callable, twin_calls: int):
-        self.kernel, self.twin, self.twin_calls = kernel, twin, twin_calls
-        self.calls = 0
+    def __init__(self, kernel: Callable, twin: Callable, twin_calls: int, twin_budget_s: float = float("inf")):
+        self.kernel, self.twin, self.twin_calls, self.twin_budget_s = kernel, twin, twin_calls, twin_budget_s
+        self.calls, self.twin_s = 0, 0.0
+
+    @property
+    def jitted(self) -> bool:
+        """True once calls go to the jitted kernel."""
+        return _JIT_ALWAYS or self.calls >= self.twin_calls or self.twin_s >= self.twin_budget_s
 
     def __call__(self, *args):
-        if self.calls < self.twin_calls and not _JIT_ALWAYS:
-            self.calls += 1
+        if self.jitted:
+            return self.kernel(*args)
+        self.calls += 1
+        start = time.perf_counter()
+        try:
             return self.twin(*args)
-        return self.kernel(*args)
+        finally:
+            self.twin_s += time.perf_counter() - start
 
 
 _JIT_ALWAYS = os.environ.get("XPUSIM_JIT_ALWAYS", "") not in ("", "0")

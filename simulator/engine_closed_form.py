@@ -38,8 +38,8 @@ from simulator.results import TimelineEvent
 MAX_CHANNELS = 62  # the kernel marks a tile's memories as bits of one int64
 # The twin takes about 0.37 ms for a 64-tile task against 1.5 us jitted, and compiling (or loading) the kernel
 # with Numba's set-up costs 0.05 s (cache warm, Numba already set up) to over a second (measured side by side):
-# 128 twin calls (under 0.05 s) first, so that a run of a few tasks never compiles it (arch.tiered_kernel).
-PIPELINE_KERNEL = TieredKernel(pipeline_kernel, pipeline_kernel_py, twin_calls=128)
+# the twin for 128 calls or 0.05 s first, so that a run of a few tasks never compiles it (arch.tiered_kernel).
+PIPELINE_KERNEL = TieredKernel(pipeline_kernel, pipeline_kernel_py, twin_calls=128, twin_budget_s=0.05)
 
 
 def _lanes(cost, memories, field: str, channels: dict[str, int]):

@@ -188,6 +188,8 @@ def test_a_tiered_kernel_answers_its_first_calls_by_the_twin_then_by_the_kernel(
     assert [kernel(n) for n in (1, 2, 3, 4)] == [2, 4, 6, 8]
     expected = ["twin", "twin"] if not tiered_kernel._JIT_ALWAYS else ["kernel", "kernel"]
     assert seen == expected + ["kernel", "kernel"]
+    spent = TieredKernel(lambda: "kernel", lambda: "twin", twin_calls=10, twin_budget_s=0.0)
+    assert (spent(), spent.calls) == ("kernel", 0)  # a budget spent before the first call: jitted at once
 
 
 def test_the_run_path_s_tiered_kernels_equal_their_jitted_kernels():
@@ -201,3 +203,7 @@ def test_the_run_path_s_tiered_kernels_equal_their_jitted_kernels():
             assert tuple(_GEMM_KERNEL.twin(*args)) == tuple(_GEMM_KERNEL.kernel(*args))
     for args in twin_examples():
         assert tuple(PIPELINE_KERNEL.twin(*args)) == tuple(PIPELINE_KERNEL.kernel(*args))
+    from arch.gpu.model import _TILE_KERNEL
+
+    for args in ((4096, 4096, 1, 1, 128, 128, 108, 1024.0, 0.9, 64), (77, 300, 129, 32, 64, 64, 132, 512.0, 0.8, 0)):
+        assert tuple(_TILE_KERNEL.twin(*args)) == tuple(_TILE_KERNEL.kernel(*args))
