@@ -157,6 +157,16 @@ def test_every_docs_section_a_residual_names_exists(quick):
     assert missing == []
 
 
+def test_host_softmax_loops_equal_float64_and_time_both():
+    # the two loops the attention paper's host claims time: both agree with float64 NumPy (float32 sums)
+    from simulator.reproduce.softmax_host import measure
+
+    got = measure(1 << 16)
+    assert got.error_three_pass <= 1e-5 and got.error_two_pass <= 1e-5
+    assert got.nbytes == 4 << 16 and got.three_pass_s > 0 and got.two_pass_s > 0
+    assert got.bandwidth_fraction == pytest.approx(4 * got.nbytes / got.three_pass_s / got.read_bytes_per_s)
+
+
 @pytest.mark.slow
 def test_full_reproduce_has_no_unexplained_miss():
     result = run()
