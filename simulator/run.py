@@ -27,7 +27,7 @@ from simulator.op_bandwidth import dram_bandwidth_bytes_per_s, dram_efficiency
 from simulator.experiment import Experiment, ResolvedSystem
 from simulator.results import ENERGY_CATEGORIES, TimelineEvent, ExperimentResult, Failure, OpResult, SystemResult
 from simulator.serving_run import request_stream, run_serving_system
-from simulator.system_cache import accelerator, system_tables
+from simulator.system_cache import accelerator, mapping_options, system_tables
 from simulator.workload_spec import build_workload, model_config
 from workloads.graph import Workload
 from workloads.models import list_models
@@ -74,7 +74,7 @@ def _runner(experiment: Experiment) -> Callable[[ResolvedSystem], tuple[SystemRe
 
 def run_system(workload: Workload, system: ResolvedSystem) -> tuple[SystemResult, tuple[TimelineEvent, ...]]:
     accel = accelerator(system.kind, system.spec, system.tech)  # shared per spec: its tables are built once
-    options = accel.mapping_options(dict(system.mapping), workload.phase, workload.batch)
+    options = mapping_options(accel, system.mapping, workload.phase, workload.batch)
     warnings = system.warnings + _family_checks(accel, workload, options, system.capacity_warn)
     step, schedule = _mapped_step(workload, accel, options)  # sub-batches, mapping search
     timeline = simulate(schedule)
@@ -160,16 +160,17 @@ def summarise(name: str, accel: Accelerator, workload: Workload, schedule: Sched
     by_category = dict.fromkeys(ENERGY_CATEGORIES, 0.0)
     events = {e.task: e for e in timeline}
     ops = []
+    tables = system_tables(accel)
+    categories = tables.category_by_component
     for task in schedule.tasks:
         energy = accel.energy(task.cost.action_counts)
         op_categories = dict.fromkeys(ENERGY_CATEGORIES[:-1], 0.0)
         for component, pj in energy.by_component_pj.items():
             by_component[component] = by_component.get(component, 0.0) + pj * repeat
-            op_categories[accel.category_of(component).value] += pj
+            op_categories[categories[component]] += pj
         for category, pj in op_categories.items():
             by_category[category] += pj * repeat
         ops.append(_op_result(task, events[task.name], energy.total_pj, schedule, op_categories))
-    tables = system_tables(accel)
     static_pj = tables.leakage_w * cycles / accel.clock_hz * 1e12
     by_category["static"] = static_pj
     return SystemResult(

@@ -14,7 +14,8 @@ mapping) gets a model of its own each time, as before.
 
 The tables are built when first asked for, at the point of the run that asked
 for them before this memo existed, so an error in a component table is still
-reported where it was (a failed system). :func:`clear_system_cache` forgets
+reported where it was (a failed system). A model's mapping options for a step
+(validated typed options, frozen) are kept on it too. :func:`clear_system_cache` forgets
 every model (benchmarks use it to time a run on a system not seen before).
 """
 
@@ -22,7 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Mapping
+from typing import Any, Mapping
 
 from arch import registry
 from arch.contract import Accelerator, SpecBase, TechSettings
@@ -41,6 +42,7 @@ class SystemTables:
     warnings: tuple[str, ...]
     notes: tuple[str, ...]
     peak_macs_per_cycle: float
+    category_by_component: Mapping[str, str]  # each component's energy category (its value)
 
 
 def accelerator(kind: str, spec: SpecBase, tech: TechSettings | None = None) -> Accelerator:
@@ -66,8 +68,25 @@ def system_tables(accel: Accelerator) -> SystemTables:
         tables = accel.__dict__["_system_tables"] = SystemTables(
             area_mm2_by_component=MappingProxyType(accel.area_mm2()), leakage_w=accel.leakage_w(),
             warnings=accel.warnings(), notes=accel.notes(),
-            peak_macs_per_cycle=accel.peak_macs_per_cycle())
+            peak_macs_per_cycle=accel.peak_macs_per_cycle(),
+            category_by_component=MappingProxyType({name: component.category.value
+                                                   for name, component in accel.component_table().items()}))
     return tables
+
+
+def mapping_options(accel: Accelerator, given: tuple[tuple[str, Any], ...], phase: str, batch: int):
+    """``accel.mapping_options(dict(given), phase, batch)``, kept on the model per (given, phase, batch)."""
+    memo = accel.__dict__.setdefault("_mapping_options", {})
+    key = (given, phase, batch)
+    try:
+        options = memo.get(key)
+    except TypeError:  # a value that cannot be hashed (a list)
+        return accel.mapping_options(dict(given), phase, batch)
+    if options is None:
+        if len(memo) >= MAX_SYSTEMS:
+            memo.clear()
+        options = memo[key] = accel.mapping_options(dict(given), phase, batch)
+    return options
 
 
 def clear_system_cache() -> None:
