@@ -24,6 +24,7 @@ search plus O(tasks log instances) for the list scheduler.
 from __future__ import annotations
 
 import dataclasses
+import operator
 from dataclasses import dataclass
 from typing import Callable, Mapping
 
@@ -173,7 +174,7 @@ def _shared_bandwidth(cost: OpCost, bandwidth: Mapping[str, float]) -> float:
 
 # Op costs remembered across calls, per (model class, spec, tech, options): a model is a pure function of
 # its frozen spec and tech, so an op shape's cost under the same options is the same in every call.
-_COST_MEMO: dict[tuple, dict[Op, OpCost]] = {}
+_COST_MEMO: dict[tuple, dict[tuple, OpCost]] = {}
 _COST_MEMO_SYSTEMS = 64  # (system, options) keys kept (first in, first out)
 _COST_MEMO_SHAPES = 512  # op shapes kept per key (cleared when full): at most 64 x 512 costs of ~2 kB each
 
@@ -183,14 +184,20 @@ def _shape_cached(accel: Accelerator, options: MappingOptions) -> Callable[[Op],
     by_shape = _cost_memo(accel, options)
 
     def cost_of(op: Op) -> OpCost:
-        shape = dataclasses.replace(op, name="", layer=-1)
-        if shape not in by_shape:
-            by_shape[shape] = accel.op_cost(op, choose_unit(accel, op, options), options)
-        return by_shape[shape]
+        shape = _shape_of(op)
+        cost = by_shape.get(shape)
+        if cost is None:
+            cost = by_shape[shape] = accel.op_cost(op, choose_unit(accel, op, options), options)
+        return cost
     return cost_of
 
 
-def _cost_memo(accel: Accelerator, options: MappingOptions) -> dict[Op, OpCost]:
+# An op's shape: every field but its name and layer, as a tuple (cheaper than a copy of the op, which
+# validates itself again).
+_shape_of = operator.attrgetter(*(f.name for f in dataclasses.fields(Op) if f.name not in ("name", "layer")))
+
+
+def _cost_memo(accel: Accelerator, options: MappingOptions) -> dict[tuple, OpCost]:
     """The remembered costs of ``accel`` under ``options`` (a fresh dict when the spec cannot be hashed)."""
     key = (type(accel), accel.spec, accel.tech, options)
     try:
