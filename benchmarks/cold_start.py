@@ -6,10 +6,11 @@ empty folder: the first run compiles every jitted kernel it calls (``cold``), th
 second finds them in that folder (``warm``). Printed per command: both wall
 times, the cold-start cost (cold - warm), both CPU times (user + system, less
 sensitive than wall time to other load on the machine), the kernels the cold run
-compiled (the
-cache index files Numba wrote, one per jitted function, ``name@line``), the exit
-status, and whether the cold run is under the 5 s target. Python's own bytecode
-caches are warm in both runs (they are not what this measures).
+compiled (the cache index files Numba wrote, one per jitted function,
+``name@line``; a kernel answered by its twin, :mod:`arch.tiered_kernel`, is not
+compiled), the exit status, and whether the cold run is under the 5 s target.
+Python's own bytecode caches are warm in both runs (they are not what this
+measures). ``--kernels`` lists the compiled kernels under each command.
 
 Commands (small inputs, written to a temporary folder):
 
