@@ -8,7 +8,8 @@ from pydantic import ValidationError
 from arch import registry
 from arch.dram import CommandLog, check_command_log, load_preset
 from arch.pim.gemv import PimCapacityError, gemv_timing, layout, timing_args
-from arch.pim.kernel import pim_gemv_kernel, pim_gemv_py
+from arch.dram import Command
+from arch.pim.kernel import T_RP, device_array, pim_gemv_kernel, pim_gemv_py
 from arch.pim.spec import NeupimsSpec, PimMemorySpec
 from arch.tech import TechLibrary
 from workloads.op import Op, OpKind, Operand
@@ -22,6 +23,14 @@ def kv_op(n=700, k=128, count=8, m=1, name="attn_score"):
 
 def pim(**changes):
     return PimMemorySpec.model_validate({**NEUPIMS_PIM, **changes})
+
+
+def device(**changes):
+    """A device vector with hbm2-neupims's numbers (tRC = tRAS + tRP; one-cycle command bus)."""
+    values = dict(ganged=1, ranks=1, bankgroups=4, banks_per_group=4, t_rcd=14, t_ras=34, t_rp=14, t_rc=48,
+                  t_rtp=6, t_rrd_s=4, t_rrd_l=6, t_faw=30, t_rfc=260, t_refi=0, mac_spacing=2, bl=2, cl=14,
+                  act_to_act=1, pre_to_pre=1, pre_to_act=1, act_to_col=1, col_to_pre=1, ref_to_ref=1)
+    return device_array(**{**values, **changes})
 
 
 # -- spec errors -------------------------------------------------------------------
@@ -86,7 +95,7 @@ def test_gemv_cycles_follow_the_timing_table_hand_computed():
 def test_two_row_sets_hand_computed():
     # Row 0 as above without inputs: ACT 0, MACs 14..20, read 22, PRE 34, ready 48.
     # Row 1: ACT 48, MACs 62..68, read 70 (data 86), PRE max(82, 76) = 82, ready 96.
-    args = (2, 4, 4, 2, 0, 1, 1, 4, 4, 14, 34, 14, 6, 4, 6, 30, 1, 260, 0, 2, 2, 14)
+    args = (2, 4, 4, 2, 0, device(ganged=1, ranks=1))
     assert pim_gemv_py(*args) == (96, 32, 8, 2, 0)  # 1 rank x 16 banks x 2 rows
     assert tuple(pim_gemv_kernel(*args)) == (96, 32, 8, 2, 0)
 
@@ -96,19 +105,20 @@ def test_faw_limited_activation_hand_computed():
     # waits for the window: 30, 34, 38, 42. First MAC 42 + 14 = 56, second 58. PREs one per
     # cycle from max(58 + tRTP 6, ...) = 64 .. 69, then tRAS after their ACTs: 38 + 34 = 72, 42 + 34 = 76;
     # ready 76 + tRP 14 = 90.
-    args = (1, 2, 2, 0, 0, 0, 1, 4, 2, 14, 34, 14, 6, 4, 6, 30, 1, 260, 0, 2, 2, 14)
+    args = (1, 2, 2, 0, 0, device(ganged=0, ranks=1, bankgroups=4, banks_per_group=2))
     log = []
     assert pim_gemv_py(*args, log=log) == (90, 8, 2, 0, 0)
     assert tuple(pim_gemv_kernel(*args)) == (90, 8, 2, 0, 0)
-    assert [t for t, c, *_ in log if c == 0] == [0, 4, 8, 12, 30, 34, 38, 42]
-    assert [t for t, c, *_ in log if c == 1] == [64, 65, 66, 67, 68, 69, 72, 76]
+    assert [t for t, c, *_ in log if c == Command.ACT] == [0, 4, 8, 12, 30, 34, 38, 42]
+    assert [t for t, c, *_ in log if c == Command.PRE] == [64, 65, 66, 67, 68, 69, 72, 76]
+    assert [t for t, c, *_ in log if c == Command.MAC_AB] == [56, 58]
 
 
 def test_timing_parameters_come_from_the_dram_spec():
     slower = pim(dram_changes={"timing_cycles": {"tRP": 30}})
     base, slow = gemv_timing(kv_op(), pim()), gemv_timing(kv_op(), slower)
     assert slow.dram_cycles - base.dram_cycles >= 16 * base.row_sets - 16
-    assert timing_args(layout(kv_op(), slower), slower, False)[11] == 30
+    assert timing_args(layout(kv_op(), slower), slower, False)[-1][T_RP] == 30
 
 
 @pytest.mark.parametrize("mode", ["ganged", "faw_limited"])

@@ -6,7 +6,7 @@ from pydantic import ValidationError
 
 from arch import registry
 from arch.pim.kernel import pim_rows_kernel, pim_rows_py
-from arch.pim.gemv import device_args
+from arch.pim.command_timing import device_vector
 from arch.pim.layout import AttentionShape, GemvSide, channel_rows, gwrite_cycles, padded_row_sets, request_rows
 from arch.pim.options import NeupimsMappingOptions
 from arch.pim.spec import PimMemorySpec, load_memory
@@ -49,7 +49,7 @@ def test_a_gwrite_costs_newtonsims_gwrite_delay_after_the_activation():
 def test_the_row_kernel_matches_its_twin_on_a_channel_of_requests():
     for shape in (SCORE, CONTEXT):
         rows = channel_rows(shape, (5, 33, 300, 513, 2048), PIM)
-        args = rows + device_args(PIM, True)
+        args = rows + (device_vector(PIM, True),)
         assert tuple(pim_rows_kernel(*args)) == tuple(pim_rows_py(*args))
 
 

@@ -10,6 +10,9 @@ channel by channel, in log order, and reports every:
   from the ``window``-th most recent one for window rules such as tFAW;
 * illegal bank-state transition: ACT to an open bank, PRE/RD/WR to a closed bank
   or with a row other than the open one, REF while a bank of the rank is open;
+  for the PIM all-bank commands, ACT_AB while a bank of the channel is open and
+  MAC_AB unless every bank of the channel has its row open (PRE_AB closes every
+  bank; RD_RES and WR_GB move data to and from the bank units and need no row);
 * refresh shortfall (when the spec's controller refreshes): at each REF and at
   the end of the log, a rank may owe at most ``max_refresh_debt`` of the
   ``cycle // tREFI`` refreshes due by then.
@@ -49,7 +52,7 @@ def check_command_log(spec: DramSpec, log: CommandLog, *, max_refresh_debt: int 
 
 def _where(coords: tuple[int, ...]) -> str:
     names = ("rank", "bank group", "bank")
-    return ", ".join(f"{name} {value}" for name, value in zip(names, coords))
+    return ", ".join(f"{name} {value}" for name, value in zip(names, coords)) or "the channel"
 
 
 class _ChannelReplay:
@@ -68,8 +71,7 @@ class _ChannelReplay:
         last_cycle = 0
         for i in indices:
             cycle, command = int(log.cycle[i]), Command(int(log.command[i]))
-            coords = (int(log.rank[i]),) if command is Command.REF else (
-                int(log.rank[i]), int(log.bankgroup[i]), int(log.bank[i]))
+            coords = (int(log.rank[i]), int(log.bankgroup[i]), int(log.bank[i]))[:COMMAND_SCOPE[command]]
             self.index, self.cycle, self.command, self.row = int(i), cycle, command, int(log.row[i])
             if cycle < last_cycle:
                 self._report(f"cycle goes back from {last_cycle}")
@@ -105,12 +107,30 @@ class _ChannelReplay:
                     self._report(f"{self.command.name} at {_where(coords)} is {allowed - self.cycle} cycles "
                                  f"early: {constraint.describe()}")
 
+    def _banks(self, ranks) -> list[tuple[int, int, int]]:
+        return [(r, g, b) for r in ranks for g in range(self.counts[Level.BANKGROUP])
+                for b in range(self.counts[Level.BANK])]
+
+    def _all_banks(self) -> list[tuple[int, int, int]]:
+        return self._banks(range(self.counts[Level.RANK]))
+
     def _check_state(self, coords) -> None:
         command, row = self.command, self.row
         if command is Command.REF:
             still_open = sorted(b for b in self.open_rows if b[0] == coords[0])
             if still_open:
                 self._report(f"REF to rank {coords[0]} with banks open: {still_open}")
+            return
+        if command is Command.ACT_AB:
+            if self.open_rows:
+                self._report(f"ACT_AB with banks open: {sorted(self.open_rows)}")
+            return
+        if command is Command.MAC_AB:
+            wrong = [b for b in self._all_banks() if self.open_rows.get(b) != row]
+            if wrong:
+                self._report(f"MAC_AB of row {row}: {len(wrong)} banks do not have it open (first {wrong[0]})")
+            return
+        if command in (Command.PRE_AB, Command.RD_RES, Command.WR_GB):
             return
         open_row = self.open_rows.get(coords)
         if command is Command.ACT and open_row is not None:
@@ -127,6 +147,10 @@ class _ChannelReplay:
             self.open_rows[coords] = self.row
         elif command is Command.PRE:
             self.open_rows.pop(coords, None)
+        elif command is Command.ACT_AB:
+            self.open_rows.update({bank: self.row for bank in self._all_banks()})
+        elif command is Command.PRE_AB:
+            self.open_rows.clear()
         elif command is Command.REF:
             if self.check_refresh:
                 self._check_refresh_debt(coords[0], "before this REF")

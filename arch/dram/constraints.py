@@ -26,7 +26,7 @@ from typing import Iterable, Mapping
 
 import numpy as np
 
-from arch.dram.commands import COMMAND_SCOPE, N_COMMANDS, N_LEVELS, Command, Level
+from arch.dram.commands import COMMAND_SCOPE, HOST_COMMANDS, N_COMMANDS, N_LEVELS, Command, Level
 
 # Latency of a command pair without a constraint: so negative that issue cycle +
 # latency never raises an earliest cycle (the kernel adds it without a branch).
@@ -185,11 +185,14 @@ class CompiledTiming:
 
 
 def compile_constraints(table: Iterable[TimingConstraint]) -> CompiledTiming:
+    """Pack the constraints between host commands (the scheduler's command set) into arrays."""
     shape = (N_LEVELS, N_COMMANDS, N_COMMANDS)
     plain = np.full(shape, NO_CONSTRAINT, dtype=np.int64)
     sibling = np.full(shape, NO_CONSTRAINT, dtype=np.int64)
     windows = []
     for c in table:
+        if c.preceding not in HOST_COMMANDS or c.following not in HOST_COMMANDS:
+            continue
         if c.window > 1:
             windows.append((c.level, c.preceding, c.following, c.latency_cycles, c.window))
             continue
@@ -197,5 +200,5 @@ def compile_constraints(table: Iterable[TimingConstraint]) -> CompiledTiming:
         index = (c.level, c.preceding, c.following)
         target[index] = max(target[index], c.latency_cycles)
     columns = np.array(windows, dtype=np.int64).reshape(len(windows), 5).T
-    scope = np.array([COMMAND_SCOPE[c] for c in Command], dtype=np.int64)
+    scope = np.array([COMMAND_SCOPE[c] for c in HOST_COMMANDS], dtype=np.int64)
     return CompiledTiming(plain, sibling, *(np.ascontiguousarray(col) for col in columns), scope)

@@ -15,7 +15,7 @@ from enum import Enum
 import numpy as np
 
 from arch.dram.addressing import RequestBatch
-from arch.dram.commands import Command
+from arch.dram.commands import HOST_COMMANDS, Command
 from arch.dram.grouping import GroupedRequests, group_requests
 from arch.dram.kernel import LOG_COLUMNS, schedule_kernel
 from arch.dram.spec import DramSpec
@@ -131,7 +131,7 @@ def _result(spec: DramSpec, grouped: GroupedRequests, completion, counts, needed
     return ScheduleResult(
         finish_cycle=int(completion.max()) if len(completion) else 0,
         completion_cycle=per_request,
-        command_counts={c: int(counts[c]) for c in Command},
+        command_counts={c: int(counts[c]) for c in HOST_COMMANDS},
         row_hits=len(completion) - misses,
         row_misses=misses,
         bytes_moved=len(completion) * org.burst_bytes,

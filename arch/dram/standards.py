@@ -13,6 +13,20 @@ each, so the largest applicable latency wins, as in DRAMsim3's ``max(burst,
 tCCD)``. HBM3 follows ``CMU-SAFARI/ramulator2: python/ramulator/dram/hbm3.py``,
 whose pseudo-channel rules sit at our channel level.
 
+PIM commands (:data:`arch.dram.commands.PIM_COMMANDS`) are rules of the same
+tables. Each addresses every bank of the scheduled channel, so a bank-level rule of
+the host commands becomes a channel-level rule against the all-bank command (an
+all-bank MAC reads every bank, so it waits tRCD after the latest ACT in the
+channel: exact, not conservative). Their sources: AttAcc's HBM3-PIM timing applies tRC, tRCD, tRAS,
+tRTP and tRP to ACTAB and PREAB and no tFAW, and spaces MACAB commands by a
+column spacing (``scale-snu/attacc_simulator: pim_ramulator_src/HBM3-PIM.cpp``);
+a result read and an input write are bursts on the data bus, timed like RD and
+WR. With separate row and column command buses (HBM3) the all-bank ACT and PRE
+take the row bus and the others the column bus. Not declared: the PIM units' own
+pipeline latency (a MAC's result is read one MAC slot later, which the PIM
+kernel schedules and tCCD_L covers here) and the power budget that limits
+all-bank MAC spacing (``mac_spacing_cycles`` of a PIM memory).
+
 Not modelled in either: auto-precharge (RDA/WRA), per-bank refresh, refresh
 management (RFM), power-down and self-refresh.
 """
@@ -21,10 +35,12 @@ from __future__ import annotations
 
 from enum import Enum
 
-from arch.dram.commands import COLUMN_COMMANDS, ROW_COMMANDS, Command, Level
+from arch.dram.commands import COLUMN_COMMANDS, DATA_IN_COMMANDS, DATA_OUT_COMMANDS, ROW_COMMANDS, Command, Level
 from arch.dram.constraints import ConstraintRule, rule
 
 ACT, PRE, RD, WR, REF = Command.ACT, Command.PRE, Command.RD, Command.WR, Command.REF
+ACT_AB, PRE_AB, MAC_AB, RD_RES, WR_GB = Command.ACT_AB, Command.PRE_AB, Command.MAC_AB, Command.RD_RES, Command.WR_GB
+OUT, IN = DATA_OUT_COMMANDS, DATA_IN_COMMANDS
 CHANNEL, RANK, BANKGROUP, BANK = Level.CHANNEL, Level.RANK, Level.BANKGROUP, Level.BANK
 
 
@@ -35,15 +51,40 @@ class Standard(str, Enum):
     HBM3 = "hbm3"
 
 
+def _pim_rules(t_rc: str) -> tuple[ConstraintRule, ...]:
+    """The bank-level rules of a standard restated against its all-bank commands.
+
+    An all-bank command touches every bank of the channel, so each rule a
+    per-bank command obeys at its bank holds at the channel between the all-bank
+    command and any ACT or PRE of the channel. ``t_rc`` is the standard's
+    ACT-to-ACT latency in a bank. Host column commands (RD, WR) and the PIM
+    commands share only the buses: with dual row buffers the host reads through
+    the other row buffer (NeuPIMs), so no bank rule links them.
+    """
+    return (
+        rule(CHANNEL, (ACT, ACT_AB), ACT_AB, t_rc),
+        rule(CHANNEL, ACT_AB, ACT, t_rc),
+        rule(CHANNEL, (ACT, ACT_AB), MAC_AB, "tRCDRD"),
+        rule(CHANNEL, (ACT, ACT_AB), PRE_AB, "tRAS"),
+        rule(CHANNEL, ACT_AB, PRE, "tRAS"),
+        rule(CHANNEL, (PRE, PRE_AB), ACT_AB, "tRP"),
+        rule(CHANNEL, PRE_AB, ACT, "tRP"),
+        rule(CHANNEL, MAC_AB, (PRE, PRE_AB), "tRTP"),
+        # Column-to-column spacing within a bank group: an all-bank MAC uses every group.
+        rule(CHANNEL, MAC_AB, (MAC_AB, RD_RES), "tCCD_L"),
+        rule(CHANNEL, WR_GB, RD_RES, "CWL + BL + tWTR_S"),
+    )
+
+
 HBM2_RULES: tuple[ConstraintRule, ...] = (
     # Command bus: one command per channel per cycle (DRAMsim3 issues at most one,
     # and the NeuPIMs .ini sets hbm_dual_cmd = False).
     rule(CHANNEL, tuple(Command), tuple(Command), "tCMD"),
     # Data bus: one burst at a time; read-to-write turnaround on any bank or rank
     # (DRAMsim3 read_to_write = RL + burst - WL + tRTRS).
-    rule(CHANNEL, RD, RD, "BL"),
-    rule(CHANNEL, WR, WR, "BL"),
-    rule(CHANNEL, RD, WR, "CL + BL + tRTRS - CWL"),
+    rule(CHANNEL, OUT, OUT, "BL"),
+    rule(CHANNEL, IN, IN, "BL"),
+    rule(CHANNEL, OUT, IN, "CL + BL + tRTRS - CWL"),
     # Same rank, any bank group.
     rule(RANK, RD, RD, "tCCD_S"),
     rule(RANK, WR, WR, "tCCD_S"),
@@ -72,6 +113,11 @@ HBM2_RULES: tuple[ConstraintRule, ...] = (
     rule(BANK, PRE, ACT, "tRP"),
     rule(BANK, RD, PRE, "tRTP"),
     rule(BANK, WR, PRE, "CWL + BL + tWR"),
+    # PIM all-bank commands (module docstring); DRAMsim3's tRC = tRAS + tRP.
+    *_pim_rules("tRAS + tRP"),
+    rule(CHANNEL, ACT_AB, REF, "tRAS + tRP"),
+    rule(CHANNEL, PRE_AB, REF, "tRP"),
+    rule(CHANNEL, REF, ACT_AB, "tRFC"),
 )
 
 HBM3_RULES: tuple[ConstraintRule, ...] = (
@@ -82,12 +128,12 @@ HBM3_RULES: tuple[ConstraintRule, ...] = (
     rule(CHANNEL, (PRE, REF), ROW_COMMANDS, "tCMD_ROW"),
     rule(CHANNEL, COLUMN_COMMANDS, COLUMN_COMMANDS, "tCMD_COL"),
     # Pseudo-channel data bus and column-to-column timing.
-    rule(CHANNEL, RD, RD, "BL"),
-    rule(CHANNEL, WR, WR, "BL"),
+    rule(CHANNEL, OUT, OUT, "BL"),
+    rule(CHANNEL, IN, IN, "BL"),
     rule(CHANNEL, RD, RD, "tCCD_S"),
     rule(CHANNEL, WR, WR, "tCCD_S"),
-    rule(CHANNEL, RD, WR, "tRTW"),
-    rule(CHANNEL, WR, RD, "CWL + BL + tWTR_S"),
+    rule(CHANNEL, OUT, IN, "tRTW"),
+    rule(CHANNEL, IN, OUT, "CWL + BL + tWTR_S"),
     # Activates and precharges across the pseudo-channel.
     rule(CHANNEL, ACT, ACT, "tRRD_S"),
     rule(CHANNEL, ACT, ACT, "tFAW", window=4),
@@ -109,6 +155,12 @@ HBM3_RULES: tuple[ConstraintRule, ...] = (
     rule(BANK, PRE, ACT, "tRP"),
     rule(BANK, RD, PRE, "tRTP"),
     rule(BANK, WR, PRE, "CWL + BL + tWR"),
+    # PIM all-bank commands (module docstring); PREAB, like PRE, is spaced tPPD.
+    *_pim_rules("tRC"),
+    rule(CHANNEL, (PRE, PRE_AB), (PRE, PRE_AB), "tPPD"),
+    rule(CHANNEL, ACT_AB, REF, "tRC"),
+    rule(CHANNEL, PRE_AB, REF, "tRP"),
+    rule(CHANNEL, REF, ACT_AB, "tRFC"),
 )
 
 CONSTRAINT_RULES: dict[Standard, tuple[ConstraintRule, ...]] = {

@@ -28,6 +28,7 @@ import math
 from dataclasses import dataclass
 
 from arch.contract import CapacityError
+from arch.pim.command_timing import column_slot, device_vector
 from arch.pim.kernel import pim_gemv_kernel, pim_gemv_py, pim_rows_kernel, pim_rows_py
 from arch.pim.spec import PimMemorySpec
 from workloads.op import Op
@@ -103,35 +104,9 @@ def check_fits(op: Op, pim: PimMemorySpec) -> None:
                                f"fit in the PIM memory (dram {pim.dram!r}: {capacity} bytes)")
 
 
-def timing_args(lay: GemvLayout, pim: PimMemorySpec, dual_bus: bool) -> tuple[int, ...]:
-    """The kernel's argument tuple: the layout plus timing read from the DRAM spec."""
-    return (lay.row_sets, lay.macs_full, lay.macs_last, lay.readouts, lay.gwrite_bursts) + device_args(pim, dual_bus)
-
-
-def device_args(pim: PimMemorySpec, dual_bus: bool) -> tuple[int, ...]:
-    """The kernels' arguments after the work: organisation and timing read from the DRAM spec."""
-    dram = pim.dram_spec
-    org, tc = dram.organisation, dram.timing_cycles
-    t_cmd = tc.get("tCMD", 1)
-    spacing = pim.mac_spacing()
-    if dual_bus:
-        spacing = max(spacing, shared_bus_spacing(t_cmd, tc["BL"]))
-    refresh_interval = 0 if dram.controller.refresh.value == "none" else tc["tREFI"]
-    return (int(pim.all_bank_activation == "ganged"), org.ranks_per_channel, org.bankgroups_per_rank,
-            org.banks_per_bankgroup, tc["tRCDRD"], tc["tRAS"], tc["tRP"], tc["tRTP"], tc["tRRD_S"],
-            tc["tRRD_L"], tc["tFAW"], t_cmd, tc["tRFC"], refresh_interval, spacing, tc["BL"], tc["CL"])
-
-
-def shared_bus_spacing(t_cmd: int, bl: int) -> int:
-    """Smallest MAC spacing that leaves the command bus room for host reads at full rate.
-
-    With dual row buffers the host's RD commands (one per ``BL`` cycles at full
-    bandwidth) and the PIM's MAC commands share the channel's command bus, which
-    takes one command per ``tCMD``: 1/BL + 1/spacing <= 1/tCMD (derived).
-    """
-    if bl <= t_cmd:
-        return 1 << 20  # the host alone fills the bus
-    return math.ceil(t_cmd * bl / (bl - t_cmd))
+def timing_args(lay: GemvLayout, pim: PimMemorySpec, dual_bus: bool) -> tuple:
+    """The kernel's arguments: the layout, then the device vector read from the DRAM spec's table."""
+    return (lay.row_sets, lay.macs_full, lay.macs_last, lay.readouts, lay.gwrite_bursts, device_vector(pim, dual_bus))
 
 
 def gemv_timing(op: Op, pim: PimMemorySpec, dual_bus: bool = False, jit: bool = True) -> GemvTiming:
@@ -157,9 +132,9 @@ def row_timing(rows, multiplies: int, pim: PimMemorySpec, dual_bus: bool, bursts
     reads_of = reads_of * bursts_per_read  # each result read moves one partial sum per bank, in bursts
     run = pim_rows_kernel if jit else pim_rows_py
     cycles, activates, macs, reads, refreshes = (int(x) for x in run(macs_of, reads_of, before_of,
-                                                                     *device_args(pim, dual_bus)))
+                                                                     device_vector(pim, dual_bus)))
     org = pim.dram_spec.organisation
-    gwrites = int(sum(1 for b in before_of if b > pim.dram_spec.timing_cycles.get("tCMD", 1)))
+    gwrites = int(sum(1 for b in before_of if b > column_slot(pim.dram_spec)))
     return GemvTiming(
         dram_cycles=cycles, row_sets=len(macs_of), bank_activates=activates, mac_commands=macs,
         readouts=reads, refreshes=refreshes, multiplies=multiplies,

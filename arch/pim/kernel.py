@@ -16,17 +16,18 @@ every bank at once. Per row set:
    ``scale-snu/attacc_simulator: pim_ramulator_src/HBM3-PIM.cpp``, which applies
    tRC, tRCD, tRAS, tRTP and tRP to it but not tFAW); or ``faw_limited`` -- one
    ACT per bank, round-robin over ranks and bank groups, each at the earliest
-   cycle the DRAM table allows: one command per ``tCMD`` on the channel, tRRD_S
+   cycle the DRAM table allows: the command bus's ACT-to-ACT spacing, tRRD_S
    within a rank, tRRD_L within a bank group, at most four ACTs per tFAW per rank,
-   tRP after the bank's last PRE;
+   tRP after the bank's last PRE and tRC after its last ACT;
 2. MACs: the first all-bank MAC ``tRCD`` after the last ACT, then one every
    ``mac_spacing`` cycles (tCCD_L, a power-limited spacing such as AttAcc's
    nCCDAB, or a shared unit's pace);
 3. result reads: the row set's share of the ``readouts`` (each one burst on the
    data bus, ``BL`` cycles apart), starting one MAC slot after the last MAC;
 4. precharge: ganged -- one all-bank PRE at max(ACT + tRAS, last column command
-   + tRTP); faw_limited -- one PRE per bank, ``tCMD`` apart, each at max(its ACT
-   + tRAS, last column command + tRTP). The bank may be activated tRP later.
+   + tRTP); faw_limited -- one PRE per bank, the bus's PRE-to-PRE spacing apart
+   (tPPD on HBM3), each at max(its ACT + tRAS, last column command + tRTP). The
+   bank may be activated max(tRP after the PRE, tRC after the ACT) later.
 
 Before a row set with channel cycles to spend (``before``: input writes, PIM
 headers) the channel waits for its banks' precharge and spends them (dense: the
@@ -36,13 +37,21 @@ tREFI) at a row-set boundary, every rank is refreshed once all its banks are
 precharged, and the banks rest tRFC. The op ends when the last result burst has
 arrived (``CL + BL`` after its read) or the last precharge has completed.
 
+Every latency and command-bus spacing comes from the DRAM spec's constraint
+table, packed by :func:`arch.pim.command_timing.device_vector` into one int64
+array indexed by the constants below (ganged activation uses the all-bank
+commands' rules, per-bank activation ACT's and PRE's), so one kernel serves
+every DRAM standard the tables declare.
+
 Returns ``(cycles, bank_activates, mac_commands, readouts, refreshes)``. The
-twin takes an optional ``log`` list and appends each row command as ``(cycle,
-command, rank, bank group, bank, row)`` with the command codes of
-:class:`arch.dram.commands.Command` (ACT 0, PRE 1, REF 4), so a stream can be
-replayed by :func:`arch.dram.check_command_log`. Not modelled: the MAC
-commands' and result reads' own entries in the log (the DRAM command set has no
-MAC command); overlap of the next row set's activation with this one's MACs.
+twin takes an optional ``log`` list and appends every command as ``(cycle,
+command, rank, bank group, bank, row)`` with the codes of
+:class:`arch.dram.commands.Command` (all-bank and refresh commands with bank
+group and bank -1; an input write's cycles as back-to-back WR_GB bursts), so a
+stream is replayed by :func:`arch.dram.check_command_log` against the same
+table (:mod:`arch.pim.command_timing`). Not modelled: overlap of the next row
+set's activation with this one's MACs; the PIM header of NeuPIMs' layout is
+channel time without a command of its own.
 """
 
 from __future__ import annotations
@@ -50,16 +59,33 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-CMD_ACT, CMD_PRE, CMD_REF = 0, 1, 4
+from arch.dram.commands import Command
+
+CMD_ACT, CMD_PRE, CMD_REF = int(Command.ACT), int(Command.PRE), int(Command.REF)
+CMD_ACT_AB, CMD_PRE_AB, CMD_MAC_AB = int(Command.ACT_AB), int(Command.PRE_AB), int(Command.MAC_AB)
+CMD_RD_RES, CMD_WR_GB = int(Command.RD_RES), int(Command.WR_GB)
+
+# Entries of the device vector (arch.pim.command_timing.device_vector): organisation, then cycles.
+DEVICE_FIELDS = ("ganged", "ranks", "bankgroups", "banks_per_group", "t_rcd", "t_ras", "t_rp", "t_rc", "t_rtp",
+                 "t_rrd_s", "t_rrd_l", "t_faw", "t_rfc", "t_refi", "mac_spacing", "bl", "cl",
+                 "act_to_act", "pre_to_pre", "pre_to_act", "act_to_col", "col_to_pre", "ref_to_ref")
+(GANGED, RANKS, BANKGROUPS, BANKS_PER_GROUP, T_RCD, T_RAS, T_RP, T_RC, T_RTP, T_RRD_S, T_RRD_L, T_FAW, T_RFC,
+ T_REFI, MAC_SPACING, BL, CL, ACT_TO_ACT, PRE_TO_PRE, PRE_TO_ACT, ACT_TO_COL, COL_TO_PRE, REF_TO_REF) = \
+    range(len(DEVICE_FIELDS))
+
+
+def device_array(**values: int) -> np.ndarray:
+    """The device vector from named entries (every field of ``DEVICE_FIELDS``)."""
+    missing = sorted(set(DEVICE_FIELDS) - set(values))
+    if missing or set(values) - set(DEVICE_FIELDS):
+        raise ValueError(f"device vector: missing {missing}, unknown {sorted(set(values) - set(DEVICE_FIELDS))}")
+    return np.array([int(values[name]) for name in DEVICE_FIELDS], dtype=np.int64)
 
 
 @njit(cache=True)
-def pim_gemv_kernel(row_sets, macs_full, macs_last, readouts, gwrite_bursts, ganged,
-                    ranks, bankgroups, banks_per_group, t_rcd, t_ras, t_rp, t_rtp,
-                    t_rrd_s, t_rrd_l, t_faw, t_cmd, t_rfc, t_refi, mac_spacing, bl, cl):
-    macs, reads, before = dense_rows(row_sets, macs_full, macs_last, readouts, gwrite_bursts * bl)
-    return pim_rows_kernel(macs, reads, before, ganged, ranks, bankgroups, banks_per_group, t_rcd, t_ras,
-                           t_rp, t_rtp, t_rrd_s, t_rrd_l, t_faw, t_cmd, t_rfc, t_refi, mac_spacing, bl, cl)
+def pim_gemv_kernel(row_sets, macs_full, macs_last, readouts, gwrite_bursts, device):
+    macs, reads, before = dense_rows(row_sets, macs_full, macs_last, readouts, gwrite_bursts * device[BL])
+    return pim_rows_kernel(macs, reads, before, device)
 
 
 @njit(cache=True)
@@ -77,8 +103,10 @@ def dense_rows(row_sets, macs_full, macs_last, readouts, gwrite_cycles):
 
 
 @njit(cache=True)
-def pim_rows_kernel(macs_of, reads_of, before_of, ganged, ranks, bankgroups, banks_per_group, t_rcd, t_ras,
-                    t_rp, t_rtp, t_rrd_s, t_rrd_l, t_faw, t_cmd, t_rfc, t_refi, mac_spacing, bl, cl):
+def pim_rows_kernel(macs_of, reads_of, before_of, device):
+    ganged, ranks, bankgroups, banks_per_group = device[GANGED], device[RANKS], device[BANKGROUPS], \
+        device[BANKS_PER_GROUP]
+    t_refi, mac_spacing, bl = device[T_REFI], device[MAC_SPACING], device[BL]
     per_rank = bankgroups * banks_per_group
     banks = ranks * per_rank
     ready = np.zeros(banks, dtype=np.int64)      # earliest next ACT per bank
@@ -100,30 +128,28 @@ def pim_rows_kernel(macs_of, reads_of, before_of, ganged, ranks, bankgroups, ban
             start = t
             for b in range(banks):
                 start = max(start, ready[b])
-            t = start + (ranks - 1) * t_cmd + t_rfc
+            t = start + (ranks - 1) * device[REF_TO_REF] + device[T_RFC]
             for b in range(banks):
                 ready[b] = t
             refreshes += ranks
             next_ref += t_refi
-        bus = t - t_cmd
         if ganged:
-            first = t
+            bus = t
             for b in range(banks):
-                first = max(first, ready[b])
+                bus = max(bus, ready[b])
             for b in range(banks):
-                act_at[b] = first
-            last_act = first
-            bus = first
+                act_at[b] = bus
+            last_act = bus
         else:
-            last_act = t
+            slot, last_act, bus = t, t, t
             for j in range(banks):
                 rank = j % ranks
                 i = j // ranks
                 group = i % bankgroups
                 b = rank * per_rank + group * banks_per_group + i // bankgroups
                 g = rank * bankgroups + group
-                at = max(bus + t_cmd, ready[b], last_rank_act[rank] + t_rrd_s,
-                         last_group_act[g] + t_rrd_l, recent[rank, 0] + t_faw)
+                at = max(slot, ready[b], last_rank_act[rank] + device[T_RRD_S],
+                         last_group_act[g] + device[T_RRD_L], recent[rank, 0] + device[T_FAW])
                 for w in range(3):
                     recent[rank, w] = recent[rank, w + 1]
                 recent[rank, 3] = at
@@ -131,53 +157,52 @@ def pim_rows_kernel(macs_of, reads_of, before_of, ganged, ranks, bankgroups, ban
                 last_group_act[g] = at
                 act_at[b] = at
                 bus = at
+                slot = at + device[ACT_TO_ACT]
                 last_act = max(last_act, at)
         activates += banks
         n_macs = macs_of[r]
-        first_mac = max(last_act + t_rcd, bus + t_cmd)
+        first_mac = max(last_act + device[T_RCD], bus + device[ACT_TO_COL])
         last_col = first_mac + (n_macs - 1) * mac_spacing
         macs += n_macs
         n_reads = reads_of[r]
         if n_reads > 0:
             last_col = last_col + mac_spacing + (n_reads - 1) * bl
-            end = max(end, last_col + cl + bl)
+            end = max(end, last_col + device[CL] + bl)
         reads += n_reads
-        bus = last_col
+        slot = last_col + device[COL_TO_PRE]
         if ganged:
-            pre = max(act_at[0] + t_ras, last_col + t_rtp, bus + t_cmd)
+            pre = max(act_at[0] + device[T_RAS], last_col + device[T_RTP], slot)
             for b in range(banks):
-                ready[b] = pre + t_rp
-            bus = pre
+                ready[b] = max(pre + device[T_RP], act_at[b] + device[T_RC])
         else:
+            pre = slot
             for j in range(banks):
                 b = (j % ranks) * per_rank + (j // ranks) % bankgroups * banks_per_group + (j // ranks) // bankgroups
-                pre = max(act_at[b] + t_ras, last_col + t_rtp, bus + t_cmd)
-                ready[b] = pre + t_rp
-                bus = pre
-        t = bus + t_cmd
+                pre = max(act_at[b] + device[T_RAS], last_col + device[T_RTP], slot)
+                ready[b] = max(pre + device[T_RP], act_at[b] + device[T_RC])
+                slot = pre + device[PRE_TO_PRE]
+        t = pre + device[PRE_TO_ACT]
     for b in range(banks):
         end = max(end, ready[b])
     return end, activates, macs, reads, refreshes
 
 
-def pim_gemv_py(row_sets, macs_full, macs_last, readouts, gwrite_bursts, ganged,
-                ranks, bankgroups, banks_per_group, t_rcd, t_ras, t_rp, t_rtp,
-                t_rrd_s, t_rrd_l, t_faw, t_cmd, t_rfc, t_refi, mac_spacing, bl, cl, log=None):
-    """The pure-Python twin of :func:`pim_gemv_kernel`; ``log`` collects row commands."""
+def pim_gemv_py(row_sets, macs_full, macs_last, readouts, gwrite_bursts, device, log=None):
+    """The pure-Python twin of :func:`pim_gemv_kernel`; ``log`` collects every command."""
     macs = [macs_full] * row_sets
     if row_sets:
         macs[-1] = macs_last
     reads = [readouts // row_sets + (1 if r < readouts % row_sets else 0) for r in range(row_sets)]
-    before = [gwrite_bursts * bl if r == 0 else 0 for r in range(row_sets)]
-    return pim_rows_py(macs, reads, before, ganged, ranks, bankgroups, banks_per_group, t_rcd, t_ras, t_rp,
-                       t_rtp, t_rrd_s, t_rrd_l, t_faw, t_cmd, t_rfc, t_refi, mac_spacing, bl, cl, log)
+    before = [gwrite_bursts * int(device[BL]) if r == 0 else 0 for r in range(row_sets)]
+    return pim_rows_py(macs, reads, before, device, log)
 
 
-def pim_rows_py(macs_of, reads_of, before_of, ganged, ranks, bankgroups, banks_per_group, t_rcd, t_ras,
-                t_rp, t_rtp, t_rrd_s, t_rrd_l, t_faw, t_cmd, t_rfc, t_refi, mac_spacing, bl, cl, log=None):
-    """The pure-Python twin of :func:`pim_rows_kernel`; ``log`` collects row commands."""
-    per_rank = bankgroups * banks_per_group
-    banks = ranks * per_rank
+def pim_rows_py(macs_of, reads_of, before_of, device, log=None):
+    """The pure-Python twin of :func:`pim_rows_kernel`; ``log`` collects every command."""
+    d = [int(x) for x in device]
+    ganged, ranks, bankgroups, banks_per_group = d[GANGED], d[RANKS], d[BANKGROUPS], d[BANKS_PER_GROUP]
+    t_refi, mac_spacing, bl = d[T_REFI], d[MAC_SPACING], d[BL]
+    banks = ranks * bankgroups * banks_per_group
     never = -(1 << 40)
     ready, act_at = [0] * banks, [0] * banks
     recent = [[never] * 4 for _ in range(ranks)]
@@ -189,50 +214,56 @@ def pim_rows_py(macs_of, reads_of, before_of, ganged, ranks, bankgroups, banks_p
     end = 0
     for r, (n_macs, n_reads, before) in enumerate(zip(macs_of, reads_of, before_of)):
         if before > 0:
-            t = max([t] + ready) + before
+            start = max([t] + ready)
+            _record_all(log, [start + k * bl for k in range(before // bl)], CMD_WR_GB, r)
+            t = start + before
             end = max(end, t)
         while t_refi > 0 and t >= next_ref:
             start = max([t] + ready)
             for rank in range(ranks):
-                _record(log, start + rank * t_cmd, CMD_REF, rank, -1, -1, -1)
-            t = start + (ranks - 1) * t_cmd + t_rfc
+                _record(log, start + rank * d[REF_TO_REF], CMD_REF, rank, -1, -1, -1)
+            t = start + (ranks - 1) * d[REF_TO_REF] + d[T_RFC]
             ready = [t] * banks
             refreshes += ranks
             next_ref += t_refi
         if ganged:
-            first = max([t] + ready)
-            act_at = [first] * banks
-            last_act = bus = first
+            last_act = bus = max([t] + ready)
+            act_at = [bus] * banks
+            _record_all(log, [bus], CMD_ACT_AB, r)
         else:
-            bus, last_act = t - t_cmd, t
-            for j, (rank, group, b) in enumerate(order):
+            slot = last_act = bus = t
+            for rank, group, b in order:
                 g = rank * bankgroups + group
-                at = max(bus + t_cmd, ready[b], last_rank_act[rank] + t_rrd_s,
-                         last_group_act[g] + t_rrd_l, recent[rank][0] + t_faw)
+                at = max(slot, ready[b], last_rank_act[rank] + d[T_RRD_S],
+                         last_group_act[g] + d[T_RRD_L], recent[rank][0] + d[T_FAW])
                 recent[rank] = recent[rank][1:] + [at]
                 last_rank_act[rank] = last_group_act[g] = act_at[b] = bus = at
+                slot = at + d[ACT_TO_ACT]
                 last_act = max(last_act, at)
                 _record(log, at, CMD_ACT, rank, group, b % banks_per_group, r)
         activates += banks
-        first_mac = max(last_act + t_rcd, bus + t_cmd)
+        first_mac = max(last_act + d[T_RCD], bus + d[ACT_TO_COL])
+        _record_all(log, [first_mac + k * mac_spacing for k in range(n_macs)], CMD_MAC_AB, r)
         last_col = first_mac + (n_macs - 1) * mac_spacing
         macs += n_macs
         if n_reads > 0:
+            _record_all(log, [last_col + mac_spacing + k * bl for k in range(n_reads)], CMD_RD_RES, r)
             last_col += mac_spacing + (n_reads - 1) * bl
-            end = max(end, last_col + cl + bl)
+            end = max(end, last_col + d[CL] + bl)
         reads += n_reads
-        bus = last_col
+        slot = last_col + d[COL_TO_PRE]
         if ganged:
-            pre = max(act_at[0] + t_ras, last_col + t_rtp, bus + t_cmd)
-            ready = [pre + t_rp] * banks
-            bus = pre
+            pre = max(act_at[0] + d[T_RAS], last_col + d[T_RTP], slot)
+            ready = [max(pre + d[T_RP], a + d[T_RC]) for a in act_at]
+            _record_all(log, [pre], CMD_PRE_AB, r)
         else:
+            pre = slot
             for rank, group, b in order:
-                pre = max(act_at[b] + t_ras, last_col + t_rtp, bus + t_cmd)
-                ready[b] = pre + t_rp
-                bus = pre
+                pre = max(act_at[b] + d[T_RAS], last_col + d[T_RTP], slot)
+                ready[b] = max(pre + d[T_RP], act_at[b] + d[T_RC])
+                slot = pre + d[PRE_TO_PRE]
                 _record(log, pre, CMD_PRE, rank, group, b % banks_per_group, r)
-        t = bus + t_cmd
+        t = pre + d[PRE_TO_ACT]
     return max([end] + ready), activates, macs, reads, refreshes
 
 
@@ -246,3 +277,9 @@ def _bank_of(j: int, ranks: int, bankgroups: int, banks_per_group: int) -> tuple
 def _record(log, cycle, command, rank, group, bank, row) -> None:
     if log is not None:
         log.append((cycle, command, rank, group, bank, row))
+
+
+def _record_all(log, cycles, command, row) -> None:
+    """An all-bank command (every bank of the channel) at each of ``cycles``."""
+    if log is not None:
+        log.extend((cycle, command, 0, -1, -1, row) for cycle in cycles)

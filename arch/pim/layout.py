@@ -26,7 +26,8 @@ Costs, each from the DRAM timing table of the PIM memory: a GWRITE takes
 ``extern/NewtonSim/src/configuration.cc``) after the row it reads is activated
 (``tRCDRD``; the banks' precharge is waited for), as NewtonSim's
 ``ChannelState::EstimatePIMOperationLatency`` adds for a closed row; a P_HEADER
-takes one command slot (``tCMD``); a tile's activations, COMPs, READRES and
+takes one column-command slot of the DRAM table
+(:func:`arch.pim.command_timing.column_slot`: ``tCMD`` on HBM2, ``tCMD_COL`` on HBM3); a tile's activations, COMPs, READRES and
 precharge are the row-set timing of :mod:`arch.pim.kernel`. With ``m`` query
 rows per KV head (grouped-query attention) every COMP and READRES is issued
 ``m`` times.
@@ -45,6 +46,7 @@ from enum import Enum
 
 import numpy as np
 
+from arch.pim.command_timing import column_slot
 from arch.pim.spec import PimMemorySpec
 
 # extern/NewtonSim/src/configuration.cc: gwrite_delay = (tCCD_S + tCCD_L) * 32
@@ -75,7 +77,7 @@ def gwrite_cycles(pim: PimMemorySpec) -> int:
 
 
 def header_cycles(pim: PimMemorySpec) -> int:
-    return pim.dram_spec.timing_cycles.get("tCMD", 1)
+    return column_slot(pim.dram_spec)
 
 
 def request_rows(shape: AttentionShape, kv_tokens: int, pim: PimMemorySpec) -> tuple[list[int], ...]:

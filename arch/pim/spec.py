@@ -6,7 +6,9 @@ compute placed next to its banks: ``multipliers_per_bank`` lanes that each take
 one element per all-bank MAC command, one compute unit per ``banks_per_unit``
 banks clocked at ``unit_clock_hz``, the number of row buffers per bank and the
 issue spacing of all-bank MAC commands. Every timing parameter is read from the
-DRAM spec object; none is re-typed here.
+DRAM spec object; none is re-typed here. A memory whose PIM command stream
+breaks a rule of its DRAM standard's table (a MAC spacing below tCCD_L, say) is
+refused, naming the rule (:mod:`arch.pim.command_timing`).
 
 :class:`NeupimsSpec` composes a systolic NPU (a preset name or an inline
 systolic spec) with a PIM memory and says whether decode batches are split into
@@ -24,6 +26,7 @@ from pydantic import Field, PositiveFloat, PositiveInt, field_validator, model_v
 
 from arch.contract import SpecBase
 from arch.dram import DramSpec, load_preset, spec_from_mapping
+from arch.pim.command_timing import check_stream
 from arch.tech.errors import hint_clause
 from arch.systolic.spec import SystolicSpec
 from workloads.yamlio import load_yaml_file
@@ -82,6 +85,7 @@ class PimMemorySpec(SpecBase):
                           "BL", "CL"} - set(dram.timing_cycles))
         if missing:
             raise ValueError(f"dram.timing_cycles: missing {missing} (needed by the PIM command timing)")
+        check_stream(self)  # the PIM commands against the DRAM standard's timing table
         return self
 
     def __hash__(self) -> int:  # the dict-valued fields are not hashable themselves

@@ -22,7 +22,7 @@ Single vs dual row buffers: with one row buffer (``pim.row_buffers: 1``, the
 duration (``OpCost.holds``), so the NPU's transfers wait. With two, the NPU's
 reads and the PIM's commands proceed together; the one shared resource kept is
 the channel's command bus, which must carry both the host's RD commands and the
-all-bank MACs (:func:`arch.pim.gemv.shared_bus_spacing` widens the MAC spacing
+all-bank MACs (:func:`arch.pim.command_timing.shared_bus_spacing` widens the MAC spacing
 if it cannot). Data-bus sharing by the PIM's input writes and result reads is
 not contended in the engine (it is in the PIM timing, a few percent of it).
 """
@@ -40,7 +40,7 @@ from arch.compose import Hosted, merged_components
 from arch.contract import Accelerator, Component, MappingOptions, Memory, OpCost, PlacementRule, Unit
 from arch.pim.energy import pim_components
 from arch.pim.gemv import GemvTiming, check_fits, gemv_timing, layout, row_timing
-from arch.pim.kernel import pim_gemv_kernel, pim_gemv_py, pim_rows_kernel, pim_rows_py
+from arch.pim.kernel import device_array, pim_gemv_kernel, pim_gemv_py, pim_rows_kernel, pim_rows_py
 from arch.pim.layout import AttentionShape, GemvSide, channel_rows, readout_bursts
 from arch.pim.options import NeupimsMappingOptions
 from arch.pim.spec import NeupimsSpec
@@ -112,11 +112,15 @@ class NeupimsSystem(Accelerator):
 
     @classmethod
     def kernel_twins(cls):
-        examples = tuple(
-            (rows, full, last, reads, 3, ganged, ranks, 4, 4, 14, 34, 14, 6, 4, 6, 30, 1, 260, refi, 2, 2, 14)
-            for rows, full, last, reads in ((1, 32, 32, 1), (7, 32, 5, 9), (40, 64, 64, 3))
-            for ganged in (0, 1) for ranks in (1, 2) for refi in (0, 400))
-        rows = tuple((np.asarray(m, np.int64), np.asarray(r, np.int64), np.asarray(b, np.int64)) + ex[5:]
+        def device(ganged, ranks, refi):  # hbm2-neupims-like numbers, 4 x 4 banks per rank
+            return device_array(ganged=ganged, ranks=ranks, bankgroups=4, banks_per_group=4, t_rcd=14, t_ras=34,
+                                t_rp=14, t_rc=48 + 3 * ganged, t_rtp=6, t_rrd_s=4, t_rrd_l=6, t_faw=30, t_rfc=260,
+                                t_refi=refi, mac_spacing=2, bl=2, cl=14, act_to_act=1, pre_to_pre=1 + ganged,
+                                pre_to_act=1, act_to_col=1, col_to_pre=1, ref_to_ref=1)
+        examples = tuple((rows, full, last, reads, 3, device(ganged, ranks, refi))
+                         for rows, full, last, reads in ((1, 32, 32, 1), (7, 32, 5, 9), (40, 64, 64, 3))
+                         for ganged in (0, 1) for ranks in (1, 2) for refi in (0, 400))
+        rows = tuple((np.asarray(m, np.int64), np.asarray(r, np.int64), np.asarray(b, np.int64), ex[5])
                      for m, r, b in (([32, 32, 19], [4, 4, 1], [111, 1, 111]), ([8, 5], [0, 3], [0, 0]))
                      for ex in examples[:8])
         return (("pim_gemv_kernel", pim_gemv_kernel, pim_gemv_py, examples),
