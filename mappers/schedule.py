@@ -172,10 +172,12 @@ def _shared_bandwidth(cost: OpCost, bandwidth: Mapping[str, float]) -> float:
     return bandwidth.get(busiest.memory, float("inf"))
 
 
-# Op costs remembered across calls, per (model class, spec, tech, options): a model is a pure function of
-# its frozen spec and tech, so an op shape's cost under the same options is the same in every call.
-_COST_MEMO: dict[tuple, dict[tuple, OpCost]] = {}
-_COST_MEMO_SYSTEMS = 64  # (system, options) keys kept (first in, first out)
+# Op costs remembered across calls, per model instance and options (the run path shares one model per spec,
+# simulator.system_cache): a model is a pure function of its frozen spec and tech, so an op shape's cost
+# under the same options is the same in every call. A new instance starts afresh (the conformance checker's
+# determinism check builds one per run). Each entry keeps its model, so an id is never reused while kept.
+_COST_MEMO: dict[tuple, tuple[Accelerator, dict[tuple, OpCost]]] = {}
+_COST_MEMO_SYSTEMS = 64  # (model, options) keys kept (first in, first out)
 _COST_MEMO_SHAPES = 512  # op shapes kept per key (cleared when full): at most 64 x 512 costs of ~2 kB each
 
 
@@ -198,19 +200,19 @@ _shape_of = operator.attrgetter(*(f.name for f in dataclasses.fields(Op) if f.na
 
 
 def _cost_memo(accel: Accelerator, options: MappingOptions) -> dict[tuple, OpCost]:
-    """The remembered costs of ``accel`` under ``options`` (a fresh dict when the spec cannot be hashed)."""
-    key = (type(accel), accel.spec, accel.tech, options)
+    """The remembered costs of ``accel`` under ``options`` (a fresh dict when the options cannot be hashed)."""
+    key = (id(accel), options)
     try:
-        memo = _COST_MEMO.get(key)
+        entry = _COST_MEMO.get(key)
     except TypeError:
         return {}
-    if memo is None:
+    if entry is None or entry[0] is not accel:
         if len(_COST_MEMO) >= _COST_MEMO_SYSTEMS:
             _COST_MEMO.pop(next(iter(_COST_MEMO)))
-        memo = _COST_MEMO[key] = {}
-    elif len(memo) >= _COST_MEMO_SHAPES:
-        memo.clear()
-    return memo
+        entry = _COST_MEMO[key] = (accel, {})
+    elif len(entry[1]) >= _COST_MEMO_SHAPES:
+        entry[1].clear()
+    return entry[1]
 
 
 def clear_cost_memo() -> None:
