@@ -118,20 +118,21 @@ def measure(path: Path = EXPERIMENT) -> dict:
     """Every figure of ``ARTEFACT``, computed, plus the fill and drain and the preset's own per-layer cycles."""
     naive, naive_timeline, workload = run(path, "naive")
     stage = pim_stage(naive_timeline)
-    c1 = per_layer(run(path, "neupims", unroll_layers_max=1)[0], workload)
-    neupims, _, _ = run(path, "neupims")
-    c4 = per_layer(run(path, "neupims", unroll_layers_max=4)[0], workload)
-    c8 = per_layer(run(path, "neupims", unroll_layers_max=8)[0], workload)
+    # the experiment's neupims system is the neupims preset with its own link: it unrolls the preset's layers
+    preset_unroll = registry.build(registry.preset_spec("neupims")).spec.unroll_layers_max
+    layers = {n: per_layer(run(path, "neupims", unroll_layers_max=n)[0], workload)
+              for n in sorted({1, 4, 8, preset_unroll})}
+    c1, c4, c8 = layers[1], layers[4], layers[8]
     steady = 2 * c8 - c4
     naive_layer = per_layer(naive, workload)
     return {
         "naive_layer_cycles": naive_layer, "naive_pim_stage_cycles": stage["span"],
         "naive_pim_busy_mean_cycles": stage["busy_mean"], "naive_npu_cycles": naive_layer - stage["span"],
         "naive_slowest_channel_over_mean": stage["slowest_over_mean"],
-        "neupims_layer_cycles": per_layer(neupims, workload), "neupims_steady_cycles": steady,
+        "neupims_layer_cycles": layers[preset_unroll], "neupims_steady_cycles": steady,
         "neupims_one_layer_cycles": c1, "ratio_one_layer": naive_layer / c1,
         "neupims_fill_drain_cycles": (c4 - steady) * 4, "ratio_steady": naive_layer / steady,
-        "ratio_simulated": naive_layer / per_layer(neupims, workload),
+        "ratio_simulated": naive_layer / layers[preset_unroll],
         "npu_only_layer_cycles": per_layer(run(path, "npu")[0], workload),
         "kv_mean": dict(workload.meta)["kv_tokens"] / BATCH,
     }
