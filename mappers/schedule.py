@@ -26,6 +26,7 @@ from __future__ import annotations
 import dataclasses
 import operator
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Callable, Mapping
 
 from arch.contract import Accelerator, MappingOptions, Memory, OpCost, Unit
@@ -158,10 +159,20 @@ def _split_workload(workload: Workload, accel: Accelerator, options_of: Callable
 
 def describe_mapping(options: MappingOptions, parts: int, dim: str | None) -> str:
     """An op's mapping in words for ops.csv: its parts, split dimension and any family choice set."""
+    words = [f"parts={parts}"] + ([f"split={dim}"] if dim else [])
+    try:
+        family = _family_words(options)
+    except TypeError:  # options that cannot be hashed
+        family = _family_words.__wrapped__(options)
+    return " ".join(words + list(family))
+
+
+@lru_cache(maxsize=256)
+def _family_words(options: MappingOptions) -> tuple[str, ...]:
+    """``key=value`` of each family option set in ``options`` (frozen, so worded once)."""
     family = {k: v for k, v in options.model_dump(mode="json").items()
               if k not in MappingOptions.model_fields and v is not None}
-    words = [f"parts={parts}"] + ([f"split={dim}"] if dim else []) + [f"{k}={v}" for k, v in sorted(family.items())]
-    return " ".join(words)
+    return tuple(f"{k}={v}" for k, v in sorted(family.items()))
 
 
 def _shared_bandwidth(cost: OpCost, bandwidth: Mapping[str, float]) -> float:
