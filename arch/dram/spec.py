@@ -145,6 +145,7 @@ class DramSpec(_Frozen):
 
     _constraints: tuple[TimingConstraint, ...] = PrivateAttr()
     _compiled: CompiledTiming = PrivateAttr()
+    _same_node: dict = PrivateAttr()
 
     @field_validator("timing_cycles")
     @classmethod
@@ -183,6 +184,12 @@ class DramSpec(_Frozen):
             raise ValueError("timing_cycles.tREFI = 0: refresh needs a positive interval")
         self._constraints = table
         self._compiled = compile_constraints(table)
+        same_node: dict = {}
+        for c in table:
+            if c.window == 1 and not c.sibling:
+                key = (c.level, c.preceding, c.following)
+                same_node[key] = max(same_node.get(key, c.latency_cycles), c.latency_cycles)
+        self._same_node = same_node
         return self
 
     def with_changes(self, **sections) -> "DramSpec":
@@ -206,9 +213,7 @@ class DramSpec(_Frozen):
 
     def latency_cycles(self, level: Level, preceding: Command, following: Command) -> int | None:
         """The largest same-node latency the table sets for this triple, or None."""
-        values = [c.latency_cycles for c in self._constraints
-                  if (c.level, c.preceding, c.following, c.window, c.sibling) == (level, preceding, following, 1, False)]
-        return max(values, default=None)
+        return self._same_node.get((level, preceding, following))
 
     @property
     def read_latency_cycles(self) -> int:

@@ -26,6 +26,8 @@ from __future__ import annotations
 import math
 from functools import lru_cache
 
+import numpy as np
+
 from arch.dram import CommandLog, DramSpec, RefreshPolicy, check_command_log
 from arch.dram.commands import Command, Level
 from arch.pim.kernel import T_REFI, T_RFC, device_array, pim_rows_py
@@ -100,6 +102,14 @@ def device_vector(pim, dual_bus: bool):
         act_to_col=bus(dram, act, MAC_AB), col_to_pre=max(bus(dram, MAC_AB, pre), bus(dram, RD_RES, pre)),
         ref_to_ref=bus(dram, REF, REF),
     )
+
+
+@lru_cache(maxsize=256)
+def frozen_array(values: tuple[int, ...]) -> np.ndarray:
+    """A read-only int64 array of ``values``, one per distinct tuple."""
+    array = np.array(values, dtype=np.int64)
+    array.flags.writeable = False
+    return array
 
 
 def command_log(rows, device) -> tuple[CommandLog, int]:

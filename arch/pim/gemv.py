@@ -28,7 +28,7 @@ import math
 from dataclasses import dataclass
 
 from arch.contract import CapacityError
-from arch.pim.command_timing import column_slot, device_vector
+from arch.pim.command_timing import column_slot
 from arch.pim.kernel import pim_gemv_kernel, pim_gemv_py, pim_rows_kernel, pim_rows_py
 from arch.pim.spec import PimMemorySpec
 from workloads.op import Op
@@ -106,7 +106,7 @@ def check_fits(op: Op, pim: PimMemorySpec) -> None:
 
 def timing_args(lay: GemvLayout, pim: PimMemorySpec, dual_bus: bool) -> tuple:
     """The kernel's arguments: the layout, then the device vector read from the DRAM spec's table."""
-    return (lay.row_sets, lay.macs_full, lay.macs_last, lay.readouts, lay.gwrite_bursts, device_vector(pim, dual_bus))
+    return (lay.row_sets, lay.macs_full, lay.macs_last, lay.readouts, lay.gwrite_bursts, pim.kernel_device(dual_bus))
 
 
 def gemv_timing(op: Op, pim: PimMemorySpec, dual_bus: bool = False, jit: bool = True) -> GemvTiming:
@@ -132,7 +132,7 @@ def row_timing(rows, multiplies: int, pim: PimMemorySpec, dual_bus: bool, bursts
     reads_of = reads_of * bursts_per_read  # each result read moves one partial sum per bank, in bursts
     run = pim_rows_kernel if jit else pim_rows_py
     cycles, activates, macs, reads, refreshes = (int(x) for x in run(macs_of, reads_of, before_of,
-                                                                     device_vector(pim, dual_bus)))
+                                                                     pim.kernel_device(dual_bus)))
     org = pim.dram_spec.organisation
     gwrites = int(sum(1 for b in before_of if b > column_slot(pim.dram_spec)))
     return GemvTiming(

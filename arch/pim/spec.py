@@ -26,7 +26,7 @@ from pydantic import Field, PositiveFloat, PositiveInt, field_validator, model_v
 
 from arch.contract import SpecBase
 from arch.dram import DramSpec, load_preset, spec_from_mapping
-from arch.pim.command_timing import check_stream
+from arch.pim.command_timing import check_stream, device_vector, frozen_array
 from arch.tech.errors import hint_clause
 from arch.systolic.spec import SystolicSpec
 from workloads.yamlio import load_yaml_file
@@ -95,6 +95,16 @@ class PimMemorySpec(SpecBase):
     def dram_spec(self) -> DramSpec:
         """The validated DRAM device (preset or inline, with ``dram_changes`` applied)."""
         return _resolve_dram(self.dram, self.dram_changes)
+
+    @cached_property
+    def device_vectors(self) -> dict[bool, tuple[int, ...]]:
+        """The PIM kernels' device vector without and with the host sharing the bus, as tuples
+        (:func:`arch.pim.command_timing.device_vector`; ``kernel_device`` gives the array), built once."""
+        return {dual: tuple(int(x) for x in device_vector(self, dual)) for dual in (False, True)}
+
+    def kernel_device(self, dual_bus: bool):
+        """The device vector as the read-only int64 array the kernels take."""
+        return frozen_array(self.device_vectors[dual_bus])
 
     @property
     def element_bytes(self) -> float:
