@@ -33,7 +33,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from simulator.reproduce.neupims import (ARTEFACT, ARTEFACT_LABELS, BATCH, EXPERIMENT as DEFAULT_FILE,  # noqa: E402
-                                         TOLERANCE, artefact_tolerance, measure)
+                                         TOLERANCE, artefact_tolerance, measure, tokens_per_s_rows)
 
 
 def main(path: Path) -> int:
@@ -53,6 +53,11 @@ def main(path: Path) -> int:
           f"neupims: fill and drain {got['neupims_fill_drain_cycles']:,.0f} cycles per step, "
           f"{got['neupims_layer_cycles']:,.0f} per layer as the preset simulates it; "
           f"neupims/naive so {got['ratio_simulated']:.2f}")
+    print(f"\nTokens/s per device, GPT-3 7B decode, batch {BATCH}, tp 4, {got['layers']} layers "
+          "(paper: the artefact's NeuPIMs rate over the paper's ratio; docs/pim.md \"Tokens per second\")")
+    print(f"  {'system':<10}{'xpusim':>10}{'artefact':>10}{'paper':>10}{'xpusim/artefact':>17}")
+    for name, ours, theirs, paper in tokens_per_s_rows(path):
+        print(f"  {name:<10}{ours:>10,.0f}{theirs:>10,.0f}{paper:>10,.0f}{ours / theirs:>17.2f}")
     return 1 if failed else 0
 
 

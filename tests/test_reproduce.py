@@ -133,6 +133,23 @@ def test_the_neupims_artefact_claims_hold(quick):
     assert steady.residual is None and stage.residual is None
 
 
+def test_neupims_tokens_per_s_side_by_side(quick):
+    # tokens/s per device of NeuPIMs, naive and NPU-only next to the artefact's and the paper's (docs/pim.md
+    # "Tokens per second"): a step of all layers yields 512 tokens; the paper column is the artefact's
+    # NeuPIMs rate over the paper's ratios 1.6 and 2.4 (REFERENCE_DATA.md "Headline results")
+    from simulator.reproduce.neupims import measure, tokens_per_s_rows
+
+    rows = {name: rest for name, *rest in tokens_per_s_rows()}
+    got = measure()
+    assert list(rows) == ["neupims", "naive", "npu-only"] and got["layers"] == 32  # GPT-3 7B
+    assert rows["neupims"][0] == pytest.approx(512 * 1e9 / (got["neupims_steady_cycles"] * 32))
+    assert rows["npu-only"][1] == pytest.approx(512 * 1e9 / (5_935_621 * 32))
+    assert rows["neupims"][2] / rows["naive"][2] == pytest.approx(1.6)
+    assert rows["neupims"][2] / rows["npu-only"][2] == pytest.approx(2.4)
+    ours, artefact, paper = rows["npu-only"]
+    assert abs(ours / paper - 1) < abs(ours / artefact - 1)  # the NPU alone follows the paper, not the branch
+
+
 def test_waferllm_and_scalesim_quote_their_tables(quick):
     from simulator.reproduce.scalesim_vit import golden_cases
     from simulator.reproduce.waferllm import TABLE4

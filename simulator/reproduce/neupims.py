@@ -134,8 +134,34 @@ def measure(path: Path = EXPERIMENT) -> dict:
         "neupims_fill_drain_cycles": (c4 - steady) * 4, "ratio_steady": naive_layer / steady,
         "ratio_simulated": naive_layer / layers[preset_unroll],
         "npu_only_layer_cycles": per_layer(run(path, "npu")[0], workload),
-        "kv_mean": dict(workload.meta)["kv_tokens"] / BATCH,
+        "kv_mean": dict(workload.meta)["kv_tokens"] / BATCH, "layers": workload.repeat,
     }
+
+
+# The artefact's runs are clocked at 1 GHz (ARTEFACT_SRC: "one layer at 1 GHz").
+ARTEFACT_CLOCK_HZ = 1e9
+TOKENS_ROWS = (("neupims", "neupims_steady_cycles", None), ("naive", "naive_layer_cycles", "naive"),
+               ("npu-only", "npu_only_layer_cycles", "npu"))
+
+
+def tokens_per_s_rows(path: Path = EXPERIMENT) -> list[tuple[str, float, float, float | None]]:
+    """Per system, tokens/s per device at GPT-3 7B batch 512: (name, xpusim, the artefact's, the paper's).
+
+    A decode step of ``layers`` layers yields ``BATCH`` tokens; a layer takes its cycles per layer
+    (NeuPIMs: steady state) at the system clock (the artefact's: 1 GHz). The paper gives ratios
+    only, so its column is the artefact's NeuPIMs rate divided by the paper's ratio over that
+    system (1.6x over the naive NPU+PIM, 2.4x over the NPU alone).
+    """
+    got = measure(path)
+    clock_hz = registry.build(registry.preset_spec("neupims")).spec.clock_hz
+    layers = got["layers"]
+
+    def rate(cycles: float, hz: float) -> float:
+        return BATCH * hz / (cycles * layers)
+
+    artefact_neupims = rate(ARTEFACT["neupims_steady_cycles"], ARTEFACT_CLOCK_HZ)
+    return [(name, rate(got[key], clock_hz), rate(ARTEFACT[key], ARTEFACT_CLOCK_HZ),
+             artefact_neupims / TARGETS[base] if base else artefact_neupims) for name, key, base in TOKENS_ROWS]
 
 
 def artefact_tolerance(key: str) -> float:
