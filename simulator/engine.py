@@ -40,10 +40,18 @@ from functools import lru_cache
 import simpy
 
 from arch.contract import Memory
+from arch.tiered_kernel import TieredKernel
 from mappers.schedule import Schedule, Task
 from simulator.engine_closed_form import closed_form_timeline
 from simulator.results import TimelineEvent
 from simulator.shared_hold import SharedHold
+
+
+# SimPy seconds a process spends before the event kernel takes over: about what loading the kernel from
+# Numba's cache costs, and with no cached kernel a share of what compiling it costs, so that short commands
+# never compile it (both measured by benchmarks/engine_events_speed.py).
+EVENT_TWIN_BUDGET_CACHED_S = 0.25
+EVENT_TWIN_BUDGET_UNCACHED_S = 3.0
 
 
 class EngineError(RuntimeError):
@@ -190,7 +198,9 @@ def simulate(schedule: Schedule, closed_form: bool = True) -> tuple[TimelineEven
     (or systems) that map to the same tasks, costs, units and memories share one
     simulation -- identical layers are computed once and reused. A schedule
     whose tasks run one after another has its timeline computed in closed form
-    (:mod:`simulator.engine_closed_form`, the same timeline); ``closed_form=False``
+    (:mod:`simulator.engine_closed_form`); any other is replayed by the jitted event
+    kernel (:mod:`simulator.engine_events`) once the process has spent a while in
+    SimPy -- both give SimPy's timeline, event for event. ``closed_form=False``
     always runs SimPy.
     """
     return _simulate_cached(schedule, closed_form)
@@ -200,9 +210,37 @@ def simulate(schedule: Schedule, closed_form: bool = True) -> tuple[TimelineEven
 def _simulate_cached(schedule: Schedule, closed_form: bool = True) -> tuple[TimelineEvent, ...]:
     if closed_form:
         timeline = closed_form_timeline(schedule)
+        if timeline is None:
+            timeline = _event_tier()(schedule)
         if timeline is not None:
             return timeline
     return Engine(schedule).run()
+
+
+def _simpy_timeline(schedule: Schedule) -> tuple[TimelineEvent, ...]:
+    return Engine(schedule).run()
+
+
+def _kernel_timeline(schedule: Schedule) -> tuple[TimelineEvent, ...] | None:
+    from simulator.engine_events import event_timeline
+
+    return event_timeline(schedule)
+
+
+_EVENT_TIER: list[TieredKernel] = []
+
+
+def _event_tier() -> TieredKernel:
+    """SimPy itself for a process's first schedules, the event kernel once SimPy has taken longer than loading
+    the kernel would: about 0.2 s from Numba's cache (measured by ``benchmarks/cold_start.py``), several
+    seconds to compile it when the cache is empty (then SimPy is given that long first)."""
+    if not _EVENT_TIER:
+        from simulator.engine_event_kernel import compiled_on_disk
+
+        budget_s = EVENT_TWIN_BUDGET_CACHED_S if compiled_on_disk() else EVENT_TWIN_BUDGET_UNCACHED_S
+        _EVENT_TIER.append(TieredKernel(_kernel_timeline, _simpy_timeline, twin_calls=1 << 62,
+                                        twin_budget_s=budget_s))
+    return _EVENT_TIER[0]
 
 
 def simulation_cache_info():
