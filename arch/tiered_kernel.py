@@ -11,7 +11,9 @@ tests check them equal on examples).
 
 :class:`TieredKernel` calls the twin for the first ``twin_calls`` calls in a
 process, or until the twin's calls have taken ``twin_budget_s`` seconds in all,
-then the jitted kernel. Each use chooses them from the two costs it measured: the
+then the jitted kernel. A use that can tell beforehand how long the twin would take for a call
+(``twin_estimate_s``) sends a call the twin would take past the budget straight to the kernel,
+so one large call does not run in the twin first. Each use chooses them from the two costs it measured: the
 twin's time per call against the jitted kernel's compile and set-up time, so
 that the twin calls together cost well under what compiling costs. ``XPUSIM_JIT_ALWAYS=1`` in the environment skips the twin (every call
 jitted, for comparisons).
@@ -28,8 +30,10 @@ class TieredKernel:
     """``twin`` for the first ``twin_calls`` calls in this process, or until they have taken ``twin_budget_s``
     seconds in all, then ``kernel``."""
 
-    def __init__(self, kernel: Callable, twin: Callable, twin_calls: int, twin_budget_s: float = float("inf")):
+    def __init__(self, kernel: Callable, twin: Callable, twin_calls: int, twin_budget_s: float = float("inf"),
+                 twin_estimate_s: Callable[..., float] | None = None):
         self.kernel, self.twin, self.twin_calls, self.twin_budget_s = kernel, twin, twin_calls, twin_budget_s
+        self.twin_estimate_s = twin_estimate_s
         self.calls, self.twin_s = 0, 0.0
 
     @property
@@ -39,6 +43,9 @@ class TieredKernel:
 
     def __call__(self, *args):
         if self.jitted:
+            return self.kernel(*args)
+        if self.twin_estimate_s is not None and self.twin_s + self.twin_estimate_s(*args) > self.twin_budget_s:
+            self.twin_s = self.twin_budget_s  # the kernel's set-up is paid now: later calls use it too
             return self.kernel(*args)
         self.calls += 1
         start = time.perf_counter()

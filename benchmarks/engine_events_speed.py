@@ -7,7 +7,8 @@ timelines must be equal, and the best of ``--repeats`` times of each is printed
 with their ratio. It also prints what loading the kernel cost in this process
 (from Numba's cache, or compiling it when the cache is empty) -- the figure the
 engine's SimPy-first budget (``simulator.engine.EVENT_TWIN_BUDGET_*``) is set
-against.
+against -- and SimPy's time per tile transfer (tiles times one plus their transfers, the work
+``simulator.engine.simpy_estimate_s`` counts), what ``SIMPY_S_PER_TILE_TRANSFER`` is set from.
 
     python benchmarks/engine_events_speed.py [--presets tpuv4-like neupims ...] [--repeats 3]
 """
@@ -19,7 +20,7 @@ import time
 
 import simulator.run
 from simulator import api
-from simulator.engine import Engine, simulate
+from simulator.engine import SIMPY_S_PER_TILE_TRANSFER, Engine, simpy_estimate_s, simulate
 from simulator.engine_event_kernel import compiled_on_disk
 from simulator.engine_events import event_timeline
 from simulator.run import clear_run_memos
@@ -64,10 +65,11 @@ def main() -> None:
     event_timeline(first)
     print(f"loading the event kernel: {time.perf_counter() - start:.2f} s "
           f"({'from the Numba cache' if cached else 'compiled: the cache was empty'})")
-    print(f"{'preset':<16}{'schedules':>10}{'tasks':>8}{'SimPy s':>10}{'kernel s':>10}{'speed-up':>10}")
+    print(f"{'preset':<16}{'schedules':>10}{'tasks':>8}{'SimPy s':>10}{'kernel s':>10}{'speed-up':>10}"
+          f"{'SimPy us per tile transfer':>28}")
     for preset in args.presets:
         schedules = schedules_of(preset, args.batch)
-        simpy_s = kernel_s = 0.0
+        simpy_s = kernel_s = work = 0.0
         for schedule in schedules:
             t_simpy, reference = best_of(args.repeats, lambda: Engine(schedule).run())
             t_kernel, timeline = best_of(args.repeats, lambda: event_timeline(schedule))
@@ -75,10 +77,14 @@ def main() -> None:
                 raise SystemExit(f"{preset}: the event kernel's timeline differs from SimPy's")
             simpy_s += t_simpy
             kernel_s += t_kernel
+            work += simpy_estimate_s(schedule) / SIMPY_S_PER_TILE_TRANSFER
         tasks = sum(len(s.tasks) for s in schedules)
         ratio = simpy_s / kernel_s if kernel_s else float("nan")
-        print(f"{preset:<16}{len(schedules):>10}{tasks:>8}{simpy_s:>10.3f}{kernel_s:>10.4f}{ratio:>9.1f}x")
-    print("every timeline equal to SimPy's")
+        per_us = simpy_s / work * 1e6 if work else float("nan")
+        print(f"{preset:<16}{len(schedules):>10}{tasks:>8}{simpy_s:>10.3f}{kernel_s:>10.4f}{ratio:>9.1f}x"
+              f"{per_us:>28.1f}")
+    print(f"every timeline equal to SimPy's; the engine estimates {SIMPY_S_PER_TILE_TRANSFER * 1e6:.0f} us "
+          f"per tile transfer")
 
 
 if __name__ == "__main__":

@@ -25,8 +25,9 @@ import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first
 from matplotlib import colors  # noqa: E402
 from matplotlib.collections import PolyCollection  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
-from matplotlib.ticker import FuncFormatter, NullFormatter  # noqa: E402
+from matplotlib.ticker import FuncFormatter, NullLocator  # noqa: E402
 
+from reports.forked import draw_all  # noqa: E402
 from reports.pareto import pareto_front  # noqa: E402  (kept importable from here)
 from simulator.results import ENERGY_CATEGORIES, ExperimentResult, SystemResult  # noqa: E402
 
@@ -36,8 +37,10 @@ _MAX_GANTT_TASKS = 400
 
 
 def run_figures(result: ExperimentResult, names: Sequence[str] | None = None) -> dict[str, bytes]:
-    """Every figure of a run (or those of ``names``), by file name; an empty dict when no system ran."""
-    return {name: RUN_FIGURES[name](result) for name in (run_figure_names(result) if names is None else names)}
+    """Every figure of a run (or those of ``names``), by file name; an empty dict when no system ran.
+    They are drawn on two cores where the process may fork (:mod:`reports.forked`)."""
+    names = run_figure_names(result) if names is None else list(names)
+    return draw_all({name: (lambda name=name: RUN_FIGURES[name](result)) for name in names}, names)
 
 
 def run_figure_names(result: ExperimentResult) -> list[str]:
@@ -55,7 +58,7 @@ def _log_axes(ax) -> None:
     ax.set_yscale("log")
     for axis in (ax.xaxis, ax.yaxis):
         axis.set_major_formatter(FuncFormatter(_decade))
-        axis.set_minor_formatter(NullFormatter())
+        axis.set_minor_locator(NullLocator())  # minor ticks: hundreds of tick objects laid out for no label
 
 
 _SUPERSCRIPT = str.maketrans("-0123456789", "\u207b\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079")
@@ -72,12 +75,11 @@ def _decade(value: float, _position=None) -> str:
     return "10" + str(exponent).translate(_SUPERSCRIPT)
 
 
-def _png(fig) -> bytes:
-    """PNG bytes; a figure without a layout engine is cropped to its contents ("tight"), which costs a
-    second drawing pass, so a figure laid out by its own engine (constrained) is saved as laid out."""
+def _png(fig, tight: bool = True) -> bytes:
+    """PNG bytes; ``tight`` crops the figure to its contents, which costs a second drawing pass (a figure
+    placed by hand is saved as placed)."""
     buffer = io.BytesIO()
-    tight = "tight" if fig.get_layout_engine() is None else None
-    fig.savefig(buffer, format="png", dpi=_DPI, bbox_inches=tight, metadata=_PNG_METADATA)
+    fig.savefig(buffer, format="png", dpi=_DPI, bbox_inches="tight" if tight else None, metadata=_PNG_METADATA)
     plt.close(fig)
     return buffer.getvalue()
 
@@ -176,38 +178,61 @@ def _dram_bandwidths(system: SystemResult) -> list[tuple[str, float]]:
     return sorted(found, key=lambda item: -item[1])
 
 
+_GANTT_WIDTH_IN = 8.0
+_GANTT_TITLE_IN = 0.28  # above each axes: its title
+_GANTT_TICKS_IN = 0.26  # below each axes: its tick labels
+_GANTT_LEGEND_ROW_IN = 0.17
+_GANTT_LEGEND_COLUMNS = 6
+_TICK_CHAR_IN = 0.058  # width of one x-small (6.9 pt) tick-label character, with room to spare
+
+
 def layer_timeline(result: ExperimentResult) -> bytes:
-    """One layer per system: a bar per task on its unit instance (the first tasks if there are many)."""
+    """One layer per system: a bar per task on its unit instance (the first tasks if there are many).
+
+    The axes are placed by hand from the label lengths and row counts (in inches): a layout engine
+    measures every text twice and took most of this figure's drawing time."""
     systems = [s for s in result.systems if result.timelines.get(s.name)]
     families = list(dict.fromkeys(op_family(e.task) for s in systems
                                   for e in sorted(result.timelines[s.name], key=lambda e: (e.start, e.task))))
     palette = plt.get_cmap("tab20")
     colour_of = {name: palette(i % 20) for i, name in enumerate(families)}  # first come, first coloured
-    rows_per_system = [len(set(_gantt_rows({e.unit for e in result.timelines[s.name]}).values())) for s in systems]
-    heights = [0.5 + 0.16 * rows for rows in rows_per_system]  # every unit row readable
-    fig, axes = plt.subplots(len(systems), 1, figsize=(8.0, 0.6 + sum(heights) + 0.35 * len(systems)),
-                             squeeze=False, layout="constrained", gridspec_kw={"height_ratios": heights})
-    for ax, system in zip(axes[:, 0], systems):
-        events = sorted(result.timelines[system.name], key=lambda e: (e.start, e.task))[:_MAX_GANTT_TASKS]
-        row_of = _gantt_rows({e.unit for e in result.timelines[system.name]})
-        labels = sorted(set(row_of.values()))
-        rows = {label: i for i, label in enumerate(labels)}
-        us_per_cycle = 1e6 / system.clock_hz
-        boxes, faces = [], []
-        for event in events:  # one collection per axes: hundreds of separate bars draw many times slower
-            x0, width = event.start * us_per_cycle, max(event.end - event.start, 1) * us_per_cycle
-            y0 = rows[row_of[event.unit]] - 0.4
-            boxes.append(((x0, y0), (x0, y0 + 0.8), (x0 + width, y0 + 0.8), (x0 + width, y0)))
-            faces.append(colors.to_rgba(colour_of[op_family(event.task)],
-                                        0.6 if row_of[event.unit] != event.unit else 1.0))
-        ax.add_collection(PolyCollection(boxes, facecolors=faces, edgecolors="white", linewidths=0.3))
-        ax.autoscale_view()
-        ax.set_yticks(range(len(labels)), labels, fontsize="x-small")
-        ax.set_title(f"{system.name}: the simulated block of layers (run {system.repeat} times)", fontsize="small")
-    axes[-1, 0].set_xlabel("time (µs)")
+    rows_of = [_gantt_rows({e.unit for e in result.timelines[s.name]}) for s in systems]
+    heights = [0.5 + 0.16 * len(set(rows.values())) for rows in rows_of]  # every unit row readable
+    legend_in = 0.25 + _GANTT_LEGEND_ROW_IN * math.ceil(min(len(families), 24) / _GANTT_LEGEND_COLUMNS)
+    total_in = sum(heights) + len(systems) * (_GANTT_TITLE_IN + _GANTT_TICKS_IN) + 0.2 + legend_in
+    left_in = 0.2 + _TICK_CHAR_IN * max(len(label) for rows in rows_of for label in rows.values())
+    fig = plt.figure(figsize=(_GANTT_WIDTH_IN, total_in))
+    top_in = 0.0
+    for system, rows_here, height in zip(systems, rows_of, heights):
+        top_in += _GANTT_TITLE_IN
+        ax = fig.add_axes((left_in / _GANTT_WIDTH_IN, 1 - (top_in + height) / total_in,
+                           1 - (left_in + 0.15) / _GANTT_WIDTH_IN, height / total_in))
+        top_in += height + _GANTT_TICKS_IN
+        _gantt_axes(ax, system, result.timelines[system.name], rows_here, colour_of)
+    ax.set_xlabel("time (µs)", labelpad=2)
     handles = [Patch(color=colour_of[name], label=name) for name in families[:24]]
-    fig.legend(handles=handles, loc="outside lower center", ncol=6, fontsize="x-small", frameon=False)
-    return _png(fig)
+    fig.legend(handles=handles, loc="lower center", ncol=_GANTT_LEGEND_COLUMNS, fontsize="x-small",
+               frameon=False, bbox_to_anchor=(0.5, 0.05 / total_in))
+    return _png(fig, tight=False)
+
+
+def _gantt_axes(ax, system: SystemResult, timeline, row_of: Mapping[str, str], colour_of) -> None:
+    """One system's bars: its first tasks, one collection (hundreds of separate bars draw many times slower)."""
+    events = sorted(timeline, key=lambda e: (e.start, e.task))[:_MAX_GANTT_TASKS]
+    labels = sorted(set(row_of.values()))
+    rows = {label: i for i, label in enumerate(labels)}
+    us_per_cycle = 1e6 / system.clock_hz
+    boxes, faces = [], []
+    for event in events:
+        x0, width = event.start * us_per_cycle, max(event.end - event.start, 1) * us_per_cycle
+        y0 = rows[row_of[event.unit]] - 0.4
+        boxes.append(((x0, y0), (x0, y0 + 0.8), (x0 + width, y0 + 0.8), (x0 + width, y0)))
+        faces.append(colors.to_rgba(colour_of[op_family(event.task)], 0.6 if row_of[event.unit] != event.unit else 1.0))
+    ax.add_collection(PolyCollection(boxes, facecolors=faces, edgecolors="white", linewidths=0.3))
+    ax.autoscale_view()
+    ax.set_yticks(range(len(labels)), labels, fontsize="x-small")
+    ax.tick_params(axis="x", labelsize="small")
+    ax.set_title(f"{system.name}: the simulated block of layers (run {system.repeat} times)", fontsize="small")
 
 
 def _gantt_rows(units: set[str], most: int = 16) -> dict[str, str]:

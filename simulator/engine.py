@@ -52,6 +52,11 @@ from simulator.shared_hold import SharedHold
 # never compile it (both measured by benchmarks/engine_events_speed.py).
 EVENT_TWIN_BUDGET_CACHED_S = 0.25
 EVENT_TWIN_BUDGET_UNCACHED_S = 3.0
+# SimPy's time per tile and per tile transfer of a contended schedule: 15-32 us on the Llama-2-7B decode
+# steps at batch 256 of tpuv4-like, neupims, npu-pim-naive, duplex and a100-80gb on a 2-core machine
+# (``python benchmarks/engine_events_speed.py --batch 256``, column "SimPy us per tile transfer"). It only
+# decides where a large schedule runs first; both give the same timeline.
+SIMPY_S_PER_TILE_TRANSFER = 20e-6
 
 
 class EngineError(RuntimeError):
@@ -239,8 +244,15 @@ def _event_tier() -> TieredKernel:
 
         budget_s = EVENT_TWIN_BUDGET_CACHED_S if compiled_on_disk() else EVENT_TWIN_BUDGET_UNCACHED_S
         _EVENT_TIER.append(TieredKernel(_kernel_timeline, _simpy_timeline, twin_calls=1 << 62,
-                                        twin_budget_s=budget_s))
+                                        twin_budget_s=budget_s, twin_estimate_s=simpy_estimate_s))
     return _EVENT_TIER[0]
+
+
+def simpy_estimate_s(schedule: Schedule) -> float:
+    """About how long SimPy takes for ``schedule``: its tiles times their transfers, at the rate SimPy
+    steps them (only where a schedule is run is chosen from it, never a timeline)."""
+    work = sum(task.cost.steps * (1 + len(task.cost.traffic)) for task in schedule.tasks)
+    return work * SIMPY_S_PER_TILE_TRANSFER
 
 
 def simulation_cache_info():

@@ -192,6 +192,37 @@ def test_a_tiered_kernel_answers_its_first_calls_by_the_twin_then_by_the_kernel(
     assert (spent(), spent.calls) == ("kernel", 0)  # a budget spent before the first call: jitted at once
 
 
+def test_a_call_estimated_past_the_budget_goes_to_the_kernel_at_once(monkeypatch):
+    monkeypatch.setattr(tiered_kernel, "_JIT_ALWAYS", False)
+    seen = []
+    kernel = TieredKernel(lambda x: seen.append("kernel") or x, lambda x: seen.append("twin") or x,
+                          twin_calls=1 << 62, twin_budget_s=1.0, twin_estimate_s=lambda x: x)
+    assert [kernel(x) for x in (0.25, 0.5, 2.0, 0.01)] == [0.25, 0.5, 2.0, 0.01]
+    assert seen == ["twin", "twin", "kernel", "kernel"]  # 2.0 s would overrun the budget; then jitted
+
+
+def test_large_contended_schedules_skip_simpy(monkeypatch):
+    """The engine's estimate sends a schedule SimPy would take past the budget straight to the event kernel,
+    which gives SimPy's timeline; below the budget SimPy runs it first."""
+    from simulator import engine
+
+    calls = []
+    monkeypatch.setattr(engine, "_kernel_timeline", lambda s: calls.append("kernel") or engine.Engine(s).run())
+    monkeypatch.setattr(engine, "_simpy_timeline", lambda s: calls.append("simpy") or engine.Engine(s).run())
+    contended = xs.load(name="contended", workload={"model": "llama2-7b", "phase": "decode", "batch": 8,
+                                                    "seq_len": 256}, systems=[{"name": "s", "arch": "neupims"}])
+    for per_tile_s, expected in ((1e-12, "simpy"), (1.0, "kernel")):
+        monkeypatch.setattr(engine, "SIMPY_S_PER_TILE_TRANSFER", per_tile_s)
+        monkeypatch.setattr(engine, "_EVENT_TIER", [])
+        monkeypatch.setattr(tiered_kernel, "_JIT_ALWAYS", False)
+        engine.clear_simulation_cache()
+        run_module.clear_run_memos()
+        calls.clear()
+        xs.run(contended)
+        assert calls and set(calls) == {expected}, (per_tile_s, calls)
+    engine.clear_simulation_cache()
+
+
 def test_the_run_path_s_tiered_kernels_equal_their_jitted_kernels():
     from arch.systolic.model import _GEMM_KERNEL
     from simulator.engine_closed_form import PIPELINE_KERNEL

@@ -27,6 +27,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
+
 from arch.contract import CapacityError
 from arch.pim.command_timing import column_slot
 from arch.pim.kernel import pim_gemv_kernel, pim_gemv_py, pim_rows_kernel, pim_rows_py
@@ -134,7 +136,7 @@ def row_timing(rows, multiplies: int, pim: PimMemorySpec, dual_bus: bool, bursts
     cycles, activates, macs, reads, refreshes = (int(x) for x in run(macs_of, reads_of, before_of,
                                                                      pim.kernel_device(dual_bus)))
     org = pim.dram_spec.organisation
-    gwrites = int(sum(1 for b in before_of if b > column_slot(pim.dram_spec)))
+    gwrites = int(np.count_nonzero(np.asarray(before_of) > column_slot(pim.dram_spec)))
     return GemvTiming(
         dram_cycles=cycles, row_sets=len(macs_of), bank_activates=activates, mac_commands=macs,
         readouts=reads, refreshes=refreshes, multiplies=multiplies,

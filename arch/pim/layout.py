@@ -43,6 +43,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from enum import Enum
+from functools import lru_cache
 
 import numpy as np
 
@@ -110,13 +111,20 @@ def request_rows(shape: AttentionShape, kv_tokens: int, pim: PimMemorySpec) -> t
 
 def channel_rows(shape: AttentionShape, kv_tokens: tuple[int, ...], pim: PimMemorySpec):
     """The row-set arrays of all of a channel's requests, one after another (int64 numpy arrays)."""
-    macs, reads, before = [], [], []
-    for length in kv_tokens:
-        m, r, b = request_rows(shape, int(length), pim)
-        macs += m
-        reads += r
-        before += b
-    return tuple(np.asarray(x, dtype=np.int64) for x in (macs, reads, before))
+    if not len(kv_tokens):
+        return tuple(np.zeros(0, dtype=np.int64) for _ in range(3))
+    per_request = [_request_arrays(shape, int(length), pim) for length in kv_tokens]
+    return tuple(np.concatenate([arrays[i] for arrays in per_request]) for i in range(3))
+
+
+@lru_cache(maxsize=4096)
+def _request_arrays(shape: AttentionShape, kv_tokens: int, pim: PimMemorySpec) -> tuple[np.ndarray, ...]:
+    """:func:`request_rows` as read-only int64 arrays, once per (shape, KV length, memory): a batch's
+    requests mostly share their lengths."""
+    arrays = tuple(np.asarray(x, dtype=np.int64) for x in request_rows(shape, kv_tokens, pim))
+    for array in arrays:
+        array.setflags(write=False)
+    return arrays
 
 
 def padded_row_sets(shape: AttentionShape, kv_tokens: int, pim: PimMemorySpec) -> tuple[int, float]:
