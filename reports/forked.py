@@ -8,6 +8,13 @@ group and sends the PNG bytes back through a pipe, and this process draws the ot
 Each figure is drawn by the same function from the same result either way, so the
 bytes are identical to drawing them all here; if the child fails for any reason its
 figures are drawn here instead, so a figure is never lost.
+
+:func:`prestart` goes one step further for a command that will draw figures: called
+before the simulation, it forks a *drawing child* that imports matplotlib (about a
+third of a second) on the other core while this process simulates;
+:func:`draw_prestarted` then sends it the result (pickled through a pipe) and it draws
+the figures, itself on two cores as above, so this process never imports matplotlib.
+:func:`discard_prestarted` ends a child that was not needed (a run that failed).
 """
 
 from __future__ import annotations
@@ -74,3 +81,68 @@ def _fork_and_draw(draw, child_names: list[str], own_names: list[str]) -> dict[s
     if status == 0 and payload:
         drawn.update(pickle.loads(payload))
     return drawn
+
+
+_PRESTARTED: list[tuple[int, int, int]] = []  # (pid, request pipe's write end, reply pipe's read end)
+
+
+def prestart() -> bool:
+    """Fork the drawing child now, if this process may fork and has none; whether one is waiting."""
+    if _PRESTARTED:
+        return True
+    if not can_fork():
+        return False
+    request_read, request_write = os.pipe()
+    reply_read, reply_write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(request_write)
+        os.close(reply_read)
+        _serve(request_read, reply_write)
+    os.close(request_read)
+    os.close(reply_write)
+    _PRESTARTED.append((pid, request_write, reply_read))
+    return True
+
+
+def _serve(request_read: int, reply_write: int) -> None:
+    """The drawing child: import the figures, wait for one result, draw it, reply, exit (never returns)."""
+    status = 1
+    try:
+        from reports.figures import run_figures  # the import this child exists to do early
+
+        with os.fdopen(request_read, "rb") as pipe:
+            request = pipe.read()
+        if request:  # an empty request: the figures are not wanted
+            reply = pickle.dumps(run_figures(pickle.loads(request)), protocol=pickle.HIGHEST_PROTOCOL)
+            with os.fdopen(reply_write, "wb") as pipe:
+                pipe.write(reply)
+        status = 0
+    finally:
+        os._exit(status)
+
+
+def draw_prestarted(result) -> dict[str, bytes] | None:
+    """Every run figure of ``result`` drawn by the prestarted child; None if there is none or it failed."""
+    if not _PRESTARTED:
+        return None
+    pid, request_write, reply_read = _PRESTARTED.pop()
+    try:
+        with os.fdopen(request_write, "wb") as pipe:
+            pipe.write(pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
+        with os.fdopen(reply_read, "rb") as pipe:
+            reply = pipe.read()
+    except OSError:
+        reply = b""
+    finally:
+        _, status = os.waitpid(pid, 0)
+    return pickle.loads(reply) if status == 0 and reply else None
+
+
+def discard_prestarted() -> None:
+    """End a drawing child whose figures were not asked for (it reads an empty request and exits)."""
+    while _PRESTARTED:
+        pid, request_write, reply_read = _PRESTARTED.pop()
+        os.close(request_write)
+        os.close(reply_read)
+        os.waitpid(pid, 0)

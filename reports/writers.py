@@ -22,6 +22,7 @@ import io
 import json
 from pathlib import Path
 
+from reports import forked
 from reports.atomic import remove_stale, write_bytes_atomic, write_text_atomic
 from reports.html import render_html
 from reports.markdown import render_markdown
@@ -54,9 +55,23 @@ def write_all(result: ExperimentResult, out_dir: str | Path, *, figures: bool = 
 
 
 def _run_figures(result: ExperimentResult) -> dict[str, bytes]:
+    drawn = forked.draw_prestarted(result)
+    if drawn is not None:
+        return drawn
     from reports.figures import run_figures  # matplotlib: imported only when figures are drawn
 
     return run_figures(result)
+
+
+def prepare(figures: bool):
+    """Called by ``xpusim run`` before it simulates: with figures to draw, a child forked now imports
+    matplotlib meanwhile (:func:`reports.forked.prestart`). Returns what ends that child if it is not used."""
+    if figures:
+        forked.prestart()
+    return forked.discard_prestarted
+
+
+write_all.prepare = prepare  # the hook the CLI looks for on a writer (optional for other writers)
 
 
 def write_report_with_figures(title: str, markdown_text: str, figures: dict[str, bytes], out: Path) -> list[Path]:

@@ -48,10 +48,15 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
     out_dir = out_folder(args.out / experiment.name, args.force, console)
     mark_incomplete(out_dir, f"run of {args.file}")
     writers = _writers()
-    with console.status(f"running {experiment.name}") as status:
-        result = with_capacity(run_experiment(experiment, on_system=lambda name: status.update(f"simulating {name}")),
-                               checked)
-    written = [path for writer in writers for path in _write(writer, result, out_dir, not args.no_figures)]
+    releases = [_prepare(writer, not args.no_figures) for writer in writers]
+    try:
+        with console.status(f"running {experiment.name}") as status:
+            result = with_capacity(run_experiment(experiment,
+                                                  on_system=lambda name: status.update(f"simulating {name}")), checked)
+        written = [path for writer in writers for path in _write(writer, result, out_dir, not args.no_figures)]
+    finally:
+        for release in releases:
+            release()
     mark_complete(out_dir)
     for system in result.systems:
         console.print(f"{system.name}: {system.cycles} cycles, {system.seconds * 1e3:.4g} ms, "
@@ -182,6 +187,14 @@ def _models() -> list[str]:
     from workloads.models import list_models
 
     return list_models()
+
+
+def _prepare(writer: Callable, figures: bool) -> Callable[[], None]:
+    """A writer's optional ``prepare(figures)`` hook, called before the simulation (the standard writer starts
+    drawing work early there); returns what releases whatever it started."""
+    prepare = getattr(writer, "prepare", None)
+    release = prepare(figures) if prepare is not None else None
+    return release if callable(release) else (lambda: None)
 
 
 def _write(writer: Callable, result, out_dir, figures: bool) -> list:

@@ -86,3 +86,60 @@ def test_no_fork_with_another_thread_alive(monkeypatch):
     drawn = forked.draw_all({"a": lambda: calls.append("a") or b"a", "b": lambda: calls.append("b") or b"b"},
                             ["a", "b"])
     assert drawn == {"a": b"a", "b": b"b"} and calls == ["a", "b"]
+
+
+@needs_fork
+def test_a_prestarted_child_draws_the_same_figures(result):
+    here = {name: RUN_FIGURES[name](result) for name in run_figure_names(result)}
+    assert forked.prestart()
+    assert forked.prestart()  # one child at a time: a second call keeps the first
+    assert len(forked._PRESTARTED) == 1
+    drawn = forked.draw_prestarted(result)
+    assert drawn == here and list(drawn) == list(here)
+    assert forked._PRESTARTED == [] and forked.draw_prestarted(result) is None  # used up: drawn here next
+
+
+@needs_fork
+def test_a_discarded_child_ends(result):
+    assert forked.prestart()
+    pid = forked._PRESTARTED[0][0]
+    forked.discard_prestarted()
+    assert forked._PRESTARTED == []
+    with pytest.raises(ChildProcessError):
+        os.waitpid(pid, 0)  # already reaped
+
+
+@needs_fork
+def test_a_child_that_fails_leaves_the_figures_to_this_process(result, tmp_path, monkeypatch):
+    from reports import writers
+
+    assert forked.prestart()
+    monkeypatch.setattr(forked.pickle, "dumps", lambda *a, **k: b"not a pickle")  # the child cannot read it
+    assert forked.draw_prestarted(result) is None
+    monkeypatch.undo()
+    assert forked.prestart()
+    monkeypatch.setattr(forked, "draw_prestarted", lambda result: None)
+    written = writers.write_all(result, tmp_path)
+    assert sorted(p.name for p in (tmp_path / "figures").glob("*.png")) == sorted(run_figure_names(result))
+    forked.discard_prestarted()
+
+
+def test_xpusim_run_ends_its_drawing_child_when_the_run_fails(tmp_path, monkeypatch):
+    """A run that stops before writing (here: a simulation error) leaves no child behind."""
+    from simulator import cli_commands
+
+    started = []
+    real = forked.prestart
+    monkeypatch.setattr(forked, "prestart", lambda: started.append(real()) or started[-1])
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("simulation failed")
+
+    monkeypatch.setattr(cli_commands, "run_experiment", boom)
+    path = tmp_path / "e.yaml"
+    path.write_text(EXPERIMENT)
+    from simulator.cli import main
+
+    with pytest.raises(RuntimeError):
+        main(["run", str(path), "--out", str(tmp_path / "out")])
+    assert started and forked._PRESTARTED == []
