@@ -56,3 +56,41 @@ class TieredKernel:
 
 
 _JIT_ALWAYS = os.environ.get("XPUSIM_JIT_ALWAYS", "") not in ("", "0")
+
+
+# Twin seconds a closed-form family kernel is given when its first call would compile it: compiling one took
+# 0.1-0.3 s on a 2-core machine with an empty NUMBA_CACHE_DIR (lut_mpgemm_kernel 0.27 s, lut_wave_kernel
+# 0.17 s, logicpim's pim_gemm_kernel 0.11 s), while their twins take microseconds a call.
+# benchmarks/cold_start.py lists the kernels each command compiles.
+UNCACHED_TWIN_BUDGET_S = 0.3
+
+
+def compiled_on_disk(dispatcher) -> bool:
+    """Whether Numba's on-disk cache holds ``dispatcher`` compiled from its current source (else its first
+    call compiles it). A Numba without these internals counts as not cached."""
+    try:
+        return bool(dispatcher._cache._cache_file._load_index())
+    except Exception:  # noqa: BLE001 -- no cache, or other Numba internals: assume it compiles
+        return False
+
+
+class ColdAwareKernel(TieredKernel):
+    """A :class:`TieredKernel` whose twin budget is set at its first call from Numba's cache: ``cached_s``
+    when the kernel is compiled on disk (0: straight to the kernel, as loading it costs little),
+    ``uncached_s`` when its first call would compile it -- about what compiling it costs, so that a command
+    calling it briefly never compiles it and one calling it a lot pays at most twice the compile time."""
+
+    def __init__(self, kernel: Callable, twin: Callable, uncached_s: float = UNCACHED_TWIN_BUDGET_S,
+                 cached_s: float = 0.0,
+                 dispatcher=None, twin_estimate_s: Callable[..., float] | None = None):
+        super().__init__(kernel, twin, twin_calls=1 << 62, twin_budget_s=float("inf"),
+                         twin_estimate_s=twin_estimate_s)
+        self.uncached_s, self.cached_s = uncached_s, cached_s
+        self.dispatcher = kernel if dispatcher is None else dispatcher
+        self._budget_set = False
+
+    def __call__(self, *args):
+        if not self._budget_set:
+            self._budget_set = True
+            self.twin_budget_s = self.cached_s if compiled_on_disk(self.dispatcher) else self.uncached_s
+        return super().__call__(*args)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import random
+import types
 
 import pytest
 
@@ -199,6 +200,25 @@ def test_a_call_estimated_past_the_budget_goes_to_the_kernel_at_once(monkeypatch
                           twin_calls=1 << 62, twin_budget_s=1.0, twin_estimate_s=lambda x: x)
     assert [kernel(x) for x in (0.25, 0.5, 2.0, 0.01)] == [0.25, 0.5, 2.0, 0.01]
     assert seen == ["twin", "twin", "kernel", "kernel"]  # 2.0 s would overrun the budget; then jitted
+
+
+class _FakeDispatcher:
+    """Just enough of a Numba dispatcher for compiled_on_disk: an on-disk cache index, empty or not."""
+
+    def __init__(self, cached: bool):
+        index = {"entry": 1} if cached else {}
+        self._cache = types.SimpleNamespace(_cache_file=types.SimpleNamespace(_load_index=lambda: index))
+
+
+@pytest.mark.parametrize("cached, expected", [(True, ["kernel", "kernel"]), (False, ["twin", "twin"])])
+def test_a_cold_aware_kernel_uses_the_twin_only_while_the_kernel_would_compile(monkeypatch, cached, expected):
+    monkeypatch.setattr(tiered_kernel, "_JIT_ALWAYS", False)
+    seen = []
+    kernel = tiered_kernel.ColdAwareKernel(lambda x: seen.append("kernel") or x, lambda x: seen.append("twin") or x,
+                                           uncached_s=60.0, dispatcher=_FakeDispatcher(cached))
+    assert [kernel(1), kernel(2)] == [1, 2]
+    assert seen == expected
+    assert not tiered_kernel.compiled_on_disk(object())  # no cache internals: counts as not compiled
 
 
 def test_large_contended_schedules_skip_simpy(monkeypatch):

@@ -57,7 +57,7 @@ from arch.contract import (Accelerator, Component, MappingOptions, Memory, Memor
                            check_capacity, over)
 from arch.cpu.options import CpuGemmKernel, CpuMappingOptions
 from arch.cpu.spec import CpuSpec
-from arch.lut.kernel import KERNEL_EXAMPLES, LutCounts, lut_mpgemm_kernel, lut_mpgemm_kernel_py
+from arch.lut.kernel import KERNEL_EXAMPLES, LUT_MPGEMM, LutCounts, lut_mpgemm_kernel, lut_mpgemm_kernel_py
 from workloads.op import VECTOR_FLOPS_PER_ELEMENT, Op, OpKind, Operand
 
 CPU_UNIT, DRAM = "cpu", "dram"
@@ -207,7 +207,7 @@ def lut_counts(spec: CpuSpec, op: Op) -> LutCounts:
     # The tables are built by one thread: T-MAC's mul_mat INIT phase returns on every thread but
     # thread 0 (kaleid-liner/llama.cpp @70c312d, ggml.c, ggml_compute_forward_mul_mat's T-MAC branch).
     table_adds_per_cycle = spec.fp32_lanes * FP16_PER_FP32_LANE * spec.simd_pipes
-    return LutCounts(*(int(x) for x in lut_mpgemm_kernel(
+    return LutCounts(*(int(x) for x in LUT_MPGEMM(
         op.m, op.n, op.k, op.count, weight_planes(op), spec.lut_group_activations, False, spec.lut_entry_bits,
         0, 1, spec.lookup_lanes, spec.threads, float(table_adds_per_cycle))))
 

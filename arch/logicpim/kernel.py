@@ -35,6 +35,8 @@ from __future__ import annotations
 
 from numba import njit
 
+from arch.tiered_kernel import ColdAwareKernel
+
 
 @njit(cache=True)
 def pim_gemm_kernel(m, n, k, count, units, lanes, dot_width):
@@ -62,3 +64,8 @@ def pim_gemm_kernel_py(m, n, k, count, units, lanes, dot_width):
     levels = split.bit_length() - 1
     cycles = -(-tiles * split // units) * m * -(-k_steps // split) + m * levels
     return cycles, count * m * k * col_tiles
+
+
+# The run path's entry (arch.tiered_kernel): the closed-form twin until a compile's worth of time, or the
+# cached kernel.
+PIM_GEMM = ColdAwareKernel(pim_gemm_kernel, pim_gemm_kernel_py)

@@ -51,7 +51,7 @@ from arch.compose import Hosted, merged_components
 from arch.contract import (Accelerator, Component, MappingOptions, Memory, MemoryKind, OpCost, PlacementRule,
                            Traffic, Unit, check_capacity)
 from arch.logicpim.energy import logic_pim_components
-from arch.logicpim.kernel import pim_gemm_kernel, pim_gemm_kernel_py
+from arch.logicpim.kernel import PIM_GEMM, pim_gemm_kernel, pim_gemm_kernel_py
 from arch.logicpim.spec import DuplexSpec
 from arch.logicpim.timing import stream_efficiency
 from arch.systolic.model import SystolicArray, UnsupportedDtypeError
@@ -210,7 +210,7 @@ class DuplexSystem(Accelerator):
 
     def _pim_gemm(self, op: Op) -> tuple[int, tuple, int]:
         pim = self.spec.logic_pim
-        cycles, buffer_reads = (int(x) for x in pim_gemm_kernel(
+        cycles, buffer_reads = (int(x) for x in PIM_GEMM(
             op.m, op.n, op.k, op.count, self.units_per_slice, pim.lanes_per_unit, pim.dot_width))
         col_tiles = -(-op.n // pim.lanes_per_unit)
         # Activations are read from DRAM and broadcast to the units holding an

@@ -55,6 +55,8 @@ from typing import NamedTuple
 
 from numba import njit
 
+from arch.tiered_kernel import ColdAwareKernel
+
 
 class LutCounts(NamedTuple):
     """The kernel's outputs by name (module docstring)."""
@@ -144,3 +146,8 @@ KERNEL_EXAMPLES = (
     (2048, 27648, 5120, 1, 2, 5, True, 8, 0, 2, 512, 432, 1024.0),
     (3, 7, 5, 2, 3, 3, True, 10, 2, 2, 64, 3, 7.5),
 )
+
+
+# The run path's entry: the twin (closed-form arithmetic, as fast as the kernel) until the process has spent
+# a compile's worth of time in it, or the kernel at once when Numba's cache holds it (arch.tiered_kernel).
+LUT_MPGEMM = ColdAwareKernel(lut_mpgemm_kernel, lut_mpgemm_kernel_py)

@@ -56,7 +56,7 @@ from pydantic import Field
 from arch.contract import MappingOptions, OpCost, over
 from arch.gpu.model import Gpu
 from arch.gpu.spec import GpuSpec
-from arch.lut.kernel import LutCounts, lut_mpgemm_kernel
+from arch.lut.kernel import LUT_MPGEMM, LutCounts
 from workloads.op import Op, OpKind, Operand
 
 WARP_LANES = 32            # threads of a warp (CUDA C++ Programming Guide, "SIMT Architecture")
@@ -135,7 +135,7 @@ class LutGemmGpu(Gpu):
 def lut_gemm_counts(spec: LutGemmSpec, op: Op) -> LutCounts:
     planes = max(1, math.ceil(op.b_bits - 1e-9))
     adds_per_cycle = spec.vector_flops_per_s / 2 / spec.clock_hz
-    return LutCounts(*(int(x) for x in lut_mpgemm_kernel(
+    return LutCounts(*(int(x) for x in LUT_MPGEMM(
         op.m, op.n, op.k, op.count, planes, spec.lut_group_activations, False, spec.lut_entry_bits,
         spec.lut_block_columns, 1, spec.smem_banks, spec.sm_count, adds_per_cycle)))
 

@@ -47,10 +47,10 @@ import math
 from arch.contract import (Accelerator, Component, MappingOptions, Memory, MemoryKind, OpCost, Unit,
                            check_capacity, over)
 from arch.lut.energy import lut_components
-from arch.lut.kernel import KERNEL_EXAMPLES, LutCounts, lut_mpgemm_kernel, lut_mpgemm_kernel_py
+from arch.lut.kernel import KERNEL_EXAMPLES, LUT_MPGEMM, LutCounts, lut_mpgemm_kernel, lut_mpgemm_kernel_py
 from arch.lut.options import LutMappingOptions, Precompute
 from arch.lut.spec import LutSpec
-from arch.lut.waves import WAVE_EXAMPLES, lut_wave_kernel, lut_wave_kernel_py
+from arch.lut.waves import LUT_WAVES, WAVE_EXAMPLES, lut_wave_kernel, lut_wave_kernel_py
 from workloads.op import VECTOR_FLOPS_PER_ELEMENT, Op, OpKind, Operand
 
 VECTOR_KINDS = frozenset(VECTOR_FLOPS_PER_ELEMENT)
@@ -165,7 +165,7 @@ def lut_kernel_counts(spec: LutSpec, op: Op, precompute: Precompute) -> LutCount
     in_array = spec.precompute_in_array
     share_n = spec.columns if in_array else 0
     rate = spec.vector_flops_per_cycle if (precompute is Precompute.SEPARATE and not in_array) else 0.0
-    return LutCounts(*(int(x) for x in lut_mpgemm_kernel(
+    return LutCounts(*(int(x) for x in LUT_MPGEMM(
         op.m, op.n, op.k, op.count, weight_planes(op), spec.array_k, spec.symmetric_tables,
         spec.lut_entry_bits, share_n, spec.array_m, spec.columns, spec.units, rate)))
 
@@ -175,7 +175,7 @@ def array_cycles(spec: LutSpec, op: Op, counts: LutCounts) -> int:
     thread-block tile's waves over the SMs (:mod:`arch.lut.waves`), else ``counts``' even spread."""
     if not spec.gemm_tiles:
         return counts.array_cycles
-    return min(int(lut_wave_kernel(op.m, op.n, op.k, op.count, weight_planes(op), spec.array_k, spec.array_m,
+    return min(int(LUT_WAVES(op.m, op.n, op.k, op.count, weight_planes(op), spec.array_k, spec.array_m,
                                    spec.columns, tile_m, tile_n, spec.sm_count, spec.tensor_cores_per_sm,
                                    spec.gemm_efficiency, spec.tile_overhead_k)[0])
                for tile_m, tile_n in spec.gemm_tiles)

@@ -43,6 +43,8 @@ import math
 
 from numba import njit
 
+from arch.tiered_kernel import ColdAwareKernel
+
 
 @njit(cache=True)
 def lut_wave_kernel(m, n, k, count, w_bits, g, array_m, columns, tile_m, tile_n, sm_count,
@@ -84,3 +86,8 @@ WAVE_EXAMPLES = (
     (1, 4096, 4096, 1, 2, 4, 2, 64, 256, 128, 1, 1, 1.0, 0),
     (77, 300, 129, 3, 3, 5, 2, 64, 128, 128, 7, 2, 0.5, 17),
 )
+
+
+# The run path's entry (arch.tiered_kernel): the closed-form twin until a compile's worth of time, or the
+# cached kernel.
+LUT_WAVES = ColdAwareKernel(lut_wave_kernel, lut_wave_kernel_py)
