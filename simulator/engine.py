@@ -42,6 +42,7 @@ import simpy
 from arch.contract import Memory
 from arch.tiered_kernel import TieredKernel
 from mappers.schedule import Schedule, Task
+from simulator import engine_warmup
 from simulator.engine_closed_form import closed_form_timeline
 from simulator.results import TimelineEvent
 from simulator.shared_hold import SharedHold
@@ -216,7 +217,7 @@ def _simulate_cached(schedule: Schedule, closed_form: bool = True) -> tuple[Time
     if closed_form:
         timeline = closed_form_timeline(schedule)
         if timeline is None:
-            timeline = _event_tier()(schedule)
+            timeline = _event_tiered(schedule)
         if timeline is not None:
             return timeline
     return Engine(schedule).run()
@@ -229,7 +230,15 @@ def _simpy_timeline(schedule: Schedule) -> tuple[TimelineEvent, ...]:
 def _kernel_timeline(schedule: Schedule) -> tuple[TimelineEvent, ...] | None:
     from simulator.engine_events import event_timeline
 
+    engine_warmup.wait()  # a child compiling the kernel: load its result rather than compile it again
     return event_timeline(schedule)
+
+
+def _event_tiered(schedule: Schedule) -> tuple[TimelineEvent, ...] | None:
+    tier = _event_tier()
+    if tier.twin_budget_s > EVENT_TWIN_BUDGET_CACHED_S and engine_warmup.finished():
+        tier.twin_budget_s = EVENT_TWIN_BUDGET_CACHED_S  # the child has put the kernel in the cache
+    return tier(schedule)
 
 
 _EVENT_TIER: list[TieredKernel] = []
@@ -238,11 +247,15 @@ _EVENT_TIER: list[TieredKernel] = []
 def _event_tier() -> TieredKernel:
     """SimPy itself for a process's first schedules, the event kernel once SimPy has taken longer than loading
     the kernel would: about 0.2 s from Numba's cache (measured by ``benchmarks/cold_start.py``), several
-    seconds to compile it when the cache is empty (then SimPy is given that long first)."""
+    seconds to compile it when the cache is empty (then SimPy is given that long first, while a forked child
+    compiles it where the process may fork, :mod:`simulator.engine_warmup`)."""
     if not _EVENT_TIER:
         from simulator.engine_event_kernel import compiled_on_disk
 
-        budget_s = EVENT_TWIN_BUDGET_CACHED_S if compiled_on_disk() else EVENT_TWIN_BUDGET_UNCACHED_S
+        cached = compiled_on_disk()
+        if not cached:
+            engine_warmup.start()  # compiled on the other core meanwhile, where the process may fork
+        budget_s = EVENT_TWIN_BUDGET_CACHED_S if cached else EVENT_TWIN_BUDGET_UNCACHED_S
         _EVENT_TIER.append(TieredKernel(_kernel_timeline, _simpy_timeline, twin_calls=1 << 62,
                                         twin_budget_s=budget_s, twin_estimate_s=simpy_estimate_s))
     return _EVENT_TIER[0]
