@@ -7,6 +7,7 @@ claims to its verdict; the slow test runs every check of every paper.
 import json
 import math
 
+import numpy as np
 import pytest
 
 from simulator.cli import main
@@ -181,7 +182,21 @@ def test_host_softmax_loops_equal_float64_and_time_both():
     got = measure(1 << 16)
     assert got.error_three_pass <= 1e-5 and got.error_two_pass <= 1e-5
     assert got.nbytes == 4 << 16 and got.three_pass_s > 0 and got.two_pass_s > 0
-    assert got.bandwidth_fraction == pytest.approx(4 * got.nbytes / got.three_pass_s / got.read_bytes_per_s)
+    assert got.bandwidth_fraction == pytest.approx(min((2 * got.read_s + got.read_write_s) / got.three_pass_s,
+                                                       (got.read_s + got.read_write_s) / got.two_pass_s))
+    assert got.measured_traffic_ratio == pytest.approx((2 * got.read_s + got.read_write_s)
+                                                       / (got.read_s + got.read_write_s))
+
+
+def test_host_softmax_loops_survive_inputs_that_overflow_a_naive_exp():
+    # scores far above exp's float32 range (and far below it) in both loops, against float64 NumPy
+    from simulator.reproduce.softmax_host import relative_errors, softmax_inputs
+
+    x = softmax_inputs(5000) * np.float32(30)
+    x[17], x[4000] = 300.0, -3000.0
+    assert x.max() > math.log(np.finfo(np.float32).max)  # a naive float32 exp overflows
+    assert max(relative_errors(x)) <= 1e-6
+    assert max(relative_errors(softmax_inputs(3000) + np.float32(200))) <= 1e-6
 
 
 @pytest.mark.slow
@@ -189,3 +204,19 @@ def test_full_reproduce_has_no_unexplained_miss():
     result = run()
     assert all(c.error is None for c in result.claims), [c.error for c in result.claims if c.error]
     assert [(c.paper, c.key, c.computed, c.published) for c in result.failed] == []
+
+
+@pytest.mark.parametrize("two_pass_s, bound, speedup", [
+    (0.0040, Verdict.PASS, Verdict.PASS),          # at its traffic's time: speed-up 1.25, as predicted
+    (0.0030, Verdict.PASS, Verdict.FAIL),          # faster than its traffic allows: the traffic is miscounted
+    (0.0050, Verdict.RESIDUAL, Verdict.RESIDUAL),  # 80 % of its traffic's speed: not memory bound, explained
+])
+def test_host_softmax_claims_bite_on_a_memory_bound_host(monkeypatch, two_pass_s, bound, speedup):
+    # read 1 ms and read-write 3 ms: the three-pass traffic takes 5 ms, the two-pass 4 ms (predicted ratio 1.25)
+    from simulator.reproduce import attention, softmax_host
+
+    fake = softmax_host.HostSoftmax(1 << 16, 4 << 16, 0.005, two_pass_s, 0.001, 0.003, 1e-8, 1e-8)
+    monkeypatch.setattr(softmax_host, "measure", lambda: fake)
+    claims = attention.softmax_host()
+    assert fake.measured_traffic_ratio == pytest.approx(1.25)
+    assert [c.verdict for c in claims] == [bound, speedup]

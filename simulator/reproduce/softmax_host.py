@@ -1,13 +1,31 @@
 """Two-pass against three-pass softmax measured on this host (Dukhan and Ablavatski 2020).
 
-Both algorithms run over an out-of-cache float32 vector as Numba-compiled loops sharing
-one exp (a degree-5 polynomial on the reduced argument, scaled by 2**n through the
-exponent bits). :func:`measure` takes the best of five runs of each, their errors against
-float64 NumPy, and whether the host is memory bound at all: the three-pass loop's
-achieved bytes per second (3 reads + 1 write) against a plain read loop's. These loops
-are scalar Numba code, not the paper's hand-vectorised XNNPACK kernels: where they are
-limited by their arithmetic, the speed-up does not test the traffic ratio, and
-:func:`measure` reports that.
+Both algorithms run over an out-of-cache float32 vector as Numba-compiled loops that
+share one vectorisable exp: Cody-Waite range reduction ``x = n ln2 + r`` and Cephes's
+``expf`` polynomial for ``exp(r)`` (S. L. Moshier, Cephes Math Library, ``expf.c``),
+scaled by ``2**n`` written straight into the float's exponent bits (an LLVM bitcast, so
+the compiler keeps every loop in SIMD registers).
+
+* three-pass: the max; the sum of ``exp(x - max)``; ``exp(x - max) / sum`` -- three reads
+  and one write of the vector;
+* two-pass: the sum of (mantissa, exponent) pairs ``exp(x) = m * 2**n``, with no max
+  pass: each of 1,024 lanes (in L1) keeps a running pair, rescaled by powers of two as its
+  exponent grows, and the lanes are merged by exponent; then ``m * 2**(n - N) / sum`` --
+  two reads and one write.
+
+Reductions run per position of a block and then across its lanes, because Numba's
+compiler vectorises element-wise loops over a block but not a loop-carried max.
+
+:func:`measure` takes the best of five runs of each, their errors against float64 NumPy,
+a plain read loop and a read-and-write loop over the same vector, and whether the host is
+memory bound for each algorithm: the time its traffic takes at those loops' rates over the
+time it took (1 when memory bound). The ratio the traffic predicts is computed three ways: 4/3 as
+the cost model counts bytes, 5/4 with write-allocate (each written line is read first),
+and from the measured loops -- three-pass as two reads plus a read-and-write, two-pass as
+one read plus a read-and-write.
+
+How faithful: single-threaded; the paper's kernels are XNNPACK's hand-written AVX2 and
+AVX512 ones on Skylake-X, these are compiled for whatever this host has.
 """
 
 from __future__ import annotations
@@ -17,75 +35,118 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
-from numba import njit
+from llvmlite import ir
+from numba import njit, types
+from numba.extending import intrinsic
 
-LN2 = np.float32(math.log(2.0))
 LOG2E = np.float32(1.0 / math.log(2.0))
-BLOCK = 1024  # elements per inner block: the exp's scratch stays in L1
+# Cephes expf.c: ln2 split as C1 + C2 (C1 exact in a few bits), and the polynomial of exp(r)
+# on |r| <= ln2 / 2 as 1 + r + r**2 * P(r).
+LN2_C1 = np.float32(0.693359375)
+LN2_C2 = np.float32(-2.12194440e-4)
+EXPF_P = tuple(np.float32(c) for c in (1.9875691500e-4, 1.3981999507e-3, 8.3334519073e-3,
+                                       4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1))
+MIN_EXPONENT, MAX_EXPONENT = -126, 127  # float32 normal exponents; below is flushed to 0
+FLOAT32_BIAS = 127
+MANTISSA_BITS = 23
+BLOCK = 1024  # lanes of the reductions: their running values stay in L1
+P0, P1, P2, P3, P4, P5 = EXPF_P
+
+
+@intrinsic
+def _float32_from_bits(typingctx, bits):
+    """Reinterpret an int32's bits as a float32 (no conversion)."""
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.FloatType())
+    return types.float32(types.int32), codegen
 
 
 @njit(fastmath=True, inline="always", cache=True)
-def _poly_exp(r):
-    """exp(r) for |r| <= ln2 / 2: degree-5 Taylor polynomial (relative error < 3e-7)."""
-    return np.float32(1.0) + r * (np.float32(1.0) + r * (np.float32(0.5) + r * (
-        np.float32(1 / 6) + r * (np.float32(1 / 24) + r * np.float32(1 / 120)))))
+def _exponent(x):
+    """n = round(x / ln2), as a float32."""
+    return np.floor(x * LOG2E + np.float32(0.5))
+
+
+@njit(fastmath=True, inline="always", cache=True)
+def _mantissa(x, n):
+    """m = exp(x - n ln2) by Cephes's expf polynomial (|x - n ln2| <= ln2 / 2)."""
+    r = x - n * LN2_C1 - n * LN2_C2
+    p = ((((P0 * r + P1) * r + P2) * r + P3) * r + P4) * r + P5
+    return p * r * r + r + np.float32(1.0)
+
+
+@njit(fastmath=True, inline="always", cache=True)
+def _pow2(n):
+    """2**n for an integer-valued float32 n; 0 below the smallest normal exponent (biased exponent 0)."""
+    clamped = min(max(n, np.float32(MIN_EXPONENT - 1)), np.float32(MAX_EXPONENT))
+    return _float32_from_bits((np.int32(clamped) + np.int32(FLOAT32_BIAS)) << MANTISSA_BITS)
+
+
+@njit(fastmath=True, inline="always", cache=True)
+def _exp(x):
+    n = _exponent(x)
+    return _mantissa(x, n) * _pow2(n)
 
 
 @njit(fastmath=True, cache=True)
-def _exp_block(x, start, shift, out, bits):
-    """out[j] = exp(x[start + j] - shift) over one block, as poly(r) * 2**n (n >= -126)."""
-    count = min(BLOCK, x.size - start)
-    scale = bits.view(np.float32)
-    for j in range(count):
-        v = max(x[start + j] - shift, np.float32(-87.0))
-        n = np.floor(v * LOG2E + np.float32(0.5))
-        out[j] = _poly_exp(v - n * LN2)
-        bits[j] = (np.int32(n) + np.int32(127)) << 23
-    for j in range(count):
-        out[j] *= scale[j]
-    return count
+def _max(x):
+    """max(x): a running max per position of a block (SIMD lanes), then across the lanes."""
+    lanes = np.full(BLOCK, -np.inf, np.float32)
+    for start in range(0, x.size, BLOCK):
+        block = x[start:start + BLOCK]
+        for i in range(block.size):
+            lanes[i] = max(lanes[i], block[i])
+    return lanes.max()
+
+
+@njit(fastmath=True, cache=True)
+def _sum_exp(x, shift):
+    """sum of exp(x - shift): float32 within a block, float64 across blocks."""
+    total = 0.0
+    for start in range(0, x.size, BLOCK):
+        block, block_sum = x[start:start + BLOCK], np.float32(0.0)
+        for i in range(block.size):
+            block_sum += _exp(block[i] - shift)
+        total += block_sum
+    return total
 
 
 @njit(fastmath=True, cache=True)
 def softmax_three_pass_host(x, y):
-    out, bits = np.empty(BLOCK, np.float32), np.empty(BLOCK, np.int32)
-    top = np.float32(-np.inf)
-    for i in range(x.size):  # pass 1: max
-        top = max(top, x[i])
-    total = 0.0
-    for start in range(0, x.size, BLOCK):  # pass 2: sum of exp(x - max)
-        for j in range(_exp_block(x, start, top, out, bits)):
-            total += out[j]
-    inv = np.float32(1.0 / total)
-    for start in range(0, x.size, BLOCK):  # pass 3: exp(x - max) / sum
-        for j in range(_exp_block(x, start, top, out, bits)):
-            y[start + j] = out[j] * inv
+    top = _max(x)  # pass 1: max
+    inv = np.float32(1.0 / _sum_exp(x, top))  # pass 2: sum of exp(x - max)
+    for i in range(x.size):  # pass 3: exp(x - max) / sum
+        y[i] = _exp(x[i] - top) * inv
+
+
+@njit(fastmath=True, cache=True)
+def _pair_sum(x):
+    """sum of exp(x) as (mantissa, exponent): per position of a block (SIMD lanes), a running pair
+    (m, e) takes m_i * 2**n_i as m = m * 2**(e - e') + m_i * 2**(n_i - e') with e' = max(e, n_i);
+    the lanes are then merged by exponent in float64."""
+    lane_m = np.zeros(BLOCK, np.float32)
+    lane_e = np.full(BLOCK, MIN_EXPONENT - 1.0, np.float32)  # any exponent; its mantissa is 0
+    for start in range(0, x.size, BLOCK):
+        block = x[start:start + BLOCK]
+        for i in range(block.size):
+            n = _exponent(block[i])
+            top = max(lane_e[i], n)
+            lane_m[i] = lane_m[i] * _pow2(lane_e[i] - top) + _mantissa(block[i], n) * _pow2(n - top)
+            lane_e[i] = top
+    sum_e = np.float64(lane_e.max())
+    sum_m = 0.0
+    for i in range(BLOCK):
+        sum_m += np.float64(lane_m[i]) * 2.0 ** (np.float64(lane_e[i]) - sum_e)
+    return sum_m, sum_e
 
 
 @njit(fastmath=True, cache=True)
 def softmax_two_pass_host(x, y):
-    out, bits, exps = np.empty(BLOCK, np.float32), np.empty(BLOCK, np.int32), np.empty(BLOCK, np.float32)
-    scale = bits.view(np.float32)
-    sum_m, sum_e = 0.0, -1e30
-    for start in range(0, x.size, BLOCK):  # pass 1: sum of (mantissa, exponent) pairs
-        count = min(BLOCK, x.size - start)
-        block_e = np.float32(-1e30)
-        for j in range(count):
-            exps[j] = np.floor(x[start + j] * LOG2E + np.float32(0.5))
-            block_e = max(block_e, exps[j])
-        for j in range(count):
-            out[j] = _poly_exp(x[start + j] - exps[j] * LN2)
-            bits[j] = (np.int32(max(exps[j] - block_e, np.float32(-126.0))) + np.int32(127)) << 23
-        block_m = 0.0
-        for j in range(count):
-            block_m += out[j] * scale[j]
-        top = max(sum_e, block_e)
-        sum_m = sum_m * 2.0 ** (sum_e - top) + block_m * 2.0 ** (block_e - top)
-        sum_e = top
-    inv = np.float32(1.0 / sum_m)
-    for start in range(0, x.size, BLOCK):  # pass 2: exp(x) / sum, as 2**-sum_e scaled pairs
-        for j in range(_exp_block(x, start, np.float32(sum_e * LN2), out, bits)):
-            y[start + j] = out[j] * inv
+    sum_m, sum_e = _pair_sum(x)  # pass 1: sum of (mantissa, exponent) pairs
+    inv, shift = np.float32(1.0 / sum_m), np.float32(sum_e)
+    for i in range(x.size):  # pass 2: m * 2**(n - N) / sum
+        n = _exponent(x[i])
+        y[i] = _mantissa(x[i], n) * _pow2(n - shift) * inv
 
 
 @njit(fastmath=True, cache=True)
@@ -94,6 +155,12 @@ def _read_all(x):
     for i in range(x.size):
         total += x[i]
     return total
+
+
+@njit(fastmath=True, cache=True)
+def _read_write_all(x, y):
+    for i in range(x.size):
+        y[i] = x[i] * np.float32(0.5)
 
 
 def best_seconds(fn, *args, repeats: int = 5) -> float:
@@ -111,8 +178,8 @@ class HostSoftmax:
     nbytes: int
     three_pass_s: float
     two_pass_s: float
-    read_bytes_per_s: float       # a plain read loop over the input
-    three_pass_bytes_per_s: float  # 3 reads + 1 write over the three-pass time
+    read_s: float                 # a plain read loop over the input
+    read_write_s: float           # a loop reading the input and writing the output
     error_three_pass: float       # max |y - float64 softmax| / max value
     error_two_pass: float
 
@@ -121,24 +188,58 @@ class HostSoftmax:
         return self.three_pass_s / self.two_pass_s
 
     @property
+    def read_bytes_per_s(self) -> float:
+        return self.nbytes / self.read_s
+
+    @property
+    def three_pass_bytes_per_s(self) -> float:
+        """3 reads + 1 write over the three-pass time."""
+        return 4 * self.nbytes / self.three_pass_s
+
+    @property
+    def three_pass_memory_fraction(self) -> float:
+        """The three-pass time its traffic takes at the measured loops' rates (2 reads + read-write), over the time it took."""
+        return (2 * self.read_s + self.read_write_s) / self.three_pass_s
+
+    @property
+    def two_pass_memory_fraction(self) -> float:
+        """The same for the two-pass loop (read + read-write)."""
+        return (self.read_s + self.read_write_s) / self.two_pass_s
+
+    @property
     def bandwidth_fraction(self) -> float:
-        """The three-pass loop's achieved bytes/s over the read loop's (about 1 when memory bound)."""
-        return self.three_pass_bytes_per_s / self.read_bytes_per_s
+        """The lower of the two memory fractions: about 1 when both loops are memory bound."""
+        return min(self.three_pass_memory_fraction, self.two_pass_memory_fraction)
+
+    @property
+    def measured_traffic_ratio(self) -> float:
+        """Three-pass over two-pass time as the measured loops predict: (2 reads + read-write) / (read + read-write)."""
+        return (2 * self.read_s + self.read_write_s) / (self.read_s + self.read_write_s)
 
 
-def measure(elements: int = 1 << 25, seed: int = 0) -> HostSoftmax:
-    """Time both softmax loops over ``elements`` float32 values (default 128 MiB, out of cache)."""
-    x = (np.random.default_rng(seed).standard_normal(elements) * 8).astype(np.float32)
-    y = np.empty_like(x)
-    for fn in (softmax_three_pass_host, softmax_two_pass_host):
-        fn(x[:4 * BLOCK], y[:4 * BLOCK])  # compile
-    _read_all(x)
+def softmax_inputs(elements: int, seed: int = 0) -> np.ndarray:
+    """Normal scores with standard deviation 8 (float32)."""
+    return (np.random.default_rng(seed).standard_normal(elements) * 8).astype(np.float32)
+
+
+def relative_errors(x: np.ndarray) -> tuple[float, float]:
+    """max |y - float64 softmax| / max value of the three- and two-pass loops on ``x``."""
     e = np.exp(x.astype(np.float64) - x.max())
     want = e / e.sum()
+    y = np.empty_like(x)
     errors = []
     for fn in (softmax_three_pass_host, softmax_two_pass_host):
         fn(x, y)
         errors.append(float(np.abs(y - want).max() / want.max()))
-    three_s, two_s = best_seconds(softmax_three_pass_host, x, y), best_seconds(softmax_two_pass_host, x, y)
-    return HostSoftmax(elements, x.nbytes, three_s, two_s, x.nbytes / best_seconds(_read_all, x),
-                       4 * x.nbytes / three_s, errors[0], errors[1])
+    return errors[0], errors[1]
+
+
+def measure(elements: int = 1 << 25, seed: int = 0) -> HostSoftmax:
+    """Time both softmax loops over ``elements`` float32 values (default 128 MiB, out of cache)."""
+    x = softmax_inputs(elements, seed)
+    y = np.empty_like(x)
+    errors = relative_errors(x)  # compiles both loops too
+    _read_all(x), _read_write_all(x, y)
+    return HostSoftmax(elements, x.nbytes,
+                       best_seconds(softmax_three_pass_host, x, y), best_seconds(softmax_two_pass_host, x, y),
+                       best_seconds(_read_all, x), best_seconds(_read_write_all, x, y), *errors)
