@@ -215,7 +215,7 @@ def test_host_softmax_claims_bite_on_a_memory_bound_host(monkeypatch, two_pass_s
     # read 1 ms and read-write 3 ms: the three-pass traffic takes 5 ms, the two-pass 4 ms (predicted ratio 1.25)
     from simulator.reproduce import attention, softmax_host
 
-    fake = softmax_host.HostSoftmax(1 << 16, 4 << 16, 0.005, two_pass_s, 0.001, 0.003, 1e-8, 1e-8)
+    fake = softmax_host.HostSoftmax(1 << 16, 4 << 16, 0.005, two_pass_s, 0.001, 0.003, 0.0012, 1e-8, 1e-8)
     monkeypatch.setattr(softmax_host, "measure", lambda: fake)
     claims = attention.softmax_host()
     assert fake.measured_traffic_ratio == pytest.approx(1.25)
