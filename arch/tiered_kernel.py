@@ -23,7 +23,10 @@ from __future__ import annotations
 
 import os
 import time
+import types
 from typing import Callable
+
+from arch import background_compile
 
 
 class TieredKernel:
@@ -78,7 +81,9 @@ class ColdAwareKernel(TieredKernel):
     """A :class:`TieredKernel` whose twin budget is set at its first call from Numba's cache: ``cached_s``
     when the kernel is compiled on disk (0: straight to the kernel, as loading it costs little),
     ``uncached_s`` when its first call would compile it -- about what compiling it costs, so that a command
-    calling it briefly never compiles it and one calling it a lot pays at most twice the compile time."""
+    calling it briefly never compiles it and one calling it a lot pays at most twice the compile time.
+    A kernel found uncompiled is also sent to :mod:`arch.background_compile` with its first call's
+    arguments, so that the processes after this one find it compiled."""
 
     def __init__(self, kernel: Callable, twin: Callable, uncached_s: float = UNCACHED_TWIN_BUDGET_S,
                  cached_s: float = 0.0,
@@ -92,5 +97,46 @@ class ColdAwareKernel(TieredKernel):
     def __call__(self, *args):
         if not self._budget_set:
             self._budget_set = True
-            self.twin_budget_s = self.cached_s if compiled_on_disk(self.dispatcher) else self.uncached_s
+            cached = compiled_on_disk(self.dispatcher)
+            self.twin_budget_s = self.cached_s if cached else self.uncached_s
+            if not cached and self.dispatcher is self.kernel and not _JIT_ALWAYS:
+                background_compile.request(self.kernel, args)  # for the processes after this one
         return super().__call__(*args)
+
+
+def plain_python(dispatcher) -> Callable:
+    """``dispatcher``'s own Python source run as plain Python, every jitted function it calls likewise.
+
+    A kernel's ``py_func`` still calls the jitted helpers it names, so calling it
+    compiles them; this returns a copy of the function whose globals name the
+    helpers' plain copies instead (recursively, each helper with its own module's
+    globals), so nothing is compiled. The copy computes what the kernel computes,
+    slower: Python integers do not wrap where the kernel's int64 would (no kernel
+    here relies on wrapping). Anything not a Numba dispatcher is returned as is.
+    """
+    return _plain(dispatcher, {})
+
+
+def _plain(value, done: dict):
+    func = getattr(value, "py_func", None)
+    if func is None or not hasattr(value, "signatures"):  # not a Numba dispatcher
+        return value
+    if id(value) in done:
+        return done[id(value)]
+    names = dict(func.__globals__)
+    copy = types.FunctionType(func.__code__, names, func.__name__, func.__defaults__, func.__closure__)
+    copy.__doc__, copy.__qualname__, copy.__module__ = func.__doc__, func.__qualname__, func.__module__
+    done[id(value)] = copy
+    for name in _global_names(func.__code__):
+        if name in names:
+            names[name] = _plain(names[name], done)
+    return copy
+
+
+def _global_names(code) -> set[str]:
+    """The names ``code`` and the code objects nested in it (comprehensions) may look up as globals."""
+    found = set(code.co_names)
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            found |= _global_names(const)
+    return found

@@ -11,10 +11,17 @@ commands per second (the median of ``--repeats`` runs, compilation excluded) of
 
 * the Numba kernel on requests already grouped by channel ("kernel"), by wall
   clock and by the process's CPU time ("kernel cpu": on a machine shared with
-  other jobs, CPU time leaves out the time the process waited for a core);
-* :func:`arch.dram.schedule` as a whole, grouping and result included ("schedule");
+  other jobs, CPU time leaves out the time the process waited for a core), every
+  channel scheduled (``dedupe=False``);
+* :func:`arch.dram.schedule` as a whole, grouping and result included ("schedule"),
+  where a channel whose requests repeat an earlier channel's copies its schedule (every
+  channel of the streaming workload; :mod:`arch.dram.kernel`);
 * the pure-Python twin, on the first ``--twin-requests`` requests of the same
-  workload (it steps every cycle, so it is far slower; one run).
+  workload (it steps every cycle, so it is far slower; one run);
+* the kernel's channel loop run as plain Python (what a process with an empty Numba
+  cache runs for small channels), in microseconds per command on the first
+  ``--python-requests`` requests of channel 0, next to the per-command figure the
+  kernel's estimate uses.
 
 The kernel's target is at least 5 million commands per second on both
 workloads; the last line says whether the wall-clock medians meet it.
@@ -25,13 +32,16 @@ prints both rates, their ratio and whether the two gave identical outputs.
 
 ``--cold N`` also times, N times, a fresh process that imports :mod:`arch.dram`
 and schedules a few requests with an empty Numba cache (``NUMBA_CACHE_DIR`` set
-to a new temporary folder): the cost of compiling the kernel on first use.
+to a new temporary folder): as a user's first call runs (few requests: the channel
+loop as plain Python, nothing compiled), and with the kernel compiled for it
+(``XPUSIM_JIT_ALWAYS=1``): the cost of compiling the kernel.
 """
 
 from __future__ import annotations
 
 import argparse
 import atexit
+import dataclasses
 import importlib
 import os
 import shutil
@@ -51,12 +61,26 @@ from arch.dram import Engine, RequestBatch, load_preset, random_stream, schedule
 from arch.dram.grouping import group_requests  # noqa: E402
 from arch.dram import scheduler  # noqa: E402
 from arch.dram.scheduler import run_kernel  # noqa: E402
+from arch.dram import kernel as dram_kernel  # noqa: E402
+from arch.tiered_kernel import plain_python  # noqa: E402
 
 TARGET_COMMANDS_PER_S = 5e6
 
 
 def head(batch: RequestBatch, n: int) -> RequestBatch:
     return RequestBatch(*(getattr(batch, name)[:n] for name in RequestBatch.__dataclass_fields__))
+
+
+def plain_python_s_per_command(spec, batch: RequestBatch, n: int) -> float:
+    """Seconds per command of the channel loop run as plain Python, on the first ``n`` requests of ``batch``
+    that fall in channel 0 (what ``arch.dram.kernel.PYTHON_S_PER_COMMAND`` stands for)."""
+    grouped = group_requests(spec, batch)
+    first = int(grouped.channel_start[1])  # channel 0's requests come first
+    one = dataclasses.replace(grouped, channel_start=np.array([0, min(n, first)], dtype=np.int64))
+    commands = int(run_kernel(spec, one, False)[1].sum())
+    with mock.patch.object(dram_kernel, "RUN_CHANNEL", plain_python(dram_kernel._run_channel)):
+        seconds, _ = median_seconds(lambda: run_kernel(spec, one, False), 1)
+    return seconds / commands
 
 
 def median_seconds(run, repeats: int) -> tuple[float, float]:
@@ -98,7 +122,7 @@ def compare_kernels(spec, grouped, commands: int, previous, revision: str, repea
     wall = {"this": [], "previous": []}
     cpu = {"this": [], "previous": []}
     for _ in range(repeats):
-        for name, run in (("this", lambda: run_kernel(spec, grouped, False)), ("previous", run_previous)):
+        for name, run in (("this", lambda: run_kernel(spec, grouped, False, dedupe=False)), ("previous", run_previous)):
             w, c = median_seconds(run, 1)
             wall[name].append(w)
             cpu[name].append(c)
@@ -122,11 +146,14 @@ print(imported_wall - start_wall, imported_cpu - start_cpu,
 """
 
 
-def cold_seconds(preset: str) -> tuple[float, float, float, float]:
-    """Import and first-schedule seconds (wall, CPU each) of a fresh process with an empty Numba cache."""
+def cold_seconds(preset: str, jit_always: bool = False) -> tuple[float, float, float, float]:
+    """Import and first-schedule seconds (wall, CPU each) of a fresh process with an empty Numba cache;
+    ``jit_always``: the kernel is compiled for that schedule (XPUSIM_JIT_ALWAYS=1) rather than the few
+    requests being scheduled by the channel loop run as plain Python."""
     root = str(Path(__file__).resolve().parent.parent)
     with tempfile.TemporaryDirectory() as cache:
-        env = dict(os.environ, NUMBA_CACHE_DIR=cache, PYTHONPATH=root)
+        env = dict(os.environ, NUMBA_CACHE_DIR=cache, PYTHONPATH=root, XPUSIM_BACKGROUND_COMPILE="0",
+                   XPUSIM_JIT_ALWAYS="1" if jit_always else "0")
         out = subprocess.run([sys.executable, "-c", COLD_RUN, preset], env=env, cwd=root, check=True,
                              capture_output=True, text=True).stdout
     return tuple(float(x) for x in out.split()[-4:])
@@ -138,6 +165,8 @@ def main(argv=None) -> None:
     parser.add_argument("--requests", type=int, default=3_000_000)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--twin-requests", type=int, default=20_000)
+    parser.add_argument("--python-requests", type=int, default=4_000,
+                        help="requests of channel 0 timed with the channel loop run as plain Python")
     parser.add_argument("--against", metavar="REV",
                         help="also time the kernel of this git revision on the same inputs, in turn with this one")
     parser.add_argument("--cold", type=int, default=0, metavar="N",
@@ -163,7 +192,8 @@ def main(argv=None) -> None:
     for name, batch in workloads.items():
         result = schedule(spec, batch)
         grouped = group_requests(spec, batch)
-        kernel_wall, kernel_cpu = median_seconds(lambda: run_kernel(spec, grouped, False), args.repeats)
+        kernel_wall, kernel_cpu = median_seconds(lambda: run_kernel(spec, grouped, False, dedupe=False),
+                                                 args.repeats)
         schedule_wall, _ = median_seconds(lambda: schedule(spec, batch), args.repeats)
         twin_batch = head(batch, args.twin_requests)
         twin_commands = schedule(spec, twin_batch).commands
@@ -175,13 +205,20 @@ def main(argv=None) -> None:
               f"{result.commands / schedule_wall / 1e6:>13.2f} M {twin_commands / twin_wall / 1e3:>9.1f} k")
         if previous is not None:
             compare_kernels(spec, grouped, result.commands, previous, args.against, args.repeats)
+    per_command = {name: plain_python_s_per_command(spec, batch, args.python_requests)
+                   for name, batch in workloads.items()}
+    print("channel loop as plain Python (first cold calls): " +
+          ", ".join(f"{name} {s * 1e6:.1f} us/command" for name, s in per_command.items()) +
+          f"; the estimate uses {dram_kernel.PYTHON_S_PER_COMMAND * 1e6:.0f} us/command")
     verdict = "met" if slowest >= TARGET_COMMANDS_PER_S else "NOT met"
     print(f"target: kernel >= {TARGET_COMMANDS_PER_S / 1e6:.0f} M commands/s on every workload "
           f"(median of {args.repeats} wall-clock runs): {verdict}, slowest {slowest / 1e6:.2f} M/s")
     for i in range(args.cold):
         import_wall, import_cpu, first_wall, first_cpu = cold_seconds(args.preset)
+        *_, compile_wall, compile_cpu = cold_seconds(args.preset, jit_always=True)
         print(f"cold run {i + 1}: import {import_wall:.2f} s wall ({import_cpu:.2f} s cpu), first schedule with an "
-              f"empty Numba cache {first_wall:.2f} s wall ({first_cpu:.2f} s cpu)")
+              f"empty Numba cache {first_wall:.2f} s wall ({first_cpu:.2f} s cpu); with the kernel compiled "
+              f"for it {compile_wall:.2f} s wall ({compile_cpu:.2f} s cpu)")
 
 
 if __name__ == "__main__":

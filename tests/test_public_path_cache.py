@@ -14,6 +14,7 @@ import dataclasses
 import random
 import types
 
+import numpy as np
 import pytest
 
 from arch import registry
@@ -258,3 +259,23 @@ def test_the_run_path_s_tiered_kernels_equal_their_jitted_kernels():
 
     for args in ((4096, 4096, 1, 1, 128, 128, 108, 1024.0, 0.9, 64), (77, 300, 129, 32, 64, 64, 132, 512.0, 0.8, 0)):
         assert tuple(_TILE_KERNEL.twin(*args)) == tuple(_TILE_KERNEL.kernel(*args))
+
+
+def test_plain_python_runs_a_kernel_and_the_helpers_it_calls_without_compiling_them():
+    from numba import njit
+
+    @njit
+    def helper(x):
+        return x * 3
+
+    globals()["_plain_helper"] = helper
+
+    @njit
+    def kernel(x):
+        return _plain_helper(x) + 1  # noqa: F821 -- a module global, as a kernel's helper is
+
+    plain = tiered_kernel.plain_python(kernel)
+    assert plain(np.int64(4)) == 13
+    assert not kernel.signatures and not helper.signatures  # neither was compiled
+    assert kernel(np.int64(4)) == 13  # the jitted pair agrees
+    assert tiered_kernel.plain_python(len) is len  # not a dispatcher: returned as is

@@ -99,8 +99,9 @@ class ScheduleResult:
         return sum(self.command_counts.values())
 
 
-def run_kernel(spec: DramSpec, grouped: GroupedRequests, record_log: bool):
-    """Call the Numba kernel; returns (completion, counts, needed_act, log rows) in grouped order."""
+def run_kernel(spec: DramSpec, grouped: GroupedRequests, record_log: bool, dedupe: bool = True):
+    """Call the Numba kernel; returns (completion, counts, needed_act, log rows) in grouped order.
+    ``dedupe``: channels whose requests repeat an earlier channel's copy its schedule (:mod:`arch.dram.kernel`)."""
     org, timing, tables = spec.organisation, spec.timing_cycles, spec.compiled
     return schedule_kernel(
         grouped.arrival, grouped.is_write, grouped.bank_id, grouped.row, grouped.channel_start,
@@ -109,7 +110,7 @@ def run_kernel(spec: DramSpec, grouped: GroupedRequests, record_log: bool):
         tables.window_preceding, tables.window_following, tables.window_latency, tables.window_count,
         spec.read_latency_cycles, spec.write_latency_cycles,
         np.array(spec.first_refresh_cycles(), dtype=np.int64), timing["tREFI"],
-        spec.controller.queue_depth_requests, record_log)
+        spec.controller.queue_depth_requests, record_log, **({} if dedupe else {"dedupe": False}))
 
 
 def schedule(spec: DramSpec, requests: RequestBatch, *, record_log: bool = False,

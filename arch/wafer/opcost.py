@@ -32,8 +32,8 @@ from functools import lru_cache
 
 from arch.costs import OpCost, Traffic
 from arch.capacity import CapacityError
-from arch.wafer.kernel import (ALLREDUCE_ALGORITHMS, GEMM_ALGORITHMS, MESHGEMV_COLORS, mesh_gemm_kernel,
-                               mesh_gemv_kernel, mesh_vector_kernel)
+from arch.wafer.kernel import (ALLREDUCE_ALGORITHMS, GEMM_ALGORITHMS, MESH_GEMM, MESH_GEMV, MESH_VECTOR,
+                               MESHGEMV_COLORS)
 from arch.wafer.options import GemmAlgorithm, KvPlacement, WaferMappingOptions
 from arch.wafer.spec import WaferSpec
 from workloads.op import VECTOR_FLOPS_PER_ELEMENT, Op, OpKind, Operand, Phase
@@ -211,14 +211,14 @@ def _check_colors(spec: WaferSpec, what: str, needed: int) -> None:
 
 @lru_cache(maxsize=65536)
 def _gemm_counts(*args) -> tuple:
-    return tuple(int(x) for x in mesh_gemm_kernel(*args))
+    return tuple(int(x) for x in MESH_GEMM(*args))
 
 
 @lru_cache(maxsize=65536)
 def _gemv_counts(*args) -> tuple:
-    return tuple(int(x) for x in mesh_gemv_kernel(*args))
+    return tuple(int(x) for x in MESH_GEMV(*args))
 
 
 @lru_cache(maxsize=65536)
 def _vector_counts(*args) -> tuple:
-    return tuple(int(x) for x in mesh_vector_kernel(*args))
+    return tuple(int(x) for x in MESH_VECTOR(*args))

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from arch import registry
 from arch.capacity import CapacityError, resident_bytes
-from arch.wafer.kernel import ALLREDUCE_ALGORITHMS, GEMM_ALGORITHMS, mesh_gemm_kernel, mesh_gemv_kernel
+from arch.wafer.kernel import ALLREDUCE_ALGORITHMS, GEMM_ALGORITHMS, MESH_GEMM, MESH_GEMV
 from arch.wafer.energy import paper_energy_ratio
 from arch.wafer.opcost import mesh_cost
 from arch.wafer.options import AllreduceAlgorithm, KvPlacement, WaferMappingOptions
@@ -151,7 +151,7 @@ def gemv_cycles(accel, dim: int) -> int:
     args = (2, 0, s.hop_latency_cycles, s.relay_latency_cycles, s.link_words_per_cycle,
             s.fp16_macs_per_cycle_per_pe, s.call_overhead_cycles)
     sides = ((s.mesh_width_pe, s.mesh_height_pe), (s.mesh_height_pe, s.mesh_width_pe))
-    return min(mesh_gemv_kernel(0, 1, dim, dim, px, py, *args)[0] for px, py in sides) + s.op_overhead_cycles
+    return min(MESH_GEMV(0, 1, dim, dim, px, py, *args)[0] for px, py in sides) + s.op_overhead_cycles
 
 
 def pipeline_over_ktree(accel, side: int = 420) -> float:
@@ -179,7 +179,7 @@ def gemm_kernel_args(spec) -> tuple:
 def gemm_algorithms(accel, n: int, p: int) -> dict[str, tuple]:
     """Each GEMM algorithm's kernel output for an n x n x n GEMM on p x p PEs (cycles first)."""
     args = gemm_kernel_args(accel.spec)
-    return {name: mesh_gemm_kernel(code, n, n, n, p, *args) for name, code in GEMM_ALGORITHMS.items()}
+    return {name: MESH_GEMM(code, n, n, n, p, *args) for name, code in GEMM_ALGORITHMS.items()}
 
 
 def paper_efficiency(n: int, p: int, cycles: int) -> float:
@@ -190,7 +190,7 @@ def paper_efficiency(n: int, p: int, cycles: int) -> float:
 def gemv_allreduce_cycles(accel, dim: int = 16384, p: int = 720) -> dict[str, int]:
     """A dim x dim GEMV on p x p PEs under each all-reduce algorithm."""
     args = gemm_kernel_args(accel.spec)[:5]
-    return {a.value: mesh_gemv_kernel(ALLREDUCE_ALGORITHMS[a.value], 1, dim, dim, p, p, 2, 0, *args)[0]
+    return {a.value: MESH_GEMV(ALLREDUCE_ALGORITHMS[a.value], 1, dim, dim, p, p, 2, 0, *args)[0]
             for a in (AllreduceAlgorithm.KTREE, AllreduceAlgorithm.PIPELINE, AllreduceAlgorithm.RING)}
 
 
