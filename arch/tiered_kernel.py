@@ -17,6 +17,11 @@ so one large call does not run in the twin first. Each use chooses them from the
 twin's time per call against the jitted kernel's compile and set-up time, so
 that the twin calls together cost well under what compiling costs. ``XPUSIM_JIT_ALWAYS=1`` in the environment skips the twin (every call
 jitted, for comparisons).
+
+:class:`ColdAwareKernel` sets the twin's budget from Numba's on-disk cache and sends a
+kernel it finds uncompiled to :mod:`arch.background_compile`, so that later processes
+find it compiled. :func:`plain_python` makes a twin out of the kernel itself: its
+source, and that of every jitted helper it calls, run by the interpreter.
 """
 
 from __future__ import annotations
