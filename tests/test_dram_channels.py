@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 from arch.dram import load_preset, random_stream, sequential_stream
-from arch.dram import kernel
+from arch.dram import channels, kernel
 from arch.dram.grouping import group_requests
-from arch.dram.kernel import PYTHON_S_PER_COMMAND, schedule_kernel
+from arch.dram.channels import PYTHON_S_PER_COMMAND, schedule_kernel
 from arch.tiered_kernel import plain_python
 from tests.test_dram_kernel import kernel_args
 
@@ -46,16 +46,16 @@ class CountingLoop:
 @pytest.mark.parametrize("spec", PRESETS, ids=lambda s: s.name)
 def test_a_sequential_stream_schedules_one_channel_and_copies_it_exactly(spec, monkeypatch):
     grouped = group_requests(spec, sequential_stream(spec, 256 << 10))
-    channels = grouped.channel_start.size - 1
-    counting = CountingLoop(kernel.RUN_CHANNEL)
-    monkeypatch.setattr(kernel, "RUN_CHANNEL", counting)
+    n_channels = grouped.channel_start.size - 1
+    counting = CountingLoop(channels.RUN_CHANNEL)
+    monkeypatch.setattr(channels, "RUN_CHANNEL", counting)
     once = run(spec, grouped, dedupe=True)
     assert counting.calls == 1  # every channel of a sequential stream holds the same requests
     counting.calls = 0
     each = run(spec, grouped, dedupe=False)
-    assert counting.calls == channels
+    assert counting.calls == n_channels
     assert_same(once, each)
-    assert set(np.unique(once[3][:, 2])) == set(range(channels))  # each copied log names its own channel
+    assert set(np.unique(once[3][:, 2])) == set(range(n_channels))  # each copied log names its own channel
 
 
 def test_a_channel_that_differs_is_scheduled_on_its_own(monkeypatch):
@@ -65,8 +65,8 @@ def test_a_channel_that_differs_is_scheduled_on_its_own(monkeypatch):
     row = grouped.row.copy()
     row[lo + 5:hi] = (row[lo + 5:hi] + 1) % spec.organisation.rows_per_bank  # channel 3 switches rows
     changed = dataclasses.replace(grouped, row=row)
-    counting = CountingLoop(kernel.RUN_CHANNEL)
-    monkeypatch.setattr(kernel, "RUN_CHANNEL", counting)
+    counting = CountingLoop(channels.RUN_CHANNEL)
+    monkeypatch.setattr(channels, "RUN_CHANNEL", counting)
     once = run(spec, changed, dedupe=True)
     assert counting.calls == 2
     assert_same(once, run(spec, changed, dedupe=False))
@@ -76,7 +76,7 @@ def test_equal_digests_of_different_requests_are_not_taken_for_the_same_channel(
     """The check behind the digest: with every channel's digest made equal, channels still differ."""
     spec = PRESETS[0]
     grouped = group_requests(spec, random_stream(spec, 2000, seed=3, write_fraction=0.3))
-    monkeypatch.setattr(kernel, "_digest", lambda requests, lo, hi: b"same")
+    monkeypatch.setattr(channels, "_digest", lambda requests, lo, hi: b"same")
     assert_same(run(spec, grouped, dedupe=True), run(spec, grouped, dedupe=False))
 
 
@@ -84,7 +84,7 @@ def test_equal_digests_of_different_requests_are_not_taken_for_the_same_channel(
 def test_the_channel_loop_as_plain_python_gives_the_jitted_schedule(spec, monkeypatch):
     grouped = group_requests(spec, random_stream(spec, 600, seed=1, write_fraction=0.4, interval_cycles=3))
     jitted = run(spec, grouped, dedupe=False)
-    monkeypatch.setattr(kernel, "RUN_CHANNEL", plain_python(kernel._run_channel))
+    monkeypatch.setattr(channels, "RUN_CHANNEL", plain_python(kernel._run_channel))
     assert_same(run(spec, grouped, dedupe=False), jitted)
 
 
@@ -95,6 +95,6 @@ def test_the_plain_python_estimate_counts_a_command_per_request_and_two_per_row_
     bank = np.zeros(n, dtype=np.int64)
     one_row = np.zeros(n, dtype=np.int64)
     alternating = np.arange(n, dtype=np.int64) % 2
-    estimate = lambda rows: kernel._python_estimate_s(0, 0, n, grouped.arrival, grouped.is_write, bank, rows)  # noqa: E731
+    estimate = lambda rows: channels._python_estimate_s(0, 0, n, grouped.arrival, grouped.is_write, bank, rows)  # noqa: E731
     assert estimate(one_row) == pytest.approx((n + 2) * PYTHON_S_PER_COMMAND)  # one ACT and PRE for the row
     assert estimate(alternating) == pytest.approx((n + 2 * n) * PYTHON_S_PER_COMMAND)

@@ -6,7 +6,8 @@ import pytest
 from arch.dram import load_preset, random_stream
 from arch.dram.commands import COMMAND_SCOPE, N_COMMANDS
 from arch.dram.grouping import group_requests
-from arch.dram.kernel import AGE_MASK, NO_DELAY, schedule_kernel
+from arch.dram.channels import schedule_kernel
+from arch.dram.kernel import AGE_MASK, NO_DELAY
 from arch.dram.timing_state import bank_rules
 
 PRESETS = [load_preset("hbm2-neupims"), load_preset("hbm3-6400")]

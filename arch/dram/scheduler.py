@@ -15,9 +15,10 @@ from enum import Enum
 import numpy as np
 
 from arch.dram.addressing import RequestBatch
+from arch.dram.channels import schedule_kernel
 from arch.dram.commands import HOST_COMMANDS, Command
 from arch.dram.grouping import GroupedRequests, group_requests
-from arch.dram.kernel import LOG_COLUMNS, schedule_kernel
+from arch.dram.kernel import LOG_COLUMNS
 from arch.dram.spec import DramSpec
 from arch.dram.twin import run_twin
 
@@ -101,7 +102,7 @@ class ScheduleResult:
 
 def run_kernel(spec: DramSpec, grouped: GroupedRequests, record_log: bool, dedupe: bool = True):
     """Call the Numba kernel; returns (completion, counts, needed_act, log rows) in grouped order.
-    ``dedupe``: channels whose requests repeat an earlier channel's copy its schedule (:mod:`arch.dram.kernel`)."""
+    ``dedupe``: channels whose requests repeat an earlier channel's copy its schedule (:mod:`arch.dram.channels`)."""
     org, timing, tables = spec.organisation, spec.timing_cycles, spec.compiled
     return schedule_kernel(
         grouped.arrival, grouped.is_write, grouped.bank_id, grouped.row, grouped.channel_start,
