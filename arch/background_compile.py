@@ -33,12 +33,25 @@ _PROGRAM = "from arch.background_compile import compile_requests; compile_reques
 _LENGTH_BYTES = 8  # each request: its pickle's length, then the pickle
 
 
+def usable_cpus() -> int:
+    """CPUs this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def start_child(program: str, stdin=subprocess.DEVNULL) -> subprocess.Popen | None:
+    """A new interpreter running ``program`` with this process's import path, its output discarded (so a
+    parent read through a pipe is not held open by it); None when no interpreter can be started."""
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    try:
+        return subprocess.Popen([sys.executable, "-c", program], env=env, stdin=stdin,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    except OSError:
+        return None
+
+
 def enabled() -> bool:
     """Whether requests start a child: two or more usable CPUs and not turned off."""
-    if os.environ.get("XPUSIM_BACKGROUND_COMPILE", "1") == "0":
-        return False
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return cpus >= 2
+    return os.environ.get("XPUSIM_BACKGROUND_COMPILE", "1") != "0" and usable_cpus() >= 2
 
 
 def request(dispatcher, args: tuple) -> bool:
@@ -73,13 +86,9 @@ def _child() -> subprocess.Popen | None:
     if _CHILD and _CHILD[0].poll() is None:
         return _CHILD[0]
     _CHILD.clear()
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
-    try:
-        child = subprocess.Popen([sys.executable, "-c", _PROGRAM], env=env, stdin=subprocess.PIPE,
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    except OSError:  # no interpreter to start: the parent compiles what it needs
-        return None
-    _CHILD.append(child)
+    child = start_child(_PROGRAM, stdin=subprocess.PIPE)
+    if child is not None:  # else no interpreter to start: the parent compiles what it needs
+        _CHILD.append(child)
     return child
 
 

@@ -124,14 +124,21 @@ def kernel_at(revision: str):
     return module
 
 
+def schedule_kernel_of(previous):
+    """``previous``'s schedule_kernel taking ``dedupe`` as this one does (a revision from before the
+    repeated-channel copy has no such argument: it schedules every channel)."""
+    knows_dedupe = "dedupe" in inspect.signature(previous.schedule_kernel).parameters
+
+    def kernel(*args, dedupe=True):
+        return previous.schedule_kernel(*args, **({"dedupe": dedupe} if knows_dedupe else {}))
+    return kernel
+
+
 def compare_kernels(spec, grouped, commands: int, previous, revision: str, repeats: int) -> None:
     """Time this kernel and ``previous`` in turn on ``grouped``; print rates, ratio and output equality."""
-    # Every channel scheduled by both (a revision with the repeated-channel copy is told not to use it).
-    every_channel = "dedupe" in inspect.signature(previous.schedule_kernel).parameters
-
-    def run_previous():
-        with mock.patch.object(scheduler, "schedule_kernel", previous.schedule_kernel):
-            return run_kernel(spec, grouped, False, dedupe=not every_channel)
+    def run_previous():  # every channel scheduled by both
+        with mock.patch.object(scheduler, "schedule_kernel", schedule_kernel_of(previous)):
+            return run_kernel(spec, grouped, False, dedupe=False)
 
     same = all(np.array_equal(a, b) for a, b in zip(run_kernel(spec, grouped, False, dedupe=False), run_previous()))
     wall = {"this": [], "previous": []}
@@ -197,7 +204,7 @@ def main(argv=None) -> None:
     schedule(spec, sequential_stream(spec, 64 * burst))  # compile (or load the cache) outside the timing
     previous = kernel_at(args.against) if args.against else None
     if previous is not None:
-        with mock.patch.object(scheduler, "schedule_kernel", previous.schedule_kernel):
+        with mock.patch.object(scheduler, "schedule_kernel", schedule_kernel_of(previous)):
             schedule(spec, sequential_stream(spec, 64 * burst))
     print(f"preset {spec.name}: {spec.organisation.scheduled_channels} channels, "
           f"peak {spec.organisation.peak_bandwidth_bytes_per_s / 1e9:.1f} GB/s")

@@ -17,30 +17,23 @@ depend on any of this: the kernel gives SimPy's timeline event for event.
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
+
+from arch.background_compile import start_child, usable_cpus
 
 _CHILD: list[subprocess.Popen] = []  # the compiling child, while it runs
 _STARTED: list[bool] = []  # one entry once a child was started in this process
 _COMPILE = "from simulator.engine_warmup import compile_example; compile_example()"
 
 
-def _usable_cpus() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-
-
 def start() -> bool:
     """Start the compiling child unless one runs or only one CPU is usable; whether one runs now."""
     if _CHILD:
         return True
-    if _usable_cpus() < 2:
+    if usable_cpus() < 2:
         return False
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
-    try:
-        child = subprocess.Popen([sys.executable, "-c", _COMPILE], env=env, stdin=subprocess.DEVNULL,
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    except OSError:  # no interpreter to start: this process compiles when it needs the kernel
+    child = start_child(_COMPILE)
+    if child is None:  # no interpreter to start: this process compiles when it needs the kernel
         return False
     _CHILD.append(child)
     _STARTED.append(True)

@@ -24,7 +24,7 @@ def test_the_example_schedule_is_contended_and_the_kernel_replays_it():
     assert event_timeline(schedule) == Engine(schedule).run()
 
 
-@pytest.mark.skipif(engine_warmup._usable_cpus() < 2, reason="the child is started only with two CPUs")
+@pytest.mark.skipif(engine_warmup.usable_cpus() < 2, reason="the child is started only with two CPUs")
 def test_a_cold_process_gets_the_kernel_compiled_by_its_child(tmp_path):
     """In a fresh process with an empty Numba cache and a second thread: the first contended schedule starts
     the child and runs
@@ -59,7 +59,7 @@ def test_a_cold_process_gets_the_kernel_compiled_by_its_child(tmp_path):
 
 
 def test_no_child_on_one_cpu(monkeypatch):
-    monkeypatch.setattr(engine_warmup, "_usable_cpus", lambda: 1)
+    monkeypatch.setattr(engine_warmup, "usable_cpus", lambda: 1)
     monkeypatch.setattr(engine_warmup, "_CHILD", [])
     monkeypatch.setattr(engine_warmup, "_STARTED", [])
     assert not engine_warmup.start()

@@ -111,7 +111,7 @@ def run_kernel(spec: DramSpec, grouped: GroupedRequests, record_log: bool, dedup
         tables.window_preceding, tables.window_following, tables.window_latency, tables.window_count,
         spec.read_latency_cycles, spec.write_latency_cycles,
         np.array(spec.first_refresh_cycles(), dtype=np.int64), timing["tREFI"],
-        spec.controller.queue_depth_requests, record_log, **({} if dedupe else {"dedupe": False}))
+        spec.controller.queue_depth_requests, record_log, dedupe=dedupe)
 
 
 def schedule(spec: DramSpec, requests: RequestBatch, *, record_log: bool = False,
