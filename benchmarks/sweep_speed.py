@@ -9,12 +9,15 @@ the array shape, core count, scratchpad size and batch of a systolic NPU
 What is timed is :func:`simulator.sweep.run_sweep` into a fresh journal, as
 ``xpusim sweep`` runs it: chunk planning (the schedule probe), starting and
 warming the workers, simulating, journaling. Both worker counts are timed in the
-same run, alternately (``--repeats`` pairs), each with a cold schedule cache (the
-parent's cache is cleared before each run, and local workers are new processes)
-and a warm Numba cache (a few points are run first, as a user's second sweep finds
-it). Dask runs on a fresh ``LocalCluster`` of worker processes for each
-measurement (cluster start-up not timed; the workers' warm-up is). The rows of
-every run are compared with those of the first one-worker run, value for value.
+same run, alternately (``--repeats`` pairs), each in a fresh process started for it
+(``spawn``): no memo of an earlier measurement is inherited by the process or by the
+local workers it forks, and the Numba cache is warm (a few points are run first, as
+a user's second sweep finds it). Dask runs on a fresh ``LocalCluster`` of worker
+processes for each measurement (cluster start-up not timed; the workers' warm-up
+is), twice per pair: with Dask's default worker profiler (a thread sampling every
+worker's stack every 10 ms) and with it off (``distributed.worker.profile.enabled:
+false``, as docs/validation-and-results.md recommends for sweeps). The rows of every run are
+compared with those of the first one-worker run, value for value.
 The parent's serial work outside the timed call -- expanding the grid, the
 journal key, writing the report -- is timed once and printed.
 
@@ -24,11 +27,13 @@ journal key, writing the report -- is timed once and printed.
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
 import statistics
 import sys
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from simulator.engine import clear_simulation_cache
@@ -66,11 +71,26 @@ def timed_sweep(points, workers: int = 1, scheduler: str | None = None):
     return rows, seconds, stats
 
 
-def on_dask(points, workers: int):
+def on_dask(points, workers: int, profiler: bool = True):
+    import dask
     from distributed import LocalCluster
 
-    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
-        return timed_sweep(points, scheduler=cluster.scheduler_address)
+    with dask.config.set({"distributed.worker.profile.enabled": profiler}):
+        with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+            return timed_sweep(points, scheduler=cluster.scheduler_address)
+
+
+def measure(executor: str, workers: int, count: int):
+    """In a fresh process: the first ``count`` points swept by ``executor`` on ``workers`` (rows, seconds, stats)."""
+    points = expand(load_yaml(EXPERIMENT), "sweep-speed", Path("."))[:count]
+    if executor == "local":
+        return timed_sweep(points, workers)
+    return on_dask(points, workers, profiler=executor == "dask")
+
+
+def in_fresh_process(executor: str, workers: int, count: int):
+    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return pool.submit(measure, executor, workers, count).result()
 
 
 def serial_work(raw) -> list[tuple[str, float]]:
@@ -108,27 +128,25 @@ def main() -> None:
     print(f"{len(points)} points (Llama-2-7B decode, 32 layers each); {os.cpu_count()} cores; "
           f"load average {os.getloadavg()[0]:.2f} at start")
     run_points(points[:4], workers=1)  # Numba cache warm, as a user's second sweep finds it
-    reference, ratios, dask_ratios, identical = None, [], [], True
-    executors = [("local", lambda w: timed_sweep(points, w), ratios)]
-    if args.dask:
-        executors.append(("dask", lambda w: on_dask(points, w), dask_ratios))
+    reference, identical = None, True
+    executors = ["local"] + (["dask", "dask-no-profiler"] if args.dask else [])
+    ratios: dict[str, list[float]] = {name: [] for name in executors}
     for repeat in range(args.repeats):
-        for name, run, found in executors:
+        for name in executors:
             seconds = {}
             for workers in ((1, args.workers) if repeat % 2 == 0 else (args.workers, 1)):
-                rows, seconds[workers], stats = run(workers)
+                rows, seconds[workers], stats = in_fresh_process(name, workers, len(points))
                 reference = reference if reference is not None else rows
                 same = rows == reference
                 identical &= same
                 print(f"  {name} workers={workers}: {seconds[workers]:.2f} s, {len(points) / seconds[workers]:.1f} "
                       f"points/s, {stats['chunks']} chunks, {stats['simulated']} schedules simulated, "
                       f"rows {'identical' if same else 'DIFFER'}", flush=True)
-            found.append(seconds[1] / seconds[args.workers])
-            print(f"{name} repeat {repeat + 1}: {args.workers} workers {found[-1]:.2f}x faster than 1 "
-                  f"(target: {'>= 1.8x' if name == 'dask' else '> 1x'}; 1,000 points in < 20 s)", flush=True)
-    print(f"local {args.workers} workers against 1: {summary(ratios)}")
-    if dask_ratios:
-        print(f"dask {args.workers} workers against 1: {summary(dask_ratios)}")
+            ratios[name].append(seconds[1] / seconds[args.workers])
+            print(f"{name} repeat {repeat + 1}: {args.workers} workers {ratios[name][-1]:.2f}x faster than 1 "
+                  f"(target: {'>= 1.8x' if name.startswith('dask') else '> 1x'}; 1,000 points in < 20 s)", flush=True)
+    for name in executors:
+        print(f"{name} {args.workers} workers against 1: {summary(ratios[name])}")
     print(f"rows identical across every run: {identical}")
     print("parent's serial work outside the timed call: " +
           ", ".join(f"{what} {s:.2f} s" for what, s in serial_work(raw)))

@@ -11,12 +11,17 @@ a failed point means. Chunks are yielded as they finish, in any order.
 
 Each worker is started by :func:`warm_worker`: it imports the simulator and calls
 every kernel of the sweep's accelerator kinds once (Numba loads or compiles them),
-so that cost is paid once per worker and not inside the first chunk's timing.
+so that cost is paid once per worker and not inside the first chunk's timing. It
+then freezes what the process holds (``gc.freeze``): modules, compiled kernels and
+presets live as long as the worker, and the cyclic collector's full collections
+during the sweep no longer traverse them (on a Dask worker they include the
+worker's own machinery).
 Local workers also exit when the sweep's process dies (:func:`exit_with_parent`).
 """
 
 from __future__ import annotations
 
+import gc
 import os
 import threading
 import time
@@ -84,6 +89,8 @@ def warm_worker(kinds: Sequence[str] = ()) -> None:
                 jitted(*examples[0])
             except Exception:  # noqa: BLE001 -- only a warm-up: the point that uses the kernel reports it
                 pass
+    gc.collect()
+    gc.freeze()
 
 
 def start_local_worker(parent_pid: int, kinds: Sequence[str]) -> None:

@@ -117,3 +117,15 @@ def test_a_point_that_raises_leaves_every_other_point_journaled(tmp_path, monkey
     again = Journal.open(tmp_path, "k", len(points))
     rows, ran = run_sweep(points, again, workers=workers)  # the rerun runs only the point that raised
     assert ran == 1 and [r["point"] for r in rows] == [p.index for p in points for _ in range(2)]
+
+
+def test_a_warmed_worker_freezes_what_it_holds():
+    """warm_worker leaves the heap it built out of the cyclic collector's full collections (in a fresh process)."""
+    import subprocess
+    import sys
+
+    code = ("import gc; from simulator.sweep_workers import warm_worker; before = gc.get_freeze_count(); "
+            "warm_worker(('systolic',)); print(before, gc.get_freeze_count())")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    before, after = map(int, done.stdout.split())
+    assert before == 0 and after > 10_000, done.stderr
