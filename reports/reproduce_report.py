@@ -136,9 +136,10 @@ def figure(claims: Sequence[dict]) -> bytes:
     left.set_xlabel("published value")
     left.set_ylabel("xpusim's value")
     left.legend(fontsize="small")
-    for c in shown:
-        y = papers.index(c["paper"])
-        right.scatter(c["ratio"], y, s=14, color=COLOURS[c["verdict"]])
+    for verdict in VERDICTS:  # one collection per verdict: drawing is per collection, not per dot
+        mine = [c for c in shown if c["verdict"] == verdict]
+        right.scatter([c["ratio"] for c in mine], [papers.index(c["paper"]) for c in mine], s=14,
+                      color=COLOURS[verdict])
     right.axvline(1.0, color="grey", lw=0.8)
     if shown:
         right.set_xscale("log")
