@@ -146,6 +146,15 @@ def _load_tile(src, head, start, tile):
 
 
 @cuda.jit(device=True)
+def _score(q, k_tile, head, row, j):
+    """q[head, row] . k_tile[j] in float32 (unscaled)."""
+    s = float32(0.0)
+    for c in range(q.shape[2]):
+        s += q[head, row, c] * k_tile[j, c]
+    return s
+
+
+@cuda.jit(device=True)
 def _online_tiles(q, k, v, head, row, first, last, scale, acc, k_tile, v_tile, state):
     """Online softmax of row ``row`` over positions [first, last): acc += p v unnormalised; state = (max, sum)."""
     d = q.shape[2]
@@ -157,10 +166,7 @@ def _online_tiles(q, k, v, head, row, first, last, scale, acc, k_tile, v_tile, s
         cuda.syncthreads()
         if row < q.shape[1]:
             for j in range(min(BC, last - start)):
-                s = float32(0.0)
-                for c in range(d):
-                    s += q[head, row, c] * k_tile[j, c]
-                s *= scale
+                s = _score(q, k_tile, head, row, j) * scale
                 new_top = max(top, s)
                 shrink, p = math.exp(top - new_top), math.exp(s - new_top)
                 total = total * shrink + p
@@ -285,10 +291,7 @@ def _unified_max_kernel(q, k, v, o_part, l_part, overflow, chunk, scale, phi, bo
         cuda.syncthreads()
         if row < q.shape[1]:
             for j in range(min(BC, last - start)):
-                s = float32(0.0)
-                for c in range(d):
-                    s += q[head, row, c] * k_tile[j, c]
-                shifted = s * scale - phi
+                shifted = _score(q, k_tile, head, row, j) * scale - phi
                 if shifted >= bound or shifted <= -bound:
                     overflow[head, row] = 1  # this row's result is recomputed
                 p = math.exp(min(shifted, bound))
