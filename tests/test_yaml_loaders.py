@@ -49,3 +49,16 @@ def test_errors_name_the_problem_whichever_parser_runs(text, words):
 def test_a_duplicate_key_is_refused_by_the_fast_parser_too():
     with pytest.raises(yamlio.YamlError, match="duplicate"):
         yamlio._parse(yamlio._StrictCLoader, "a: 1\na: 2\n", "x.yaml")
+
+
+@pytest.mark.parametrize("loader", yamlio._LOADERS, ids=lambda loader: loader.__name__)
+@pytest.mark.parametrize("text, where, kind", [
+    ("a:\n  b: [1, " + "9" * 5000 + "]\n", "a.b.1 at line 2", "int"),  # over Python's int-from-text limit
+    ("run:\n  date: 2026-13-45\n", "run.date at line 2", "timestamp"),
+    ("- x: 2026-02-30 10:00:00\n", "0.x at line 1", "timestamp"),
+])
+def test_a_scalar_its_type_cannot_hold_is_an_input_error_naming_its_key(loader, text, where, kind):
+    with pytest.raises(yamlio.YamlError) as err:
+        yamlio._parse(loader, text, "x.yaml")
+    message = str(err.value)
+    assert message.startswith("x.yaml: ") and where in message and f"a YAML {kind}" in message and "quote" in message

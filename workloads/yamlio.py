@@ -98,12 +98,49 @@ def _parse(loader_type: type, text: str, source: str) -> Any:
         raise YamlError(f"{source}: {err}") from None
     except RecursionError:
         raise YamlError(f"{source}: nesting is too deep (at most {MAX_DEPTH} levels)") from None
+    except (ValueError, OverflowError) as err:  # a scalar its tag cannot hold: 2026-13-45, an int of 5,000 digits
+        raise YamlError(f"{source}: {_unreadable(loader_type, node, err)}") from None
     except yaml.YAMLError as err:
         if loader_type is not _StrictPyLoader:
             raise
         raise YamlError(f"{source}: malformed YAML: {_describe(err)}") from None
     finally:
         loader.dispose()
+
+
+def _unreadable(loader_type: type, root: yaml.Node, err: Exception) -> str:
+    """Where and why a scalar cannot be built as its resolved type (``err`` the constructor's error)."""
+    found = _first_unreadable(loader_type, root, ())
+    reason = (str(err).split(";")[0] or type(err).__name__).splitlines()[0]
+    if found is None:
+        return f"a value cannot be read as the type YAML gives it: {reason}"
+    path, node = found
+    mark, kind = node.start_mark, node.tag.rsplit(":", 1)[-1]
+    where = ".".join(str(part) for part in path) or "the document"
+    return (f"{where} at line {mark.line + 1}, column {mark.column + 1}: {_short_key(node.value)} is read as "
+            f"a YAML {kind} and cannot be one ({reason}); quote it to keep it as text")
+
+
+def _first_unreadable(loader_type: type, node: yaml.Node, path: tuple) -> tuple[tuple, yaml.ScalarNode] | None:
+    if isinstance(node, yaml.ScalarNode):
+        constructor = loader_type.yaml_constructors.get(node.tag)
+        probe = loader_type("")
+        try:
+            if constructor is not None:
+                constructor(probe, node)
+        except (ValueError, OverflowError):
+            return path, node
+        finally:
+            probe.dispose()
+        return None
+    pairs = (node.value if isinstance(node, yaml.MappingNode) else
+             [(None, child) for child in node.value] if isinstance(node, yaml.SequenceNode) else [])
+    for index, (key, child) in enumerate(pairs):
+        label = key.value if isinstance(key, yaml.ScalarNode) else index
+        hit = _first_unreadable(loader_type, child, path + (label,))
+        if hit is not None:
+            return hit
+    return None
 
 
 def load_yaml_file(path: str | Path) -> Any:
