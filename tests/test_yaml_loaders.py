@@ -62,3 +62,15 @@ def test_a_scalar_its_type_cannot_hold_is_an_input_error_naming_its_key(loader, 
         yamlio._parse(loader, text, "x.yaml")
     message = str(err.value)
     assert message.startswith("x.yaml: ") and where in message and f"a YAML {kind}" in message and "quote" in message
+
+
+@pytest.mark.parametrize("text, words", [
+    ("a:\n  ? [1, 2]\n  : 3\n", "a list used as a mapping key at line 2, column 5"),
+    ("? {x: 1}\n: 2\n", "a dict used as a mapping key at line 1"),
+    ("a: 1\n\x0c\nb: 2\n", "character 0x000c at line 2, column 1"),  # a form feed
+    ("a: 1\nb: x\x01y\n", "character 0x0001 at line 2, column 5"),
+])
+def test_keys_that_are_not_values_and_control_characters_are_input_errors(text, words):
+    with pytest.raises(yamlio.YamlError) as err:
+        yamlio.load_yaml(text, "x.yaml")
+    assert str(err.value).startswith("x.yaml: ") and words in str(err.value)

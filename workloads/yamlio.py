@@ -22,6 +22,7 @@ undefined alias, the token found), so messages do not depend on libyaml.
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +58,10 @@ def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bo
         if key_node.tag == _MERGE_TAG:
             continue  # merged keys may be overridden by the keys written here
         key = loader.construct_object(key_node, deep=deep)
+        if not isinstance(key, Hashable):
+            mark = key_node.start_mark
+            raise YamlError(f"a {type(key).__name__} used as a mapping key at line {mark.line + 1}, column "
+                            f"{mark.column + 1}: keys must be plain values (names, numbers)")
         if key in seen:
             mark = key_node.start_mark
             raise YamlError(
@@ -87,7 +92,12 @@ def load_yaml(text: str, source: str = "<string>") -> Any:
 
 
 def _parse(loader_type: type, text: str, source: str) -> Any:
-    loader = loader_type(text)
+    try:
+        loader = loader_type(text)  # the reader refuses control characters here
+    except yaml.reader.ReaderError as err:
+        line, column = text.count("\n", 0, err.position) + 1, err.position - text.rfind("\n", 0, err.position)
+        raise YamlError(f"{source}: not YAML text: character {err.character:#06x} at line {line}, column {column} "
+                        f"is not allowed in YAML (a control character; remove it)") from None
     try:
         node = loader.get_single_node()
         if node is None:
