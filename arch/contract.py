@@ -77,7 +77,7 @@ def _library(node_nm: int, settings: TechSettings) -> TechLibrary:
 class SpecBase(BaseModel):
     """Base of every accelerator spec: frozen, strict about unknown keys."""
 
-    model_config = {"frozen": True, "extra": "forbid", "validate_default": True}
+    model_config = {"frozen": True, "extra": "forbid", "validate_default": True, "allow_inf_nan": False}
 
 
 @dataclass(frozen=True)

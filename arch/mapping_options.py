@@ -58,7 +58,8 @@ class PlacementRule(str, Enum):
 class MappingOptions(BaseModel):
     """Mapper options of one system (module docstring)."""
 
-    model_config = {"frozen": True, "extra": "forbid", "validate_default": True, "use_enum_values": False}
+    model_config = {"frozen": True, "extra": "forbid", "validate_default": True, "allow_inf_nan": False,
+                    "use_enum_values": False}
 
     split_cores: int = Field(0, ge=0, description="most instances one op is split across; 0 = all")
     split_dim: SplitDim | None = Field(None, description="GEMM split dimension; default chosen per op")

@@ -314,6 +314,22 @@ CASES: dict[str, tuple[str | bytes, str, str]] = {
                               "[sweep point 1: workload.tp=3]"),
     "sweep-batch-huge": (MODEL + "sweep:\n  grid:\n    workload.batch: [1, 1000000000000000000000000000000]\n", "sweep",
                          "a 31-digit integer is out of range"),
+    "sweep-clock-infinite": (SWEEP % "    systems.s.arch.clock_hz: [.inf]\n", "sweep",
+                             "systems.s.set.clock_hz: Input should be a finite number"),
+    # -- scalars YAML types but Python cannot hold, keys that are not values, control characters
+    "int-5000-digits": (sub(OPS, "{name: a, M: 8", "{name: a, M: " + "9" * 5000), "run",
+                        "workload.ops.0.M at line 6, column 20"),
+    "timestamp-value": (sub(MODEL, "seq_len: 64}", "seq_len: 2026-13-45}"), "run",
+                        "workload.seq_len at line 2, column 63: '2026-13-45' is read as a YAML timestamp"),
+    "list-as-key": (OPS + "? [1, 2]\n: 3\n", "run", "a list used as a mapping key at line 10, column 3"),
+    "form-feed": (sub(OPS, "systems:", "\x0c\nsystems:"), "run", "character 0x000c at line 8, column 1"),
+    "name-too-long": (sub(OPS, "name: bad", "name: " + "n" * 300), "run", "name: String should have at most 128"),
+    "serving-too-many-requests": (sub(MODEL, "seq_len: 64}", "seq_len: 64, phase: serving, serving: {rate_per_s: 1.0e+6, "
+                                  "duration_s: 1.0e+9}}").replace("phase: decode, ", ""), "run",
+                                  "rate_per_s x duration_s asks for about 1e+15 requests; at most 10,000,000"),
+    "serving-arrivals-too-far": (sub(MODEL, "seq_len: 64}", "seq_len: 64, phase: serving, serving: {rate_per_s: 1.0e-300, "
+                                 "count: 4}}").replace("phase: decode, ", ""), "run",
+                                 "the requests would arrive over about 4e+300 s"),
 }
 
 FILES: dict[str, str | bytes] = {

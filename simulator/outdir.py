@@ -22,7 +22,7 @@ RESULT_FILES = ("results.json", "sweep.csv", "journal.jsonl", INCOMPLETE)
 def check_writable(folder: str | Path, option: str = "--out") -> Path:
     """Create ``folder`` (and its parents) or raise :class:`InputError` saying why it cannot be used."""
     folder = Path(folder)
-    existing = next((p for p in (folder, *folder.parents) if p.exists()), None)
+    existing = next((p for p in (folder, *folder.parents) if _exists(p)), None)
     if existing is not None and not existing.is_dir():
         raise InputError(option, [Problem(option, f"{existing} is a file, not a folder: give a folder for the results")])
     try:
@@ -36,6 +36,14 @@ def check_writable(folder: str | Path, option: str = "--out") -> Path:
     except OSError as err:
         raise InputError(option, [Problem(option, f"cannot write in {folder}: {err.strerror}")]) from None
     return folder
+
+
+def _exists(path: Path) -> bool:
+    """``path.exists()``, False for a path the system cannot look up (a name over its length limit)."""
+    try:
+        return path.exists()
+    except OSError:
+        return False
 
 
 def holds_result(folder: Path) -> bool:

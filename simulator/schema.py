@@ -16,10 +16,13 @@ from pydantic import BaseModel, Field, PositiveInt, model_validator
 from simulator.search_spec import SearchSpec
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+# Names become folder and file names (with suffixes such as "-2" and ".png"); file systems
+# allow 255 bytes a name (ext4, APFS, NTFS), so names stay well below.
+NAME_MAX_CHARS = 128
 
 
 class Strict(BaseModel):
-    model_config = {"extra": "forbid", "frozen": True}
+    model_config = {"extra": "forbid", "frozen": True, "allow_inf_nan": False}
 
 
 Bits = Field(default=16, gt=0, le=32)
@@ -37,7 +40,7 @@ MAX_TP = 1 << 12
 class GemmOpSpec(Strict):
     """One explicit GEMM: M tokens x K reduction times K x N weights, ``count`` times."""
 
-    name: str = Field(pattern=NAME_PATTERN)
+    name: str = Field(pattern=NAME_PATTERN, max_length=NAME_MAX_CHARS)
     kind: Literal["gemm"] = "gemm"
     M: PositiveInt = Field(le=MAX_TOKENS)
     N: PositiveInt = Field(le=MAX_WIDTH)
@@ -64,6 +67,12 @@ class ServingLatency(str, Enum):
     COMPOSED = "composed"
 
 
+# A generated trace's limits: its requests' arrays (arrival, prompt, output, batching state) live
+# in memory, and its times must stay finite when counted in cycles.
+MAX_SERVING_REQUESTS = 10_000_000
+MAX_SERVING_SPAN_S = 1e12
+
+
 class ServingSpec(Strict):
     """A request stream (Poisson at ``rate_per_s``, or a CSV trace) and the batching limits."""
 
@@ -88,7 +97,20 @@ class ServingSpec(Strict):
             raise ValueError("give exactly one of 'rate_per_s' (Poisson arrivals) or 'csv' (a request trace)")
         if self.rate_per_s is not None and (self.duration_s is None) == (self.count is None):
             raise ValueError("with 'rate_per_s', give exactly one of 'duration_s' or 'count'")
+        if self.rate_per_s is not None:
+            self._check_trace_size()
         return self
+
+    def _check_trace_size(self) -> None:
+        expected = self.count if self.count is not None else self.rate_per_s * self.duration_s
+        span_s = self.duration_s if self.duration_s is not None else self.count / self.rate_per_s
+        source = "count" if self.count is not None else "rate_per_s x duration_s"
+        if expected > MAX_SERVING_REQUESTS:
+            raise ValueError(f"{source} asks for about {expected:.3g} requests; at most {MAX_SERVING_REQUESTS:,} "
+                             f"are generated (every request is kept in memory): give a smaller count or duration_s")
+        if span_s > MAX_SERVING_SPAN_S:
+            raise ValueError(f"the requests would arrive over about {span_s:.3g} s; at most {MAX_SERVING_SPAN_S:.0e} s "
+                             f"of arrivals are simulated: give a higher rate_per_s or a shorter duration_s")
 
 
 class WorkloadSpec(Strict):
@@ -129,7 +151,7 @@ class WorkloadSpec(Strict):
 
 
 class SystemEntry(Strict):
-    name: str = Field(pattern=NAME_PATTERN)
+    name: str = Field(pattern=NAME_PATTERN, max_length=NAME_MAX_CHARS)
     arch: str | dict[str, Any]
     set: dict[str, Any] = Field(default_factory=dict)
     mapping: dict[str, Any] = Field(default_factory=dict)  # mapper options, checked against the kind's type
@@ -151,7 +173,7 @@ class TechBlock(Strict):
 
 
 class ExperimentSpec(Strict):
-    name: str = Field(pattern=NAME_PATTERN)
+    name: str = Field(pattern=NAME_PATTERN, max_length=NAME_MAX_CHARS)
     seed: int = 0
     workload: WorkloadSpec
     systems: list[SystemEntry] = Field(min_length=1)

@@ -27,7 +27,7 @@ from arch.dram.standards import CONSTRAINT_RULES, CONTROLLER_PARAMETERS, Standar
 
 
 class _Frozen(BaseModel):
-    model_config = {"frozen": True, "extra": "forbid", "validate_default": True}
+    model_config = {"frozen": True, "extra": "forbid", "validate_default": True, "allow_inf_nan": False}
 
 
 class AddressField(str, Enum):
