@@ -123,6 +123,11 @@ class Unit:
             raise ValueError(f"unit {self.name!r}: count must be >= 1, got {self.count}")
 
 
+# A byte per billion cycles: below it a transfer's cycle count leaves what a float holds
+# (a bandwidth of 1e-300 B/s makes every transfer infinite), far below any real memory.
+MIN_BYTES_PER_CYCLE = 1e-9
+
+
 @dataclass(frozen=True)
 class Memory:
     """A bandwidth resource: ``channels`` parallel channels of ``bytes_per_cycle`` each."""
@@ -136,9 +141,10 @@ class Memory:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "kind", MemoryKind(self.kind))
-        if self.bytes_per_cycle <= 0 or self.channels < 1 or self.latency_cycles < 0:
-            raise ValueError(f"memory {self.name!r}: bytes_per_cycle must be > 0, channels >= 1, "
-                             f"latency >= 0 (got {self.bytes_per_cycle}, {self.channels}, {self.latency_cycles})")
+        if not MIN_BYTES_PER_CYCLE <= self.bytes_per_cycle < math.inf or self.channels < 1 or self.latency_cycles < 0:
+            raise ValueError(f"memory {self.name!r}: bytes_per_cycle must be at least {MIN_BYTES_PER_CYCLE:g} and "
+                             f"finite, channels >= 1, latency >= 0 (got {self.bytes_per_cycle:g}, {self.channels}, "
+                             f"{self.latency_cycles}): check the bandwidth and clock that give it")
 
     @property
     def total_bytes_per_cycle(self) -> float:

@@ -323,6 +323,8 @@ CASES: dict[str, tuple[str | bytes, str, str]] = {
                         "workload.seq_len at line 2, column 63: '2026-13-45' is read as a YAML timestamp"),
     "list-as-key": (OPS + "? [1, 2]\n: 3\n", "run", "a list used as a mapping key at line 10, column 3"),
     "form-feed": (sub(OPS, "systems:", "\x0c\nsystems:"), "run", "character 0x000c at line 8, column 1"),
+    "bandwidth-tiny": (sub(MODEL, "arch: tpuv4-like}", "arch: tpuv4-like, set: {dram_bandwidth_bytes_per_s: 1.0e-300}}"),
+                       "run", "memory 'dram': bytes_per_cycle must be at least 1e-09"),
     "name-too-long": (sub(OPS, "name: bad", "name: " + "n" * 300), "run", "name: String should have at most 128"),
     "serving-too-many-requests": (sub(MODEL, "seq_len: 64}", "seq_len: 64, phase: serving, serving: {rate_per_s: 1.0e+6, "
                                   "duration_s: 1.0e+9}}").replace("phase: decode, ", ""), "run",

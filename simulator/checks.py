@@ -80,6 +80,7 @@ def check_experiment(experiment: Experiment, capacity_is_problem: bool | None = 
         path = f"systems.{system.name}"
         try:
             accel = registry.model_class(system.kind)(system.spec, system.tech)
+            accel.memories()  # a memory the spec's numbers cannot describe is this system's problem
             options = mapping_options(accel, system, workload)
             family = _family_check(accel, workload, options)
         except CapacityError as err:  # the family refuses a step that does not fit (GPU, Duplex)
