@@ -51,8 +51,10 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
     releases = [_prepare(writer, not args.no_figures) for writer in writers]
     try:
         with console.status(f"running {experiment.name}") as status:
-            result = with_capacity(run_experiment(experiment,
-                                                  on_system=lambda name: status.update(f"simulating {name}")), checked)
+            result = with_capacity(run_experiment(
+                experiment, on_system=lambda name: status.update(f"simulating {name}"),
+                on_progress=lambda name, done, total: status.update(
+                    f"simulating {name}: {done:,} of {total:,} requests finished")), checked)
         written = [path for writer in writers for path in _write(writer, result, out_dir, not args.no_figures)]
     finally:
         for release in releases:

@@ -41,8 +41,11 @@ def version() -> str:
         return "0+unknown"
 
 
-def run_experiment(experiment: Experiment, on_system: Callable[[str], None] | None = None) -> ExperimentResult:
-    run_one = _runner(experiment)
+def run_experiment(experiment: Experiment, on_system: Callable[[str], None] | None = None,
+                   on_progress: Callable[[str, int, int], None] | None = None) -> ExperimentResult:
+    """Every system of ``experiment``; ``on_system(name)`` as each starts, and for a serving trace
+    ``on_progress(name, requests finished, requests)`` about twice a second."""
+    run_one = _runner(experiment, on_progress)
     results, failures, timelines = [], [], {}
     for system in experiment.systems:
         if on_system:
@@ -61,7 +64,8 @@ def run_experiment(experiment: Experiment, on_system: Callable[[str], None] | No
     )
 
 
-def _runner(experiment: Experiment) -> Callable[[ResolvedSystem], tuple[SystemResult, tuple]]:
+def _runner(experiment: Experiment, on_progress: Callable[[str, int, int], None] | None = None
+            ) -> Callable[[ResolvedSystem], tuple[SystemResult, tuple]]:
     """How each system is run: one workload step, or a serving trace."""
     spec = experiment.spec.workload
     if spec.phase != "serving":
@@ -69,7 +73,11 @@ def _runner(experiment: Experiment) -> Callable[[ResolvedSystem], tuple[SystemRe
         return lambda system: run_system(workload, system)
     config = model_config(spec)
     requests = request_stream(spec.serving, experiment.spec.seed, Path(experiment.source).parent)
-    return lambda system: (run_serving_system(spec, config, requests, system, run_system), ())
+
+    def serve(system: ResolvedSystem) -> tuple[SystemResult, tuple]:
+        progress = None if on_progress is None else (lambda done, total: on_progress(system.name, done, total))
+        return run_serving_system(spec, config, requests, system, run_system, progress), ()
+    return serve
 
 
 def run_system(workload: Workload, system: ResolvedSystem) -> tuple[SystemResult, tuple[TimelineEvent, ...]]:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
+from typing import Callable
 
 from simulator.errors import InputError, Problem
 from simulator.experiment import ResolvedSystem
@@ -47,13 +48,15 @@ SPOT_CHECK_WARN = 0.02  # composed vs whole layer on a checked iteration: warn a
 
 
 def run_serving_system(workload: WorkloadSpec, config: ModelConfig, requests: RequestStream,
-                       system: ResolvedSystem, run_system) -> SystemResult:
+                       system: ResolvedSystem, run_system,
+                       on_progress: Callable[[int, int], None] | None = None) -> SystemResult:
+    """The serving trace on ``system``; ``on_progress(finished, total)`` as the batching loop reports it."""
     serving = workload.serving
     limits = BatchLimits(serving.max_batch, serving.kv_capacity_tokens, serving.max_tokens_per_iter)
     if serving.latency is ServingLatency.COMPOSED:
-        return _run_composed(workload, config, requests, system, run_system, limits)
+        return _run_composed(workload, config, requests, system, run_system, limits, on_progress)
     latency = exact_latency(workload, config, system, run_system)
-    result = simulate_serving(requests, latency, limits, keep_iterations=False)
+    result = simulate_serving(requests, latency, limits, keep_iterations=False, on_progress=on_progress)
     return _summarise(system.name, result, latency.cache, latency.counts)
 
 
@@ -100,9 +103,9 @@ def _op_chain(workload, result: SystemResult):
     return ops, tuple((index[s], index[d]) for s, d in workload.edges)
 
 
-def _run_composed(workload, config, requests, system, run_system, limits) -> SystemResult:
+def _run_composed(workload, config, requests, system, run_system, limits, on_progress=None) -> SystemResult:
     latency = composed_latency(workload, config, system, run_system)
-    result = simulate_serving(requests, latency, limits, keep_iterations=False)
+    result = simulate_serving(requests, latency, limits, keep_iterations=False, on_progress=on_progress)
     any_run = latency.first[0]
     by_category, by_component, macs = latency.totals()
     by_category = {name: by_category.get(name, 0.0) for name in ENERGY_CATEGORIES}

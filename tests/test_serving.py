@@ -128,3 +128,18 @@ def test_empty_stream_gives_empty_result():
     result = simulate_serving(poisson_requests(1.0, LengthDist.fixed(4), LengthDist.fixed(4),
                                                count=0), linear_latency)
     assert result.summary()["requests"] == 0 and result.summary()["ttft_s"]["p50"] is None
+
+
+def test_a_long_trace_reports_its_finished_requests_as_it_runs(monkeypatch):
+    import workloads.serving as serving
+
+    monkeypatch.setattr(serving, "PROGRESS_INTERVAL_S", 0.0)  # report at every clock check
+    requests = stream(seed=5)
+    seen = []
+    result = simulate_serving(requests, linear_latency, on_progress=lambda done, total: seen.append((done, total)))
+    total = len(requests.arrival_s)
+    assert len(seen) == result.iterations // serving.PROGRESS_CHECK_ITERATIONS + 1
+    assert seen[-1] == (total, total) and all(t == total for _, t in seen)
+    done = [d for d, _ in seen]
+    assert done == sorted(done) and 0 <= done[0] < total
+    assert simulate_serving(requests, linear_latency).finish_s.tolist() == result.finish_s.tolist()

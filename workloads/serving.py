@@ -31,6 +31,7 @@ at 10 requests/s forms its batches in seconds (``benchmarks/serving_trace_speed.
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass
 from typing import Callable
 
@@ -106,13 +107,21 @@ class Batch:
 LatencyFn = Callable[[Batch], float]
 
 
+PROGRESS_INTERVAL_S = 0.5      # how often a long trace reports its progress
+PROGRESS_CHECK_ITERATIONS = 64  # iterations between looks at the clock
+
+
 def simulate_serving(requests: RequestStream, latency_s: LatencyFn,
-                     limits: BatchLimits = BatchLimits(), keep_iterations: bool = True) -> ServingResult:
+                     limits: BatchLimits = BatchLimits(), keep_iterations: bool = True,
+                     on_progress: Callable[[int, int], None] | None = None) -> ServingResult:
     """Run continuous batching over ``requests``; ``latency_s(batch)`` times each iteration.
 
     With ``keep_iterations=False`` the per-iteration records are not kept (the
     result's ``iteration_*`` arrays are empty); their count and maxima are
     streamed, so memory grows with the requests, not with the iterations.
+    ``on_progress(finished, total)`` is called about every
+    :data:`PROGRESS_INTERVAL_S` of wall time with the requests finished so far, and
+    once at the end.
     """
     too_big = np.flatnonzero(requests.prompt_tokens + requests.output_tokens
                              > limits.kv_capacity_tokens)
@@ -120,7 +129,7 @@ def simulate_serving(requests: RequestStream, latency_s: LatencyFn,
         i = int(too_big[0])
         raise WorkloadError(f"request {i} needs {requests.prompt_tokens[i] + requests.output_tokens[i]} "
                          f"KV tokens, more than kv_capacity_tokens={limits.kv_capacity_tokens}")
-    return _Loop(requests, limits, keep_iterations).run(latency_s)
+    return _Loop(requests, limits, keep_iterations).run(latency_s, on_progress)
 
 
 class _Loop:
@@ -139,13 +148,20 @@ class _Loop:
         self.prefilling = 0  # running requests whose prompt is not done
         self.records: list[tuple[float, float, int, int]] = []
 
-    def run(self, latency_s: LatencyFn) -> ServingResult:
+    def run(self, latency_s: LatencyFn, on_progress: Callable[[int, int], None] | None = None) -> ServingResult:
         total = len(self.arrival_s)
+        reported_at = time.monotonic()
         while self.next_request < total or len(self.ids):
             if not len(self.ids) and self.arrival_s[self.next_request] > self.clock_s:
                 self.clock_s = self.arrival_s[self.next_request]
             self._admit()
             self._step(latency_s)
+            if on_progress is not None and self.iterations % PROGRESS_CHECK_ITERATIONS == 0:
+                if time.monotonic() - reported_at >= PROGRESS_INTERVAL_S:
+                    on_progress(self.next_request - len(self.ids), total)
+                    reported_at = time.monotonic()
+        if on_progress is not None:
+            on_progress(total, total)
         table = np.array(self.records, dtype=np.float64).reshape(-1, 4)
         sizes, kv = table[:, 2].astype(np.int64), table[:, 3].astype(np.int64)
         return ServingResult(self.requests, self.first_token_s, self.finish_s, table[:, 0],
