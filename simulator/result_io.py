@@ -17,6 +17,7 @@ from typing import Any, Mapping, Sequence
 
 from simulator.errors import InputError, Problem, error_text
 from simulator.results import ExperimentResult, Failure, OpResult, SystemResult, TimelineEvent
+from workloads.input_files import MAX_DATA_FILE_BYTES, InputFileError, read_input_bytes
 
 _OP_FIELDS = ("name", "kind", "unit", "start_cycle", "end_cycle", "compute_cycles", "stall_cycles",
               "memory_cycles", "macs", "flops", "read_bytes", "write_bytes", "energy_pj", "bound")
@@ -26,11 +27,13 @@ def load_result(path: str | Path) -> ExperimentResult:
     path = Path(path)
     if path.is_dir():
         path = path / "results.json"
+    if not path.exists():
+        raise InputError(str(path), [Problem("", "no such results file (give a results.json or its folder)")])
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(read_input_bytes(path, MAX_DATA_FILE_BYTES, "results file").decode("utf-8"))
         return result_from_dict(data)
-    except FileNotFoundError:
-        raise InputError(str(path), [Problem("", "no such results file (give a results.json or its folder)")]) from None
+    except InputFileError as err:
+        raise InputError(str(path), [Problem("", str(err).removeprefix(f"{path}: "))]) from None
     except json.JSONDecodeError as err:
         raise InputError(str(path), [Problem("", f"not valid JSON: {err}")]) from None
     except (KeyError, TypeError, ValueError) as err:

@@ -30,14 +30,11 @@ from workloads.graph import Workload
 from workloads.layers import build_decoder_layer, build_gemm_list
 from workloads.models import ModelConfig, load_model
 from workloads import requests
+from workloads.input_files import MAX_DATA_FILE_BYTES
 from workloads.requests import LengthDist
 from workloads.serving import Batch
 from workloads.serving_steps import iteration_workload
 from workloads.tracefile import import_workload
-
-# Trace files, request CSVs and model files larger than this are refused before they are read
-# (the largest trace the exporter writes for a shipped preset is well under 1 MB).
-MAX_DATA_FILE_BYTES = 256 * 1024 * 1024
 
 # Keys a trace file fixes by itself; giving one next to ``trace`` is an error.
 _TRACE_FIXES = ("phase", "batch", "seq_len", "kv_lens", "weight_bits", "act_bits", "kv_bits",

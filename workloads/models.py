@@ -30,6 +30,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from workloads.errors import WorkloadError
+from workloads.input_files import MAX_DATA_FILE_BYTES, InputFileError, read_input_bytes
 from workloads import hf_config
 from workloads.yamlio import load_yaml_file
 
@@ -332,9 +333,11 @@ def read_mapping(path: Path) -> dict[str, Any]:
         data = load_yaml_file(path)
     else:
         try:
-            data = json.loads(path.read_text(encoding="utf-8"),
-                              object_pairs_hook=_reject_duplicate_json_keys)
-        except ValueError as error:
+            text = read_input_bytes(path, MAX_DATA_FILE_BYTES, "model file").decode("utf-8")
+            data = json.loads(text, object_pairs_hook=_reject_duplicate_json_keys)
+        except InputFileError as error:
+            raise WorkloadError(str(error)) from None
+        except ValueError as error:  # not UTF-8, not JSON, a duplicate key
             raise WorkloadError(f"{path}: {error}") from None
     if not isinstance(data, dict):
         raise WorkloadError(f"{path}: expected a mapping of fields, got {type(data).__name__}")

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from workloads.errors import WorkloadError
+from workloads.input_files import MAX_DATA_FILE_BYTES
 
 LENGTH_KINDS = ("fixed", "uniform", "lognormal")
 
@@ -170,7 +171,10 @@ def read_request_csv(path: str | Path) -> RequestStream:
     """
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"request trace not found: {path}")
+        raise FileNotFoundError(f"request trace not found (or not a regular file): {path}")
+    if path.stat().st_size > MAX_DATA_FILE_BYTES:
+        raise WorkloadError(f"{path}: {path.stat().st_size} bytes is over the {MAX_DATA_FILE_BYTES}-byte limit for a "
+                            "request trace")
     rows, errors = [], []
     with path.open(newline="", encoding="utf-8") as handle:
         for line, fields in enumerate(csv.reader(handle), start=1):

@@ -28,6 +28,8 @@ from typing import Any
 
 import yaml
 
+from workloads.input_files import InputFileError, read_input_bytes
+
 # Limits on one YAML document. An experiment file is a few hundred nodes and a few KB;
 # the largest shipped data file (arch/tech/components.yaml) is under 50 KB.
 MAX_FILE_BYTES = 4 * 1024 * 1024
@@ -162,9 +164,11 @@ def load_yaml_file(path: str | Path) -> Any:
             raise YamlError(f"{path}: is a folder, not a YAML file")
         if size > MAX_FILE_BYTES:
             raise YamlError(f"{path}: {size} bytes is over the {MAX_FILE_BYTES}-byte limit for a YAML file")
-        data = path.read_bytes()
+        data = read_input_bytes(path, MAX_FILE_BYTES, "YAML file")  # a device or pipe is refused unread
     except FileNotFoundError:
         raise YamlError(f"{path}: file not found") from None
+    except InputFileError as err:
+        raise YamlError(str(err)) from None
     except OSError as err:
         raise YamlError(f"{path}: cannot read file ({err.strerror})") from None
     return load_yaml(decode_text(data, str(path)), str(path))
