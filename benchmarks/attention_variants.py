@@ -3,7 +3,8 @@
 1. **Two-pass vs three-pass softmax on this host.** Both algorithms run over an
    out-of-cache float32 vector (``--elements``, default 2**25 = 128 MiB) as
    Numba-compiled loops sharing one exp (polynomial on the reduced argument,
-   scaled by 2**n through the exponent bits); the best of five runs each. Printed
+   scaled by 2**n through the exponent bits), every loop cut into one chunk per
+   thread (``--threads``, default every usable CPU); the best of five runs each. Printed
    next to: the ratio the traffic predicts (3 reads + 1 write vs 2 reads + 1
    write: 4/3 as the cost model counts bytes; 5/4 when each written line is
    first read, as a cached store without non-temporal hints does), and the
@@ -29,7 +30,7 @@
 The host measurement and the claims' computations live in :mod:`simulator.reproduce.softmax_host` and
 :mod:`simulator.reproduce.attention` (``xpusim reproduce attention`` holds them as claims).
 Every number is computed when the script runs. Usage:
-``python benchmarks/attention_variants.py [--elements N]``.
+``python benchmarks/attention_variants.py [--elements N] [--threads T]``.
 """
 
 from __future__ import annotations
@@ -37,7 +38,8 @@ from __future__ import annotations
 import argparse
 
 from arch import registry
-from simulator.reproduce.attention import (ATTENTION_CORE, FA2_PEAK as PAPER_FA2_PEAK, FDPP_AVERAGE, MEMORY_BOUND,
+from simulator.reproduce.attention import (ATTENTION_CORE, BYTES_SCALE_TOLERANCE, FA2_PEAK as PAPER_FA2_PEAK,
+                                           FDPP_AVERAGE, MEMORY_BOUND,
                                            TWO_PASS_UP_TO, engine_step_seconds as engine_step_s,
                                            flash2_peak_fraction, layer_step_seconds)
 from simulator.reproduce.softmax_host import measure
@@ -48,10 +50,11 @@ PAPER_FDPP = {"average over engines": FDPP_AVERAGE, "max over Hugging Face": 4.8
 
 
 # -- host softmax ------------------------------------------------------------------------
-def host_softmax(elements: int) -> None:
-    got = measure(elements)
+def host_softmax(elements: int, threads: int | None) -> None:
+    got = measure(elements, threads=threads)
     speedup = got.speedup
-    print(f"1. softmax over {elements} float32 ({got.nbytes / 2**20:.0f} MiB) on this host")
+    print(f"1. softmax over {elements} float32 ({got.nbytes / 2**20:.0f} MiB) on this host, every loop on "
+          f"{got.threads} thread(s)")
     print(f"   three-pass {got.three_pass_s * 1e3:.1f} ms, two-pass {got.two_pass_s * 1e3:.1f} ms: speed-up "
           f"{speedup:.3f}x (max error / max value: {got.error_three_pass:.1e}, {got.error_two_pass:.1e})")
     for label, ratio in (("traffic, as the cost model counts (4/3)", 4 / 3),
@@ -67,9 +70,14 @@ def host_softmax(elements: int) -> None:
         "breakdown)")
     print(f"   this host's exp-and-sum pass alone: {got.exp_sum_s * 1e3:.1f} ms against the read loop's "
           f"{got.read_s * 1e3:.1f} ms")
+    scales = abs(got.bytes_scale - 1) <= BYTES_SCALE_TOLERANCE
+    print(f"   do loop times scale with bytes? the read loop over half the vector: {got.read_half_s * 1e3:.1f} ms, "
+          f"whole over twice half {got.bytes_scale:.3f}: " + ("yes" if scales else
+          "no -- this host's times are quantised (shared or CPU-throttled), so no loop rate measures memory"))
     three, two = got.three_pass_memory_fraction, got.two_pass_memory_fraction
     print(f"   memory bound? three-pass runs at {three:.0%}, two-pass at {two:.0%} of the speed its traffic allows "
-          "at those rates: " + ("yes -- the speed-up measures the traffic" if got.bandwidth_fraction >= MEMORY_BOUND
+          "at those rates: " + ("not testable (times do not scale)" if not scales else
+                               "yes -- the speed-up measures the traffic" if got.bandwidth_fraction >= MEMORY_BOUND
                                else f"no (below {MEMORY_BOUND:.0%}) -- a loop is limited by its arithmetic, so the "
                                "speed-up does not test the traffic ratio"))
 
@@ -159,8 +167,10 @@ def decode_step(gpu, config) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--elements", type=int, default=1 << 25)
+    parser.add_argument("--threads", type=int, default=None,
+                        help="threads each host loop is cut over (default: every usable CPU)")
     args = parser.parse_args()
-    host_softmax(args.elements)
+    host_softmax(args.elements, args.threads)
     gpu, config = registry.build(registry.preset_spec("a100-80gb")), load_model("llama2-7b")
     model_softmax(gpu, config)
     decode_attention(gpu, config)

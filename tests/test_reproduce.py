@@ -199,6 +199,23 @@ def test_host_softmax_loops_survive_inputs_that_overflow_a_naive_exp():
     assert max(relative_errors(softmax_inputs(3000) + np.float32(200))) <= 1e-6
 
 
+
+@pytest.mark.parametrize("parts", [2, 3, 7])
+def test_host_softmax_loops_cut_into_chunks_equal_one_chunk(parts):
+    # each pass over contiguous chunks (one per thread), maxima, sums and (mantissa, exponent) pairs merged
+    from simulator.reproduce.softmax_host import (softmax_inputs, softmax_three_pass_host, softmax_two_pass_host,
+                                                  _pair_sum, _pair_sum_of_parts)
+
+    x = softmax_inputs(10_001, seed=5) * np.float32(20)
+    x[9_999] = 400.0  # the largest exponent in the last, shorter chunk
+    for fn in (softmax_three_pass_host, softmax_two_pass_host):
+        whole, cut = np.empty_like(x), np.empty_like(x)
+        fn(x, whole, 1)
+        fn(x, cut, parts)
+        np.testing.assert_allclose(cut, whole, rtol=1e-5, atol=1e-12)
+    (m1, e1), (m2, e2) = _pair_sum(x), _pair_sum_of_parts(x, parts)
+    assert m2 * 2.0 ** (e2 - e1) == pytest.approx(m1, rel=1e-6)
+
 @pytest.mark.slow
 def test_full_reproduce_has_no_unexplained_miss():
     result = run()
@@ -215,8 +232,23 @@ def test_host_softmax_claims_bite_on_a_memory_bound_host(monkeypatch, two_pass_s
     # read 1 ms and read-write 3 ms: the three-pass traffic takes 5 ms, the two-pass 4 ms (predicted ratio 1.25)
     from simulator.reproduce import attention, softmax_host
 
-    fake = softmax_host.HostSoftmax(1 << 16, 4 << 16, 0.005, two_pass_s, 0.001, 0.003, 0.0012, 1e-8, 1e-8)
+    fake = softmax_host.HostSoftmax(1 << 16, 4 << 16, 0.005, two_pass_s, 0.001, 0.003, 0.0012, 1e-8, 1e-8,
+                                    threads=2, read_half_s=0.0005)
     monkeypatch.setattr(softmax_host, "measure", lambda: fake)
     claims = attention.softmax_host()
     assert fake.measured_traffic_ratio == pytest.approx(1.25)
-    assert [c.verdict for c in claims] == [bound, speedup]
+    assert [c.verdict for c in claims] == [Verdict.PASS, bound, speedup]
+
+
+@pytest.mark.parametrize("two_pass_s", [0.0040, 0.0030, 0.0050])
+def test_host_softmax_claims_refuse_a_host_whose_times_do_not_scale_with_bytes(monkeypatch, two_pass_s):
+    # the half-vector read as slow as the whole one (a throttled host's time slice): whatever the loops' times,
+    # no claim passes and the residual says why
+    from simulator.reproduce import attention, softmax_host
+
+    fake = softmax_host.HostSoftmax(1 << 16, 4 << 16, 0.005, two_pass_s, 0.001, 0.003, 0.0012, 1e-8, 1e-8,
+                                    threads=2, read_half_s=0.001)
+    monkeypatch.setattr(softmax_host, "measure", lambda: fake)
+    claims = attention.softmax_host()
+    assert [c.verdict for c in claims] == [Verdict.RESIDUAL] * 3
+    assert all("do not scale with the bytes" in c.residual for c in claims)

@@ -24,19 +24,26 @@ the cost model counts bytes, 5/4 with write-allocate (each written line is read 
 and from the measured loops -- three-pass as two reads plus a read-and-write, two-pass as
 one read plus a read-and-write.
 
-How faithful: single-threaded; the paper's kernels are XNNPACK's hand-written AVX2 and
-AVX512 ones on Skylake-X, these are compiled for whatever this host has.
+Every loop (the softmax passes and the read and read-write loops) is cut into one
+contiguous chunk per thread (``threads``, default every usable CPU), as XNNPACK's
+threadpool cuts a batch: more cores add exp throughput while the memory's bandwidth stays
+what it is, which is what makes a pass memory bound on a host whose one core computes an exp
+slower than it reads a float.
+
+How faithful: the paper's kernels are XNNPACK's hand-written AVX2 and AVX512 ones on
+Skylake-X, these are compiled for whatever this host has.
 """
 
 from __future__ import annotations
 
 import math
+import os
 import time
 from dataclasses import dataclass
 
 import numpy as np
 from llvmlite import ir
-from numba import njit, types
+from numba import njit, prange, types
 from numba.extending import intrinsic
 
 LOG2E = np.float32(1.0 / math.log(2.0))
@@ -111,12 +118,43 @@ def _sum_exp(x, shift):
     return total
 
 
+@njit(inline="always", cache=True)
+def _chunk(x, part, parts):
+    """The ``part``-th of ``parts`` contiguous chunks of ``x`` (the last may be shorter)."""
+    size = -(-x.size // parts)
+    return x[part * size:min(x.size, (part + 1) * size)]
+
+
+@njit(fastmath=True, parallel=True, cache=True)
+def _max_of_parts(x, parts):
+    tops = np.empty(parts, np.float32)
+    for part in prange(parts):
+        tops[part] = _max(_chunk(x, part, parts))
+    return tops.max()
+
+
+@njit(fastmath=True, parallel=True, cache=True)
+def _sum_exp_of_parts(x, shift, parts):
+    sums = np.empty(parts, np.float64)
+    for part in prange(parts):
+        sums[part] = _sum_exp(_chunk(x, part, parts), shift)
+    return sums.sum()
+
+
+@njit(fastmath=True, parallel=True, cache=True)
+def _normalise_three_pass(x, y, top, inv, parts):
+    for part in prange(parts):
+        xs, ys = _chunk(x, part, parts), _chunk(y, part, parts)
+        for i in range(xs.size):
+            ys[i] = _exp(xs[i] - top) * inv
+
+
 @njit(fastmath=True, cache=True)
-def softmax_three_pass_host(x, y):
-    top = _max(x)  # pass 1: max
-    inv = np.float32(1.0 / _sum_exp(x, top))  # pass 2: sum of exp(x - max)
-    for i in range(x.size):  # pass 3: exp(x - max) / sum
-        y[i] = _exp(x[i] - top) * inv
+def softmax_three_pass_host(x, y, parts=1):
+    """Three passes, each over ``parts`` contiguous chunks run by Numba's threads."""
+    top = _max_of_parts(x, parts)  # pass 1: max
+    inv = np.float32(1.0 / _sum_exp_of_parts(x, top, parts))  # pass 2: sum of exp(x - max)
+    _normalise_three_pass(x, y, top, inv, parts)  # pass 3: exp(x - max) / sum
 
 
 @njit(fastmath=True, cache=True)
@@ -133,34 +171,60 @@ def _pair_sum(x):
             top = max(lane_e[i], n)
             lane_m[i] = lane_m[i] * _pow2(lane_e[i] - top) + _mantissa(block[i], n) * _pow2(n - top)
             lane_e[i] = top
-    sum_e = np.float64(lane_e.max())
+    return _merge_pairs(lane_m, lane_e)
+
+
+@njit(cache=True)
+def _merge_pairs(mantissas, exponents):
+    """One (mantissa, exponent) pair, in float64, of several: scaled to the largest exponent and added."""
+    sum_e = np.float64(exponents.max())
     sum_m = 0.0
-    for i in range(BLOCK):
-        sum_m += np.float64(lane_m[i]) * 2.0 ** (np.float64(lane_e[i]) - sum_e)
+    for i in range(mantissas.size):
+        sum_m += np.float64(mantissas[i]) * 2.0 ** (np.float64(exponents[i]) - sum_e)
     return sum_m, sum_e
 
 
-@njit(fastmath=True, cache=True)
-def softmax_two_pass_host(x, y):
-    sum_m, sum_e = _pair_sum(x)  # pass 1: sum of (mantissa, exponent) pairs
-    inv, shift = np.float32(1.0 / sum_m), np.float32(sum_e)
-    for i in range(x.size):  # pass 2: m * 2**(n - N) / sum
-        n = _exponent(x[i])
-        y[i] = _mantissa(x[i], n) * _pow2(n - shift) * inv
+@njit(fastmath=True, parallel=True, cache=True)
+def _pair_sum_of_parts(x, parts):
+    mantissas, exponents = np.empty(parts, np.float64), np.empty(parts, np.float64)
+    for part in prange(parts):
+        mantissas[part], exponents[part] = _pair_sum(_chunk(x, part, parts))
+    return _merge_pairs(mantissas, exponents)
+
+
+@njit(fastmath=True, parallel=True, cache=True)
+def _normalise_two_pass(x, y, shift, inv, parts):
+    for part in prange(parts):
+        xs, ys = _chunk(x, part, parts), _chunk(y, part, parts)
+        for i in range(xs.size):
+            n = _exponent(xs[i])
+            ys[i] = _mantissa(xs[i], n) * _pow2(n - shift) * inv
 
 
 @njit(fastmath=True, cache=True)
-def _read_all(x):
-    total = np.float32(0.0)
-    for i in range(x.size):
-        total += x[i]
-    return total
+def softmax_two_pass_host(x, y, parts=1):
+    """Two passes, each over ``parts`` contiguous chunks run by Numba's threads."""
+    sum_m, sum_e = _pair_sum_of_parts(x, parts)  # pass 1: sum of (mantissa, exponent) pairs
+    _normalise_two_pass(x, y, np.float32(sum_e), np.float32(1.0 / sum_m), parts)  # pass 2: m * 2**(n - N) / sum
 
 
-@njit(fastmath=True, cache=True)
-def _read_write_all(x, y):
-    for i in range(x.size):
-        y[i] = x[i] * np.float32(0.5)
+@njit(fastmath=True, parallel=True, cache=True)
+def _read_all(x, parts=1):
+    totals = np.empty(parts, np.float32)
+    for part in prange(parts):
+        xs, total = _chunk(x, part, parts), np.float32(0.0)
+        for i in range(xs.size):
+            total += xs[i]
+        totals[part] = total
+    return totals.sum()
+
+
+@njit(fastmath=True, parallel=True, cache=True)
+def _read_write_all(x, y, parts=1):
+    for part in prange(parts):
+        xs, ys = _chunk(x, part, parts), _chunk(y, part, parts)
+        for i in range(xs.size):
+            ys[i] = xs[i] * np.float32(0.5)
 
 
 def best_seconds(fn, *args, repeats: int = 5) -> float:
@@ -183,6 +247,13 @@ class HostSoftmax:
     exp_sum_s: float              # the three-pass loop's second pass alone (sum of exp(x - max))
     error_three_pass: float       # max |y - float64 softmax| / max value
     error_two_pass: float
+    threads: int = 1              # every loop's chunks, one per thread
+    read_half_s: float = math.nan  # the read loop over the vector's first half
+
+    @property
+    def bytes_scale(self) -> float:
+        """The whole read loop's time over twice the half one's: 1 where loop times scale with their bytes."""
+        return self.read_s / (2 * self.read_half_s)
 
     @property
     def speedup(self) -> float:
@@ -223,25 +294,35 @@ def softmax_inputs(elements: int, seed: int = 0) -> np.ndarray:
     return (np.random.default_rng(seed).standard_normal(elements) * 8).astype(np.float32)
 
 
-def relative_errors(x: np.ndarray) -> tuple[float, float]:
+def relative_errors(x: np.ndarray, parts: int = 1) -> tuple[float, float]:
     """max |y - float64 softmax| / max value of the three- and two-pass loops on ``x``."""
     e = np.exp(x.astype(np.float64) - x.max())
     want = e / e.sum()
     y = np.empty_like(x)
     errors = []
     for fn in (softmax_three_pass_host, softmax_two_pass_host):
-        fn(x, y)
+        fn(x, y, parts)
         errors.append(float(np.abs(y - want).max() / want.max()))
     return errors[0], errors[1]
 
 
-def measure(elements: int = 1 << 25, seed: int = 0) -> HostSoftmax:
-    """Time both softmax loops over ``elements`` float32 values (default 128 MiB, out of cache)."""
+def usable_threads() -> int:
+    """The CPUs this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def measure(elements: int = 1 << 25, seed: int = 0, threads: int | None = None) -> HostSoftmax:
+    """Time both softmax loops over ``elements`` float32 values (default 128 MiB, out of cache), every loop
+    cut into ``threads`` chunks run in parallel (default: every usable CPU, so that compute, not the
+    memory, is what more cores add)."""
+    parts = threads or usable_threads()
     x = softmax_inputs(elements, seed)
     y = np.empty_like(x)
-    errors = relative_errors(x)  # compiles both loops too
-    _read_all(x), _read_write_all(x, y)
+    errors = relative_errors(x, parts)  # compiles both loops too
+    _read_all(x, parts), _read_write_all(x, y, parts)
     return HostSoftmax(elements, x.nbytes,
-                       best_seconds(softmax_three_pass_host, x, y), best_seconds(softmax_two_pass_host, x, y),
-                       best_seconds(_read_all, x), best_seconds(_read_write_all, x, y),
-                       best_seconds(_sum_exp, x, np.float32(_max(x))), *errors)
+                       best_seconds(softmax_three_pass_host, x, y, parts),
+                       best_seconds(softmax_two_pass_host, x, y, parts),
+                       best_seconds(_read_all, x, parts), best_seconds(_read_write_all, x, y, parts),
+                       best_seconds(_sum_exp_of_parts, x, np.float32(_max(x)), parts), *errors, threads=parts,
+                       read_half_s=best_seconds(_read_all, x[:elements // 2], parts))
