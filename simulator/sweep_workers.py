@@ -155,6 +155,9 @@ def dask_client(scheduler: str, connect_timeout_s: float = 10.0):
         client = Client(scheduler, timeout=f"{connect_timeout_s}s")
     except (OSError, TimeoutError) as err:
         raise InputError("sweep", [Problem("--scheduler", f"cannot reach the Dask scheduler {scheduler!r}: {err}")]) from None
+    except ValueError as err:  # not an address Dask can parse
+        raise InputError("sweep", [Problem("--scheduler", f"{scheduler!r} is not a scheduler address ({err}): give "
+                                                          "tcp://HOST:PORT")]) from None
     return client, as_completed
 
 

@@ -28,3 +28,8 @@ def test_dask_cluster_gives_the_same_rows_as_local_processes(tmp_path):
 def test_an_unreachable_scheduler_is_an_input_error_naming_it(tmp_path):
     with pytest.raises(InputError, match="cannot reach the Dask scheduler 'tcp://127.0.0.1:1'"):
         run_points_on_dask(_points(tmp_path)[:1], "tcp://127.0.0.1:1", connect_timeout_s=1.0)
+
+
+def test_a_scheduler_address_dask_cannot_parse_is_an_input_error_naming_it(tmp_path):
+    with pytest.raises(InputError, match="'garbage' is not a scheduler address"):
+        run_points_on_dask(_points(tmp_path)[:1], "garbage", connect_timeout_s=1.0)
