@@ -325,6 +325,17 @@ CASES: dict[str, tuple[str | bytes, str, str]] = {
     "form-feed": (sub(OPS, "systems:", "\x0c\nsystems:"), "run", "character 0x000c at line 8, column 1"),
     "bandwidth-tiny": (sub(MODEL, "arch: tpuv4-like}", "arch: tpuv4-like, set: {dram_bandwidth_bytes_per_s: 1.0e-300}}"),
                        "run", "memory 'dram': bytes_per_cycle must be at least 1e-09"),
+    "serving-request-over-kv-capacity": (sub(MODEL, "seq_len: 64}", "seq_len: 64, phase: serving, serving: {rate_per_s: 1, "
+                                         "count: 2, prompt: {tokens: 2048}, kv_capacity_tokens: 1000}}").replace(
+                                         "phase: decode, ", ""), "run",
+                                         "request 0 needs 2176 KV tokens (prompt 2048 + output 128), more than "
+                                         "kv_capacity_tokens = 1000"),
+    "seed-negative": ("seed: -1\n" + OPS.replace("name: bad\n", "name: bad\n"), "run", "seed: Input should be greater than "
+                      "or equal to 0"),
+    "cpu-tech-node": (sub(MODEL, "arch: tpuv4-like}", "arch: m2-ultra, set: {tech_node_nm: 3}}"), "run",
+                      "tech_node_nm: Input should be 45, 28, 16, 7 or 5"),
+    "wafer-step-phase": (sub(MODEL, "arch: tpuv4-like}", "arch: wse2, mapping: {step_phase: zz}}"), "run",
+                         "step_phase: Input should be 'prefill', 'decode' or 'any'"),
     "name-too-long": (sub(OPS, "name: bad", "name: " + "n" * 300), "run", "name: String should have at most 128"),
     "serving-too-many-requests": (sub(MODEL, "seq_len: 64}", "seq_len: 64, phase: serving, serving: {rate_per_s: 1.0e+6, "
                                   "duration_s: 1.0e+9}}").replace("phase: decode, ", ""), "run",

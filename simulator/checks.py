@@ -192,6 +192,13 @@ def _build(spec: WorkloadSpec, seed: int, source: str, base_dir: Path) -> tuple[
         where = f"the request trace {spec.serving.csv}" if spec.serving.csv else "the request stream"
         raise InputError(source, [Problem("workload.serving", f"{where} lists no requests: give at least one "
                                                               "row of arrival_s, prompt_tokens, output_tokens")])
+    needs = requests.prompt_tokens + requests.output_tokens
+    if int(needs.max()) > spec.serving.kv_capacity_tokens:  # the batching loop would refuse it mid-run
+        i = int(needs.argmax())
+        raise InputError(source, [Problem("workload.serving.kv_capacity_tokens", (
+            f"request {i} needs {int(needs[i])} KV tokens (prompt {int(requests.prompt_tokens[i])} + output "
+            f"{int(requests.output_tokens[i])}), more than kv_capacity_tokens = {spec.serving.kv_capacity_tokens}: "
+            "raise it or shorten the requests"))])
     try:
         workload = build_decoder_layer(config, "decode", 1, 1, spec.weight_bits, spec.act_bits, spec.kv_bits,
                                        weight_group_size=spec.weight_group_size, scale_bits=spec.scale_bits,

@@ -174,7 +174,7 @@ class TechBlock(Strict):
 
 class ExperimentSpec(Strict):
     name: str = Field(pattern=NAME_PATTERN, max_length=NAME_MAX_CHARS)
-    seed: int = 0
+    seed: int = Field(0, ge=0, description="seed of every random draw (request arrivals and lengths, KV lengths)")
     workload: WorkloadSpec
     systems: list[SystemEntry] = Field(min_length=1)
     report: ReportSpec = Field(default_factory=ReportSpec)

@@ -27,6 +27,11 @@ from workloads.input_files import MAX_DATA_FILE_BYTES
 LENGTH_KINDS = ("fixed", "uniform", "lognormal")
 
 
+# An unbounded lognormal length is drawn at most e**40 (~2.4e17) tokens: finite in int64, and
+# far past any KV capacity, so such a request is refused by the capacity check, not overflowed.
+LOG_MAX_TOKENS = 40.0
+
+
 @dataclass(frozen=True)
 class LengthDist:
     """A distribution of token counts; samples are whole numbers >= 1.
@@ -73,7 +78,8 @@ class LengthDist:
             return np.full(count, self.tokens, dtype=np.int64)
         if self.kind == "uniform":
             return rng.integers(self.low, self.high, size=count, endpoint=True, dtype=np.int64)
-        values = np.rint(np.exp(rng.normal(self.mu, self.sigma, size=count)))
+        top = math.log(self.high) if self.high else LOG_MAX_TOKENS  # clipped in log space: exp never overflows
+        values = np.rint(np.exp(np.minimum(rng.normal(self.mu, self.sigma, size=count), top)))
         return np.clip(values, self.low, self.high or np.inf).astype(np.int64)
 
 

@@ -44,7 +44,7 @@ class CpuSpec(SpecBase):
     cores: PositiveInt = Field(description="cores of the kind the threads run on")
     threads: PositiveInt = Field(description="threads the kernels run on (one per core)")
     clock_hz: PositiveFloat = Field(description="core clock while running the kernels")
-    tech_node_nm: PositiveInt = Field(description="logic node (nearest one the technology library has)")
+    tech_node_nm: Literal[45, 28, 16, 7, 5] = Field(description="logic node: the technology library's node nearest the chip's")
     simd_bits: Literal[128, 256] = Field(description="SIMD register width (NEON 128, AVX2 256)")
     simd_pipes: PositiveInt = Field(description="SIMD instructions issued per cycle per core")
     lut_group_activations: int = Field(4, ge=2, le=4, description="activations per table (g; 16-entry tables)")

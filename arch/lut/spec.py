@@ -26,7 +26,7 @@ class LutSpec(SpecBase):
     sm_count: PositiveInt = Field(description="SMs of a GPU host, or cores of a standalone LUT NPU")
     tensor_cores_per_sm: PositiveInt = Field(description="LUT tensor cores per SM or core")
     clock_hz: PositiveFloat = Field(description="clock of the LUT arrays and vector units")
-    tech_node_nm: PositiveInt = Field(28, description="logic node of the LUT arrays (28: the paper's synthesis)")
+    tech_node_nm: Literal[45, 28, 16, 7, 5] = Field(28, description="logic node of the LUT arrays (28: the paper's synthesis)")
     array_m: PositiveInt = Field(2, description="tables (activation rows) per LUT array")
     array_n: PositiveInt = Field(64, description="weight columns per LUT array at array_scale 1")
     array_k: int = Field(4, ge=1, le=8, description="activations per table (group size g)")

@@ -9,6 +9,7 @@ defaults here. Region sides default to WaferLLM's LLaMA3-8B configuration
 from __future__ import annotations
 
 from enum import Enum
+from typing import Literal
 
 from pydantic import Field
 
@@ -47,5 +48,5 @@ class WaferMappingOptions(MappingOptions):
     kv_placement: KvPlacement = Field(KvPlacement.SHIFT, description="where new tokens' KV cache goes")
     kv_appended_tokens: int = Field(0, ge=0, description="decode tokens appended since the KV cache was laid "
                                     "out evenly; concatenation puts them all on the same PEs")
-    step_phase: str = Field("any", description="the phase of the step being mapped (set by the model): "
+    step_phase: Literal["prefill", "decode", "any"] = Field("any", description="the phase of the step being mapped (set by the model): "
                             "ops of no phase of their own (serving iterations) run on that phase's region")
