@@ -37,13 +37,12 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, ClassVar, Mapping
 
-from pydantic import BaseModel
-
 from arch.capacity import CapacityError, capacity_warnings, check_capacity, resident_bytes
 from arch.costs import (Bound, Component, EnergyCategory, Memory, MemoryKind, OpCost, Traffic, Unit,
                         energy_category, over)
 from arch.mapping_options import MappingOptions, PlacementRule, SearchObjective, SplitDim
 from arch.samples import default_sample_ops
+from arch.strict_model import StrictModel
 from arch.tech import TechLibrary
 from workloads.op import Op
 
@@ -74,10 +73,8 @@ def _library(node_nm: int, settings: TechSettings) -> TechLibrary:
     return TechLibrary(node_nm, dict(settings.overrides), settings.allow_extrapolation)
 
 
-class SpecBase(BaseModel):
-    """Base of every accelerator spec: frozen, strict about unknown keys."""
-
-    model_config = {"frozen": True, "extra": "forbid", "validate_default": True, "allow_inf_nan": False}
+class SpecBase(StrictModel):
+    """Base of every accelerator spec: frozen, strict about unknown keys, finite numbers and flags."""
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,9 @@ from enum import Enum
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
+
+from arch.strict_model import StrictModel
 
 
 class SplitDim(str, Enum):
@@ -55,11 +57,10 @@ class PlacementRule(str, Enum):
     NEAR_MEMORY = "near_memory"      # a near-memory unit whenever one can run the op
 
 
-class MappingOptions(BaseModel):
+class MappingOptions(StrictModel):
     """Mapper options of one system (module docstring)."""
 
-    model_config = {"frozen": True, "extra": "forbid", "validate_default": True, "allow_inf_nan": False,
-                    "use_enum_values": False}
+    model_config = {"use_enum_values": False}
 
     split_cores: int = Field(0, ge=0, description="most instances one op is split across; 0 = all")
     split_dim: SplitDim | None = Field(None, description="GEMM split dimension; default chosen per op")

@@ -11,8 +11,9 @@ from __future__ import annotations
 from enum import Enum
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, PositiveInt, model_validator
+from pydantic import Field, PositiveInt, model_validator
 
+from arch.strict_model import StrictModel
 from simulator.search_spec import SearchSpec
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
@@ -21,8 +22,8 @@ NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 NAME_MAX_CHARS = 128
 
 
-class Strict(BaseModel):
-    model_config = {"extra": "forbid", "frozen": True, "allow_inf_nan": False}
+class Strict(StrictModel):
+    model_config = {"validate_default": False}
 
 
 Bits = Field(default=16, gt=0, le=32)

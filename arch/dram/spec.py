@@ -11,7 +11,7 @@ the burst's length on the data bus in clock cycles (not beats).
 from __future__ import annotations
 
 from enum import Enum
-from pydantic import BaseModel, Field, PositiveFloat, PositiveInt, PrivateAttr, field_validator, model_validator
+from pydantic import Field, PositiveFloat, PositiveInt, PrivateAttr, field_validator, model_validator
 
 from arch.dram.commands import Command, Level
 from arch.tech.errors import hint_clause
@@ -24,10 +24,11 @@ from arch.dram.constraints import (
     required_parameters,
 )
 from arch.dram.standards import CONSTRAINT_RULES, CONTROLLER_PARAMETERS, Standard
+from arch.strict_model import StrictModel
 
 
-class _Frozen(BaseModel):
-    model_config = {"frozen": True, "extra": "forbid", "validate_default": True, "allow_inf_nan": False}
+class _Frozen(StrictModel):
+    pass
 
 
 class AddressField(str, Enum):
