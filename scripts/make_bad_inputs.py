@@ -339,6 +339,9 @@ CASES: dict[str, tuple[str | bytes, str, str]] = {
                       "tech_node_nm: Input should be 45, 28, 16, 7 or 5"),
     "wafer-step-phase": (sub(MODEL, "arch: tpuv4-like}", "arch: wse2, mapping: {step_phase: zz}}"), "run",
                          "step_phase: Input should be 'prefill', 'decode' or 'any'"),
+    "serving-prompt-low-over-high": (sub(MODEL, "seq_len: 64}", "seq_len: 64, phase: serving, serving: {rate_per_s: 1, "
+                                     "count: 2, prompt: {kind: uniform, low: 50, high: 10}}}").replace("phase: decode, ", ""),
+                                     "run", "workload.serving.prompt: uniform length needs low <= high"),
     "name-too-long": (sub(OPS, "name: bad", "name: " + "n" * 300), "run", "name: String should have at most 128"),
     "serving-too-many-requests": (sub(MODEL, "seq_len: 64}", "seq_len: 64, phase: serving, serving: {rate_per_s: 1.0e+6, "
                                   "duration_s: 1.0e+9}}").replace("phase: decode, ", ""), "run",

@@ -34,14 +34,27 @@ from workloads.serving_steps import cached_latency, iteration_workload
 
 
 def request_stream(spec: ServingSpec, seed: int, base_dir: Path) -> RequestStream:
-    try:
-        if spec.csv is not None:
-            path = Path(spec.csv)
+    if spec.csv is not None:
+        path = Path(spec.csv)
+        try:
             return read_request_csv(path if path.is_absolute() else base_dir / path)
-        return poisson_requests(spec.rate_per_s, length_dist(spec.prompt), length_dist(spec.output), seed,
-                                count=spec.count, duration_s=spec.duration_s)
-    except (ValueError, OSError) as err:
+        except UnicodeDecodeError as err:
+            raise InputError("workload.serving", [Problem("workload.serving.csv", (
+                f"{path}: not UTF-8 text (byte {err.object[err.start]:#04x} at offset {err.start})"))]) from None
+        except (ValueError, OSError) as err:
+            raise InputError("workload.serving", [Problem("workload.serving.csv", str(err))]) from None
+    prompt, output = (_lengths(spec.prompt, "prompt"), _lengths(spec.output, "output"))
+    try:
+        return poisson_requests(spec.rate_per_s, prompt, output, seed, count=spec.count, duration_s=spec.duration_s)
+    except ValueError as err:
         raise InputError("workload.serving", [Problem("workload.serving", str(err))]) from None
+
+
+def _lengths(spec, key: str):
+    try:
+        return length_dist(spec)
+    except ValueError as err:
+        raise InputError("workload.serving", [Problem(f"workload.serving.{key}", str(err))]) from None
 
 
 SPOT_CHECK_WARN = 0.02  # composed vs whole layer on a checked iteration: warn above this (docs/workloads.md)

@@ -176,6 +176,9 @@ def read_request_csv(path: str | Path) -> RequestStream:
     reported, by line number, in one error.
     """
     path = Path(path)
+    if path.is_dir():
+        raise WorkloadError(f"{path}: is a folder, not a request trace (a CSV of arrival_s, prompt_tokens, "
+                            "output_tokens)")
     if not path.is_file():
         raise FileNotFoundError(f"request trace not found (or not a regular file): {path}")
     if path.stat().st_size > MAX_DATA_FILE_BYTES:
