@@ -53,8 +53,7 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
         with console.status(f"running {experiment.name}") as status:
             result = with_capacity(run_experiment(
                 experiment, on_system=lambda name: status.update(f"simulating {name}"),
-                on_progress=lambda name, done, total: status.update(
-                    f"simulating {name}: {done:,} of {total:,} requests finished")), checked)
+                on_progress=_serving_progress(console, status)), checked)
         written = [path for writer in writers for path in _write(writer, result, out_dir, not args.no_figures)]
     finally:
         for release in releases:
@@ -70,6 +69,19 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
     for failure in result.failures:
         console.print(f"[bold red]error:[/] system {failure.system!r} could not be run: {_plain_text(failure.message)}")
     return EXIT_FAILED_SYSTEMS if result.failures else EXIT_OK
+
+
+def _serving_progress(console: Console, status) -> Callable[[str, int, int], None]:
+    """A serving trace's progress: on the status line of a terminal, else a plain line each tenth of the requests."""
+    tenths: dict[str, int] = {}
+
+    def report(name: str, done: int, total: int) -> None:
+        status.update(f"simulating {name}: {done:,} of {total:,} requests finished")
+        tenth = done * 10 // max(total, 1)
+        if not console.is_terminal and done < total and tenth > tenths.get(name, 0):
+            tenths[name] = tenth
+            console.print(f"{name}: {done:,} of {total:,} requests finished")
+    return report
 
 
 def cmd_sweep(args: argparse.Namespace, console: Console) -> int:

@@ -48,3 +48,27 @@ def test_serving_block_requires_serving_phase(cli, write, tmp_path):
     text = SERVING.format(seed=1, rate=5).replace("phase: serving", "phase: decode")
     code, out, err = cli("validate", write(text))
     assert code == 2 and "phase 'serving' needs a 'serving:' block" in err
+
+
+def test_a_serving_run_off_a_terminal_prints_a_line_each_tenth_of_its_requests():
+    import io
+
+    from rich.console import Console
+
+    from simulator.cli_commands import _serving_progress
+
+    class Status:
+        def __init__(self):
+            self.texts = []
+
+        def update(self, text):
+            self.texts.append(text)
+
+    out, status = io.StringIO(), Status()
+    report = _serving_progress(Console(file=out, force_terminal=False, width=200), status)
+    for done in range(0, 1001, 7):
+        report("npu", done, 1000)
+    report("npu", 1000, 1000)
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 9 and lines[0] == "npu: 105 of 1,000 requests finished"  # the first report past 10 %
+    assert status.texts[-1] == "simulating npu: 1,000 of 1,000 requests finished"
