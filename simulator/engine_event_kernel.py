@@ -39,17 +39,18 @@ from numba import njit
 
 from simulator.engine_event_queue import (
     C_HEAP, C_NOW, C_OVERFLOW, C_PROCESSES, CB_ARG, CB_CHECK, CB_KIND, CB_NEXT, CB_RESUME, CB_TRIGGER_PUT, E_CB_HEAD,
-    E_STATE, PROCESSED, R_CAP, R_KIND, R_LEVEL, R_PUT_HEAD, RES_CONTAINER, RES_RESOURCE, RES_STORE, URGENT,
+    E_STATE, PROCESSED, R_CAP, R_KIND, R_LEVEL, R_PUT_HEAD, RES_CONTAINER, RES_RESOURCE, RES_STORE, URGENT, ZERO,
     _add_callback, _all_of, _check, _get, _new_event, _pop, _put, _schedule, _succeed, _timeout, _trigger_get,
     _trigger_put)
 
 # process kinds; columns of the process table
-K_TASK, K_LOADER, K_WRITER, K_ARRIVE, K_TRANSFER = 0, 1, 2, 3, 4
+K_TASK, K_LOADER, K_WRITER, K_ARRIVE, K_TRANSFER = (np.int64(k) for k in range(5))  # typed int64 (ZERO)
 (P_KIND, P_PC, P_TASK, P_STEP, P_EVENT, P_CLAIM, P_CHANNEL, P_CYCLES, P_LATENCY, P_RETURN, P_AUX,
  P_AUX2) = range(12)
 
-PC_TRANSFER = 100  # the transfer subroutine's first state (request, move, release, latency)
+PC_TRANSFER = np.int64(100)  # the transfer subroutine's first state (request, move, release, latency)
 INFINITE = np.int64(1) << 62
+NO, YES = np.bool_(False), np.bool_(True)  # typed bool, not literal (ZERO)
 
 
 @njit(cache=True, _nrt=False)
@@ -70,7 +71,7 @@ def _process(ev, cb, heap, proc, c, kind, task, step, pc):
     proc[p, P_EVENT] = _new_event(ev, c)
     start = _new_event(ev, c)
     _add_callback(ev, cb, c, start, CB_RESUME, p)
-    _schedule(ev, heap, c, start, URGENT, 0)
+    _schedule(ev, heap, c, start, URGENT, ZERO)
     return p
 
 
@@ -78,16 +79,16 @@ def _process(ev, cb, heap, proc, c, kind, task, step, pc):
 def _transfers(ev, cb, heap, proc, c, scratch, task, lo, cycles, base, width, lane_res, lane_latency,
                with_latency):
     """``_move`` of several active memories: a transfer process each, in lane order, and their all-of."""
-    n = 0
+    n = ZERO
     for j in range(width):
         if cycles[base + j] >= 0:
-            t = _process(ev, cb, heap, proc, c, K_TRANSFER, task, 0, PC_TRANSFER)
+            t = _process(ev, cb, heap, proc, c, K_TRANSFER, task, ZERO, PC_TRANSFER)
             proc[t, P_CHANNEL] = lane_res[lo + j]
             proc[t, P_CYCLES] = cycles[base + j]
             proc[t, P_LATENCY] = lane_latency[lo + j] if with_latency else 0
             scratch[n] = proc[t, P_EVENT]
             n += 1
-    return _all_of(ev, cb, heap, c, scratch, 0, n)
+    return _all_of(ev, cb, heap, c, scratch, ZERO, n)
 
 
 @njit(cache=True, _nrt=False)
@@ -145,10 +146,10 @@ def _advance(p, ev, cb, heap, res, proc, c, scratch, task_unit, task_group, dep_
                     proc[p, P_AUX2] = k + 1
                     return hold_claim[r]
                 res[slots, R_LEVEL] = buffers
-                proc[p, P_AUX] = _process(ev, cb, heap, proc, c, K_LOADER, i, 0, 0)
+                proc[p, P_AUX] = _process(ev, cb, heap, proc, c, K_LOADER, i, ZERO, ZERO)
                 if task_steps[i] == 0:
                     proc[p, P_PC] = 6
-                    return _all_of(ev, cb, heap, c, writer_event, 0, 0)
+                    return _all_of(ev, cb, heap, c, writer_event, ZERO, ZERO)
                 proc[p, P_PC] = 3
                 return _get(ev, cb, heap, res, c, store)
             if pc == 3:
@@ -158,7 +159,7 @@ def _advance(p, ev, cb, heap, res, proc, c, scratch, task_unit, task_group, dep_
                 proc[p, P_PC] = 5
                 return _put(ev, cb, heap, res, c, slots)
             if pc == 5:
-                w = _process(ev, cb, heap, proc, c, K_WRITER, i, proc[p, P_STEP], 0)
+                w = _process(ev, cb, heap, proc, c, K_WRITER, i, proc[p, P_STEP], ZERO)
                 writer_event[tile] = proc[w, P_EVENT]
                 proc[p, P_STEP] += 1
                 if proc[p, P_STEP] < task_steps[i]:
@@ -210,7 +211,7 @@ def _advance(p, ev, cb, heap, res, proc, c, scratch, task_unit, task_group, dep_
                     proc[p, P_PC] = PC_TRANSFER
                 elif active > 1:
                     return _transfers(ev, cb, heap, proc, c, scratch, i, lane_lo, cycles, base, width,
-                                      lane_res, lane_latency, False)
+                                      lane_res, lane_latency, NO)
                 continue
             if pc == 10:
                 latency = 0
@@ -220,7 +221,7 @@ def _advance(p, ev, cb, heap, res, proc, c, scratch, task_unit, task_group, dep_
                 now = c[C_NOW]
                 proc[p, P_AUX] = max(now + latency, proc[p, P_AUX])
                 if proc[p, P_AUX] > now:
-                    a = _process(ev, cb, heap, proc, c, K_ARRIVE, i, 0, 0)
+                    a = _process(ev, cb, heap, proc, c, K_ARRIVE, i, ZERO, ZERO)
                     proc[a, P_AUX2] = proc[p, P_AUX] - now
                     proc[p, P_STEP] += 1
                     proc[p, P_PC] = 0
@@ -247,7 +248,7 @@ def _advance(p, ev, cb, heap, res, proc, c, scratch, task_unit, task_group, dep_
                     continue
                 proc[p, P_PC] = 20
                 return _transfers(ev, cb, heap, proc, c, scratch, i, lane_lo, cycles, base, width,
-                                  lane_res, lane_latency, True)
+                                  lane_res, lane_latency, YES)
             return -1
         # K_ARRIVE: yield timeout(delay); yield loaded.put(delay)
         if pc == 0:
@@ -309,7 +310,7 @@ def _event_loop(task_unit, task_group, dep_ptr, dep_group, task_steps, task_tile
     for g in range(group_left.shape[0]):
         _new_event(ev, c)  # each group's done event, created with the engine (ids 0..groups-1)
     for i in range(n_tasks):
-        _process(ev, cb, heap, proc, c, K_TASK, i, 0, 0)
+        _process(ev, cb, heap, proc, c, K_TASK, i, ZERO, ZERO)
     while c[C_HEAP] > 0 and c[C_OVERFLOW] == 0:
         e = _pop(heap, c)
         ev[e, E_STATE] = PROCESSED

@@ -13,12 +13,16 @@ then runs SimPy instead).
 
 from __future__ import annotations
 
+import numpy as np
 from numba import njit
 
-# event states, priorities, callback and resource kinds
+# event states, priorities, callback and resource kinds. The values passed as arguments are
+# numpy integers, not Python ints: Numba compiles a jitted function once per literal Python
+# int it is called with, and these are typed plain int64 (one compilation for all; ZERO too).
 PENDING, TRIGGERED, PROCESSED = 0, 1, 2
-URGENT, NORMAL = 0, 1
-CB_RESUME, CB_CHECK, CB_TRIGGER_PUT, CB_TRIGGER_GET = 0, 1, 2, 3
+URGENT, NORMAL = np.int64(0), np.int64(1)
+CB_RESUME, CB_CHECK, CB_TRIGGER_PUT, CB_TRIGGER_GET = np.int64(0), np.int64(1), np.int64(2), np.int64(3)
+ZERO = np.int64(0)
 RES_RESOURCE, RES_CONTAINER, RES_STORE = 0, 1, 2
 
 # columns: events, callbacks, heap entries, resources; the counters' entries
@@ -109,7 +113,7 @@ def _pop(heap, c):
     if n > 0:
         for col in range(4):
             heap[0, col] = heap[n, col]
-        i = 0
+        i = ZERO
         while True:
             left = 2 * i + 1
             if left >= n:
@@ -126,7 +130,7 @@ def _pop(heap, c):
 
 @njit(cache=True, _nrt=False)
 def _succeed(ev, heap, c, e):
-    _schedule(ev, heap, c, e, NORMAL, 0)
+    _schedule(ev, heap, c, e, NORMAL, ZERO)
 
 
 @njit(cache=True, _nrt=False)
