@@ -226,7 +226,7 @@ def _run_channel(ch, lo, hi, arrival, is_write, bank_id, row, ranks, bankgroups,
         free[s] = queue_depth - 1 - s
     for c in range(N):
         counts[c] = 0
-    n_log = 0
+    n_log = np.int64(0)  # typed int64, so _append_log compiles once (not also for a literal 0)
     n_queued, n_mixed, arrived, served, now, hits_total, n_pending = 0, 0, lo, 0, 0, 0, 0
     while served < hi - lo:
         # Admit arrivals while the queue has room.
