@@ -33,6 +33,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     console = Console(stderr=True, highlight=False)
+    _bound_workers(args, console)
     try:
         handler = getattr(importlib.import_module(_HANDLER_MODULE.get(args.handler, "simulator.cli_commands")),
                           args.handler)
@@ -80,7 +81,7 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="run an experiment file and write results")
     run.add_argument("file", type=Path)
-    run.add_argument("--out", type=Path, default=Path("results"), help="output folder (default: results)")
+    run.add_argument("--out", type=nonempty_path, default=Path("results"), help="output folder (default: results)")
     run.add_argument("--force", action="store_true",
                      help="write over an earlier result of the same name (default: a new numbered folder)")
     run.add_argument("--no-figures", action="store_true",
@@ -88,8 +89,9 @@ def _parser() -> argparse.ArgumentParser:
     run.set_defaults(handler="cmd_run")
     sweep = sub.add_parser("sweep", help="run every point of an experiment's sweep.grid")
     sweep.add_argument("file", type=Path)
-    sweep.add_argument("--out", type=Path, default=Path("results"), help="output folder (default: results)")
-    sweep.add_argument("--workers", type=positive_int, default=os.cpu_count() or 1, help="local worker processes")
+    sweep.add_argument("--out", type=nonempty_path, default=Path("results"), help="output folder (default: results)")
+    sweep.add_argument("--workers", type=positive_int, default=usable_cpus(),
+                       help="local worker processes (at most the usable CPUs)")
     sweep.add_argument("--force", action="store_true",
                        help="start afresh over an earlier result of the same name (default: resume this sweep's "
                             "journal, or a new numbered folder)")
@@ -100,7 +102,7 @@ def _parser() -> argparse.ArgumentParser:
     _search_parser(sub)
     report = sub.add_parser("report", help="compare earlier runs: rebuild the report from results.json files")
     report.add_argument("results", type=Path, nargs="+", help="results.json files or the folders holding them")
-    report.add_argument("--out", type=Path, required=True, help="folder for the combined report")
+    report.add_argument("--out", type=nonempty_path, required=True, help="folder for the combined report")
     report.add_argument("--name", default="comparison", help="report title (default: comparison)")
     report.add_argument("--baseline", default=None, help="system the ratios are taken against")
     report.add_argument("--force", action="store_true",
@@ -111,7 +113,7 @@ def _parser() -> argparse.ArgumentParser:
     validate.set_defaults(handler="cmd_validate")
     trace = sub.add_parser("trace", help="export an experiment's workload as a trace file")
     trace.add_argument("file", type=Path)
-    trace.add_argument("--out", type=Path, default=None,
+    trace.add_argument("--out", type=nonempty_path, default=None,
                        help="trace file to write (default: NAME.trace.json in the current folder)")
     trace.set_defaults(handler="cmd_trace")
     listing = sub.add_parser("list", help="list accelerator kinds, presets and models")
@@ -121,7 +123,8 @@ def _parser() -> argparse.ArgumentParser:
     reproduce.add_argument("names", nargs="*", metavar="NAME", help="papers to run (default: all; --list names them)")
     reproduce.add_argument("--list", action="store_true", help="list the papers and their checks, run nothing")
     reproduce.add_argument("--quick", action="store_true", help="only the checks that take seconds")
-    reproduce.add_argument("--out", type=Path, default=Path("results"), help="output folder (default: results)")
+    reproduce.add_argument("--out", type=nonempty_path, default=Path("results"),
+                           help="output folder (default: results)")
     reproduce.add_argument("--force", action="store_true",
                            help="write over an earlier report (default: a new numbered folder)")
     reproduce.set_defaults(handler="cmd_reproduce")
@@ -131,13 +134,35 @@ def _parser() -> argparse.ArgumentParser:
 def _search_parser(sub) -> None:
     search = sub.add_parser("search", help="search the designs of an experiment's search: block (optuna)")
     search.add_argument("file", type=Path)
-    search.add_argument("--out", type=Path, default=Path("results"), help="output folder (default: results)")
-    search.add_argument("--workers", type=positive_int, default=os.cpu_count() or 1, help="local worker processes")
+    search.add_argument("--out", type=nonempty_path, default=Path("results"), help="output folder (default: results)")
+    search.add_argument("--workers", type=positive_int, default=usable_cpus(),
+                        help="local worker processes (at most the usable CPUs)")
     search.add_argument("--scheduler", default=None,
                         help="evaluate the trials on the Dask cluster at this address (tcp://host:8786; extra dask)")
     search.add_argument("--trials", type=positive_int, default=None, help="number of trials (default: the block's 'trials')")
     search.add_argument("--fresh", action="store_true", help="ignore trials stored by an earlier run and start over")
     search.set_defaults(handler="cmd_search")
+
+
+def usable_cpus() -> int:
+    """CPUs this process may run on (its affinity where the platform reports one)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def _bound_workers(args: argparse.Namespace, console: Console) -> None:
+    """``--workers`` above the usable CPUs runs that many local processes: each holds a copy of the
+    simulator and none runs faster than one per CPU, so the count is lowered to the CPUs, with a note."""
+    workers, cpus = getattr(args, "workers", None), usable_cpus()
+    if workers is not None and getattr(args, "scheduler", None) is None and workers > cpus:
+        console.print(f"note: --workers {workers}: this machine has {cpus} usable CPUs; using {cpus}")
+        args.workers = cpus
+
+
+def nonempty_path(text: str) -> Path:
+    """An argparse type: a non-empty path (``--out ""`` would otherwise mean the current folder)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("expected a path, got an empty string")
+    return Path(text)
 
 
 def positive_int(text: str) -> int:

@@ -157,3 +157,25 @@ def test_an_inline_design_is_told_which_defaults_the_presets_set_otherwise():
     result = run_experiment(parse_text(text))
     noted = {s.name: any("fold_timing is left at its default" in w for w in s.warnings) for s in result.systems}
     assert noted == {"mine": True, "set": False, "preset": False}
+
+
+def test_more_workers_than_cpus_are_lowered_to_the_cpus_with_a_note(cli, write, tmp_path, monkeypatch):
+    import simulator.cli
+    import simulator.cli_commands
+
+    seen = []
+    real = simulator.cli_commands.run_sweep
+    monkeypatch.setattr(simulator.cli_commands, "run_sweep", lambda *a, **k: seen.append(a[2]) or real(*a, **k))
+    monkeypatch.setattr(simulator.cli, "usable_cpus", lambda: 1)
+    text = SMALL_EXPERIMENT + "sweep:\n  grid: {systems.big.arch.cols: [8, 16]}\n"
+    code, out, err = cli("sweep", write(text), "--out", tmp_path / "out", "--workers", "100000")
+    assert code == 0, err
+    assert seen == [1] and "--workers 100000: this machine has 1 usable CPUs; using 1" in err
+
+
+@pytest.mark.parametrize("command", ["run", "sweep", "reproduce"])
+def test_an_empty_out_path_is_refused(command, cli, write, capsys):
+    args = [command] + ([] if command == "reproduce" else [str(write(SMALL_EXPERIMENT))]) + ["--out", ""]
+    with pytest.raises(SystemExit) as stop:
+        cli(*args)
+    assert stop.value.code == 2 and "--out: expected a path, got an empty string" in capsys.readouterr().err
