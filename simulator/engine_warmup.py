@@ -40,6 +40,14 @@ def start() -> bool:
     return True
 
 
+def start_if_uncached() -> bool:
+    """For a command that will need the event kernel: start the compiling child now (rather than at the first
+    contended schedule) when Numba's cache lacks the kernel; whether a child runs now."""
+    from simulator.engine_event_kernel import compiled_on_disk
+
+    return not compiled_on_disk() and start()
+
+
 def compile_example() -> None:
     """What the child runs: the event kernel on the example schedule (compiled and cached on the way)."""
     from simulator.engine_events import event_timeline
