@@ -6,10 +6,10 @@ import pytest
 
 from arch import registry
 from arch.gpu.attention import (BLOCK_M, FLAT_PAD_ROWS, attention_cost, attention_roofline_cycles, attention_time,
-                                flat_gemm_time)
+                                flat_gemm_time, softmax_cycles)
 from workloads.layers import build_decoder_layer
 from workloads.models import load_model
-from workloads.op import Op, OpKind
+from workloads.op import Op, OpKind, SoftmaxScheme
 
 
 @pytest.fixture(scope="module")
@@ -47,9 +47,26 @@ def test_unified_max_pads_rows_to_8_not_64_and_runs_fewer_softmax_flops(a100, ll
     unified = attention_time(a100.spec, fused(llama, "flashdecoding++", 4, 4096, kv_splits=4), "fp16")
     assert (online.padded_rows, unified.padded_rows) == (BLOCK_M, FLAT_PAD_ROWS)
     assert online.tensor_cycles == pytest.approx(8 * unified.tensor_cycles, rel=1e-3)
-    # 8 of 64 padded rows, 3 of 5 non-matmul FLOPs per score
-    assert unified.softmax_cycles == pytest.approx(online.softmax_cycles * (8 * 3) / (64 * 5), rel=0.01)  # ceil per block
+    # 8 of 64 padded rows; the one exponential per score on the special-function units bounds both schemes, so
+    # the unified max's fewer CUDA-core FLOPs (3 of 5) save nothing more
+    assert unified.softmax_cycles == pytest.approx(online.softmax_cycles * 8 / 64, rel=0.01)  # ceil per block
     assert unified.stream_cycles == online.stream_cycles
+    # with the exponentials on the CUDA cores (no special-function rate), they do: 3 of 5
+    cores_only = a100.spec.model_copy(update={"sfu_exps_per_sm_cycle": 0.0})
+    online = attention_time(cores_only, fused(llama, "flashdecoding", 4, 4096, kv_splits=4), "fp16")
+    unified = attention_time(cores_only, fused(llama, "flashdecoding++", 4, 4096, kv_splits=4), "fp16")
+    assert unified.softmax_cycles == pytest.approx(online.softmax_cycles * (8 * 3) / (64 * 5), rel=0.01)
+
+
+def test_softmax_takes_the_longer_of_the_cuda_cores_and_the_special_function_units(a100):
+    spec = a100.spec  # 1.95e13 / 1.41e9 / 108 = 128.06 CUDA-core FLOP per SM cycle; 16 exp2 per SM cycle [CUDA-PG]
+    scores = 128 * 128
+    assert softmax_cycles(spec, scores, SoftmaxScheme.ONLINE) == scores // 16          # 1024: exp-bound
+    assert math.ceil(4 * scores / 128.06) < scores // 16                                # the other 4 FLOPs: 512
+    cores_only = spec.model_copy(update={"sfu_exps_per_sm_cycle": 0.0})
+    assert softmax_cycles(cores_only, scores, SoftmaxScheme.ONLINE) == math.ceil(5 * scores / (1.95e13 / 1.41e9 / 108))
+    slow_cores = spec.model_copy(update={"vector_flops_per_s": spec.vector_flops_per_s / 8})  # 16 FLOP/SM/cycle
+    assert softmax_cycles(slow_cores, scores, SoftmaxScheme.ONLINE) == math.ceil(4 * scores / (1.95e13 / 8 / 1.41e9 / 108))
 
 
 def test_longer_contexts_never_take_fewer_cycles(a100, llama):

@@ -107,6 +107,9 @@ ATTENTION_SOFTMAX_FLOPS_PER_SCORE: dict[SoftmaxScheme, int] = {
     SoftmaxScheme.ONLINE: 5,
     SoftmaxScheme.UNIFIED_MAX: 3,
 }
+# Of those, exponentials per score: one in either scheme (the rescale's exponential is one per
+# row per KV tile, not per score). A GPU runs them on its special-function units.
+ATTENTION_EXPS_PER_SCORE = 1
 # Bits of a split-KV partial output and of its per-row statistic: float32, as
 # FlashDecoding's and FlashDecoding++'s partial buffers are.
 PARTIAL_BITS = 32

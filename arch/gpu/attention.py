@@ -15,8 +15,12 @@ positions, in ``ceil(blocks / sm_count)`` waves of one block per SM:
   SM's peak derated by the GEMM issue-efficiency ceiling (``gemm_efficiency_max``);
 * **softmax time** of a block: the non-matmul FLOPs of its padded scores
   (``ATTENTION_SOFTMAX_FLOPS_PER_SCORE``: 5 for the online softmax, 3 for the
-  unified max) on the SM's share of ``vector_flops_per_s``. FlashAttention-2
-  runs them between the two GEMMs of each tile, so the two times add;
+  unified max) on the SM's share of ``vector_flops_per_s``, except the one
+  exponential per score (``ATTENTION_EXPS_PER_SCORE``), which runs on the SM's
+  special-function units at ``sfu_exps_per_sm_cycle`` (16 per clock on the
+  A100 and H100, a quarter of the CUDA cores' 64 FMAs): the two pipes run side
+  by side, so the softmax takes the longer of the two. FlashAttention-2 runs it
+  between the two GEMMs of each tile, so softmax and tensor times add;
 * **DRAM stream**: Q, K, V read once and the output (or the split partials)
   written once, at the achievable stream rate times the kernel's occupancy
   ``min(1, blocks / sm_count)``. K/V tiles are double-buffered (``cp.async``),
@@ -49,7 +53,7 @@ from dataclasses import dataclass
 
 from arch.contract import OpCost, over
 from arch.gpu.spec import GpuSpec
-from workloads.op import ATTENTION_SOFTMAX_FLOPS_PER_SCORE, Op, OpKind, SoftmaxScheme
+from workloads.op import ATTENTION_EXPS_PER_SCORE, ATTENTION_SOFTMAX_FLOPS_PER_SCORE, Op, OpKind, SoftmaxScheme
 
 # flash-attn's split-KV kernels: kBlockM = 64 query rows per block
 # (Dao-AILab/flash-attention, csrc/flash_attn/flash_api.cpp, set_params_splitkv).
@@ -104,11 +108,19 @@ def attention_time(spec: GpuSpec, op: Op, dtype: str) -> KernelTime:
     chunk = math.ceil(op.k / op.kv_splits)
     macs = 2 * rows * chunk * op.n  # score and context GEMMs of one block
     tensor = math.ceil(macs / (spec.macs_per_sm_cycle(dtype) * spec.gemm_efficiency_max))
-    flops = rows * chunk * ATTENTION_SOFTMAX_FLOPS_PER_SCORE[op.softmax_scheme]
-    softmax = math.ceil(flops / (spec.vector_flops_per_s / spec.clock_hz / spec.sm_count))
+    softmax = softmax_cycles(spec, rows * chunk, op.softmax_scheme)
     occupancy = min(1.0, blocks / spec.sm_count)
     stream = math.ceil(op.min_bytes / (spec.stream_bytes_per_cycle * occupancy))
     return KernelTime(blocks, waves, rows, waves * tensor, waves * softmax, stream, occupancy)
+
+
+def softmax_cycles(spec: GpuSpec, scores: int, scheme: SoftmaxScheme) -> int:
+    """SM cycles of the non-matmul work on ``scores`` scores: the CUDA cores' FLOPs beside the special-function
+    units' exponentials (module docstring); with no special-function rate, every FLOP on the CUDA cores."""
+    flops = scores * ATTENTION_SOFTMAX_FLOPS_PER_SCORE[scheme]
+    exps = scores * ATTENTION_EXPS_PER_SCORE if spec.sfu_exps_per_sm_cycle > 0 else 0
+    vector = math.ceil((flops - exps) / (spec.vector_flops_per_s / spec.clock_hz / spec.sm_count))
+    return max(vector, math.ceil(exps / spec.sfu_exps_per_sm_cycle) if exps else 0)
 
 
 def attention_cost(spec: GpuSpec, op: Op, dtype: str) -> OpCost:
@@ -130,11 +142,14 @@ def attention_cost(spec: GpuSpec, op: Op, dtype: str) -> OpCost:
 
 def attention_roofline_cycles(spec: GpuSpec, op: Op, dtype: str) -> int:
     """Lower bound of a fused attention op: its matmuls at the tensor peak, its softmax at the
-    vector peak, or its bytes at the full HBM bandwidth, whichever is largest."""
+    vector peak (its exponentials at the special-function peak, where the spec has one), or its
+    bytes at the full HBM bandwidth, whichever is largest."""
     tensor = 2 * op.macs / (spec.peak_flops_per_s(dtype) / spec.clock_hz)
-    vector = op.nonmatmul_flops / (spec.vector_flops_per_s / spec.clock_hz)
+    exps = op.scores * ATTENTION_EXPS_PER_SCORE if spec.sfu_exps_per_sm_cycle > 0 else 0
+    vector = (op.nonmatmul_flops - exps) / (spec.vector_flops_per_s / spec.clock_hz)
+    sfu = exps / (spec.sfu_exps_per_sm_cycle * spec.sm_count) if exps else 0.0
     memory = op.min_bytes / (spec.hbm_bandwidth_bytes_per_s / spec.clock_hz)
-    return math.ceil(max(tensor, vector, memory))
+    return math.ceil(max(tensor, vector, sfu, memory))
 
 
 def flat_gemm_time(spec: GpuSpec, op: Op, dtype: str, pad: int, double_buffered: bool) -> KernelTime:

@@ -46,6 +46,9 @@ class GpuSpec(SpecBase):
     peak_int8_flops_per_s: NonNegativeFloat = Field(0.0, description="dense int8 tensor op/s; 0 = none")
     peak_fp32_flops_per_s: NonNegativeFloat = Field(0.0, description="fp32 FLOP/s (CUDA cores)")
     vector_flops_per_s: PositiveFloat = Field(description="CUDA-core FLOP/s for element-wise ops")
+    sfu_exps_per_sm_cycle: NonNegativeFloat = Field(
+        0.0, description="exponentials (exp2) per SM per clock on the special-function units, a pipe beside the "
+                         "CUDA cores; 0 = exponentials counted as CUDA-core FLOPs")
     hbm_bandwidth_bytes_per_s: PositiveFloat
     hbm_capacity_bytes: int = Field(ge=0, description="0 = capacity not checked")
     l2_bytes: int = Field(0, ge=0, description="L2 cache (informational; see docs/gpu.md)")

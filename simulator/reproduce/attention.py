@@ -64,7 +64,8 @@ OCCUPANCY = ("the model streams a fused kernel with fewer thread blocks than SMs
              "slow-down at batch 1 to that ratio; the blog measured other shapes, at lengths up to 64k, with "
              "FlashAttention far below that cap (docs/attention.md \"Occupancy at small batch\"; docs/reproduce.md \"Known residuals\")")
 PREFILL = ("the model's fused kernel runs its matmuls at the GEMM efficiency ceiling, with no register or "
-           "shared-memory limits per block, so prefill attention is optimistic (docs/attention.md \"Prefill\")")
+           "shared-memory limits per block and no cost for converting the probabilities to fp16, so prefill "
+           "attention is optimistic (docs/attention.md \"Prefill\")")
 FDPP = ("the calibrated GEMMs already pad flat GEMMs only to the MMA's 16 rows and overlap loads with math, the "
         "synchronisation the unified max removes is not modelled, and the paper's baselines are whole engines with "
         "their own kernels and framework overheads (docs/attention.md \"Unified max\", \"Flat GEMMs\")")
