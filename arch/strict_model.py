@@ -34,8 +34,17 @@ class StrictModel(BaseModel):
             elif takes_bool and only_bool(info.annotation) and not isinstance(value, bool):
                 found.append(f"{key}: expected true or false, got {value!r}")
         if found:
-            raise ValueError("; ".join(found))
+            raise FieldErrors(found)
         return data
+
+
+class FieldErrors(ValueError):
+    """Problems found before the fields are validated, each ``"key: message"``; error reports
+    (:func:`simulator.errors.from_validation_error`) give each under its own key."""
+
+    def __init__(self, found: list[str]):
+        super().__init__("; ".join(found))
+        self.found = tuple(tuple(text.split(": ", 1)) for text in found)
 
 
 def accepts_bool(annotation: Any) -> bool:

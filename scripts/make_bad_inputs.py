@@ -332,8 +332,8 @@ CASES: dict[str, tuple[str | bytes, str, str]] = {
                                          "kv_capacity_tokens = 1000"),
     "seed-negative": ("seed: -1\n" + OPS, "run", "seed: Input should be greater than or equal to 0"),
     "bool-as-number": (sub(MODEL, "arch: tpuv4-like}", "arch: tpuv4-like, set: {cores: true}}"), "run",
-                       "cores: expected a number or a name, got the boolean true"),
-    "text-as-flag": (OPS + "tech: {allow_extrapolation: 'yes'}\n", "run", "allow_extrapolation: expected true or false, "
+                       "systems.s.set.cores: expected a number or a name, got the boolean true"),
+    "text-as-flag": (OPS + "tech: {allow_extrapolation: 'yes'}\n", "run", "tech.allow_extrapolation: expected true or false, "
                      "got 'yes'"),
     "cpu-tech-node": (sub(MODEL, "arch: tpuv4-like}", "arch: m2-ultra, set: {tech_node_nm: 3}}"), "run",
                       "tech_node_nm: Input should be 45, 28, 16, 7 or 5"),

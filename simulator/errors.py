@@ -17,6 +17,8 @@ from typing import Any, Sequence
 
 from pydantic import BaseModel, ValidationError
 
+from arch.strict_model import FieldErrors
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -57,6 +59,10 @@ def from_validation_error(err: ValidationError, model: type[BaseModel], prefix: 
     problems = []
     for item in err.errors():
         loc = tuple(p for p in item["loc"] if not _is_union_tag(p))
+        found = item.get("ctx", {}).get("error")
+        if isinstance(found, FieldErrors):  # a model's own check, one problem per key it names
+            problems += [Problem(_renamed(loc + (key,), prefix, rename or {}), text) for key, text in found.found]
+            continue
         path = _renamed(loc, prefix, rename or {})
         problems.append(Problem(path, _message(item, loc, model)))
     return problems

@@ -5,7 +5,8 @@
 op row holds its unit, start and end cycles). :func:`merge_results` puts the
 systems of several runs side by side, so ``xpusim report`` can compare results
 produced at different times or on different machines. A file that is not an
-xpusim result is an input error naming the file and the missing key.
+xpusim result is an input error naming the file and each key that is missing or
+malformed (the shape is :mod:`simulator.result_schema`).
 """
 
 from __future__ import annotations
@@ -15,7 +16,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from simulator.errors import InputError, Problem, error_text
+from pydantic import ValidationError
+
+from simulator.errors import InputError, Problem, from_validation_error
+from simulator.result_schema import ResultsEntry, SystemEntry
 from simulator.results import ExperimentResult, Failure, OpResult, SystemResult, TimelineEvent
 from workloads.input_files import MAX_DATA_FILE_BYTES, InputFileError, read_input_bytes
 
@@ -30,46 +34,75 @@ def load_result(path: str | Path) -> ExperimentResult:
     if not path.exists():
         raise InputError(str(path), [Problem("", "no such results file (give a results.json or its folder)")])
     try:
-        data = json.loads(read_input_bytes(path, MAX_DATA_FILE_BYTES, "results file").decode("utf-8"))
-        return result_from_dict(data)
+        text = read_input_bytes(path, MAX_DATA_FILE_BYTES, "results file").decode("utf-8")
     except InputFileError as err:
         raise InputError(str(path), [Problem("", str(err).removeprefix(f"{path}: "))]) from None
+    except UnicodeDecodeError:
+        raise InputError(str(path), [Problem("", f"not UTF-8 text: {NOT_RESULTS}")]) from None
+    try:
+        data = json.loads(text)
     except json.JSONDecodeError as err:
         raise InputError(str(path), [Problem("", f"not valid JSON: {err}")]) from None
-    except (KeyError, TypeError, ValueError) as err:
-        raise InputError(str(path), [Problem(error_text(err), "missing or malformed: this is not an "
-                                                                    "xpusim results.json")]) from None
+    except RecursionError:
+        raise InputError(str(path), [Problem("", f"nested too deeply: {NOT_RESULTS}")]) from None
+    try:
+        return result_from_dict(data)
+    except MalformedResult as err:
+        raise InputError(str(path), [Problem(p.path, f"{p.message}: {NOT_RESULTS}") for p in err.problems]) from None
+
+
+NOT_RESULTS = "this is not an xpusim results.json"
+
+
+class MalformedResult(ValueError):
+    """A results mapping with keys missing or values of the wrong type: one problem each (dotted key)."""
+
+    def __init__(self, key: str = "", message: str = "", problems: Sequence[Problem] = ()):
+        self.problems = tuple(problems) or (Problem(key, message),)
+        super().__init__("; ".join(str(p) for p in self.problems))
 
 
 def result_from_dict(data: Mapping[str, Any]) -> ExperimentResult:
-    entries = data["systems"]
-    order = [s["name"] for s in data["experiment"].get("systems", ()) if s.get("name") in entries]
+    """The result a ``results.json`` mapping holds; :class:`MalformedResult` naming each key that is missing or
+    of the wrong type (:mod:`simulator.result_schema`)."""
+    if not isinstance(data, Mapping):
+        got = "an array" if isinstance(data, list) else "null" if data is None else f"a {type(data).__name__}"
+        raise MalformedResult("", f"expected a JSON object, got {got}")
+    try:
+        top = ResultsEntry.model_validate(data)
+    except ValidationError as err:
+        raise MalformedResult(problems=from_validation_error(err, ResultsEntry)) from None
+    entries, listed = top.systems, top.experiment.get("systems", ())
+    order = [s["name"] for s in listed if isinstance(s, Mapping) and s.get("name") in entries] \
+        if isinstance(listed, (list, tuple)) else []
     names = order + sorted(set(entries) - set(order))  # results.json sorts keys; the run's order is kept
     systems = tuple(_system(name, entries[name]) for name in names)
     timelines = {s.name: tuple(TimelineEvent(o.name, o.unit, o.start_cycle, o.end_cycle, o.compute_cycles,
                                              o.memory_cycles) for o in s.ops) for s in systems}
-    failures = tuple(Failure(f["system"], f["message"]) for f in data.get("failures", ()))
-    return ExperimentResult(data["name"], data["xpusim_version"], data["seed"], data["experiment"], systems,
-                            data.get("baseline"), failures, timelines)
+    failures = tuple(Failure(f.system, f.message) for f in top.failures)
+    return ExperimentResult(top.name, top.xpusim_version, top.seed, data["experiment"], systems, top.baseline,
+                            failures, timelines)
 
 
 def _system(name: str, entry: Mapping[str, Any]) -> SystemResult:
-    ops = tuple(OpResult(**{k: op[k] for k in _OP_FIELDS},
-                         energy_pj_by_category=dict(op.get("energy_breakdown_pj", {})),
-                         utilisation=op.get("utilisation"), actions=dict(op.get("actions", {})),
-                         mapping=op.get("mapping", ""), dram_efficiency=op.get("dram_efficiency"),
-                         dram_bandwidth_bytes_per_s=op.get("dram_bandwidth_bytes_per_s"))
-                for op in entry["ops"])
+    try:
+        checked = SystemEntry.model_validate(entry)
+    except ValidationError as err:
+        raise MalformedResult(problems=from_validation_error(err, SystemEntry, f"systems.{name}")) from None
+    ops = tuple(OpResult(**{k: getattr(op, k) for k in _OP_FIELDS},
+                         energy_pj_by_category=dict(op.energy_breakdown_pj), utilisation=op.utilisation,
+                         actions=dict(op.actions), mapping=op.mapping, dram_efficiency=op.dram_efficiency,
+                         dram_bandwidth_bytes_per_s=op.dram_bandwidth_bytes_per_s)
+                for op in checked.ops)
     return SystemResult(
-        name=name, kind=entry["kind"], clock_hz=entry["clock_hz"], cycles=entry["cycles"],
-        layer_cycles=entry["layer_cycles"], repeat=entry["repeat"],
-        energy_pj_by_component={k: v * 1e12 for k, v in entry["energy_by_component_j"].items()},
-        energy_pj_by_category={k: v * 1e12 for k, v in entry["energy_breakdown_j"].items()},
-        area_mm2_by_component=dict(entry["area_breakdown_mm2"]), tokens=entry["tokens"], macs=entry["macs"],
-        peak_macs_per_cycle=entry["peak_macs_per_cycle"], ops=ops, notes=tuple(entry.get("notes", ())),
-        warnings=tuple(entry.get("warnings", ())), devices=entry.get("devices", 1),
-        serving=entry.get("serving"), mapping_search=entry.get("mapping_search"),
-        memories=entry.get("memories", {}),
+        name=name, kind=checked.kind, clock_hz=checked.clock_hz, cycles=checked.cycles,
+        layer_cycles=checked.layer_cycles, repeat=checked.repeat,
+        energy_pj_by_component={k: v * 1e12 for k, v in checked.energy_by_component_j.items()},
+        energy_pj_by_category={k: v * 1e12 for k, v in checked.energy_breakdown_j.items()},
+        area_mm2_by_component=dict(checked.area_breakdown_mm2), tokens=checked.tokens, macs=checked.macs,
+        peak_macs_per_cycle=checked.peak_macs_per_cycle, ops=ops, notes=tuple(checked.notes),
+        warnings=tuple(checked.warnings), devices=checked.devices, serving=checked.serving,
+        mapping_search=checked.mapping_search, memories=checked.memories,
     )
 
 

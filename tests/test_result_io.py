@@ -66,7 +66,49 @@ def test_an_unknown_baseline_names_the_systems(run_folder):
 
 def test_a_file_that_is_not_a_result_names_the_missing_key(tmp_path):
     (tmp_path / "results.json").write_text(json.dumps({"name": "x"}))
-    with pytest.raises(InputError, match="systems: missing or malformed"):
+    with pytest.raises(InputError, match="systems: required key is missing: this is not an xpusim results.json"):
         load_result(tmp_path)
     with pytest.raises(InputError, match="no such results file"):
         load_result(tmp_path / "missing")
+
+
+def _edit(path, change):
+    data = json.loads(path.read_text())
+    change(data, data["systems"]["small"], data["systems"]["small"]["ops"][0])
+    path.write_text(json.dumps(data))
+
+
+@pytest.mark.parametrize("change,key,message", [
+    (lambda top, sys, op: sys.pop("cycles"), "systems.small.cycles", "required key is missing"),
+    (lambda top, sys, op: sys.update(cycles="many"), "systems.small.cycles", "valid integer"),
+    (lambda top, sys, op: sys.update(cycles=True), "systems.small.cycles", "got the boolean true"),
+    (lambda top, sys, op: sys.update(clock_hz=0), "systems.small.clock_hz", "expected a number > 0"),
+    (lambda top, sys, op: sys.update(energy_by_component_j=[1]), "systems.small.energy_by_component_j",
+     "valid dictionary"),
+    (lambda top, sys, op: sys.update(ops="x"), "systems.small.ops", "valid list"),
+    (lambda top, sys, op: op.pop("kind"), "systems.small.ops[0].kind", "required key is missing"),
+    (lambda top, sys, op: op.update(energy_pj=-1.0), "systems.small.ops[0].energy_pj", "expected a number >= 0"),
+    (lambda top, sys, op: op.update(start_cycle=op["end_cycle"] + 1), "systems.small.ops[0].end_cycle",
+     "is before start_cycle"),
+    (lambda top, sys, op: top.update(experiment=[]), "experiment", "valid dictionary"),
+    (lambda top, sys, op: top.update(failures=[{"x": 1}]), "failures[0].system", "required key is missing"),
+    (lambda top, sys, op: top.update(systems={"small": 5}), "systems.small", "valid dictionary"),
+])
+def test_a_malformed_result_names_the_key_and_never_fails_later(run_folder, change, key, message):
+    _edit(run_folder / "results.json", change)
+    with pytest.raises(InputError) as err:
+        load_result(run_folder)
+    assert f"{key}: " in str(err.value) and message in str(err.value), str(err.value)
+    assert "this is not an xpusim results.json" in str(err.value)
+
+
+@pytest.mark.parametrize("content,message", [
+    (b"[1, 2]", "expected a JSON object, got an array"),
+    (b"\xff\xfe", "not UTF-8 text"),
+    (b"{", "not valid JSON"),
+    (b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
+])
+def test_a_file_that_is_not_json_of_a_result_is_an_input_error(tmp_path, content, message):
+    (tmp_path / "results.json").write_bytes(content)
+    with pytest.raises(InputError, match=message):
+        load_result(tmp_path)
