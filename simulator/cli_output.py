@@ -19,7 +19,7 @@ from simulator.experiment import load_experiment
 from simulator.journal import JOURNAL, Journal, matches, sweep_key
 from simulator.outdir import check_writable, free_folder
 from simulator.results import ExperimentResult
-from simulator.sweep import SweepPoint, load_sweep
+from simulator.sweep import SweepPoint, is_sweep_row, load_sweep
 
 MAX_NUMBERED = 1000  # folders NAME-2 .. NAME-999 are looked at for a matching journal
 
@@ -43,11 +43,11 @@ def sweep_folder(base: Path, points: list[SweepPoint], force: bool, console: Con
             (base / JOURNAL).unlink(missing_ok=True)
     else:
         candidates = [base] + [base.with_name(f"{base.name}-{n}") for n in range(2, MAX_NUMBERED)]
-        folder = next((c for c in candidates if c.is_dir() and matches(c, key, len(points))), None) \
+        folder = next((c for c in candidates if c.is_dir() and matches(c, key, len(points), is_sweep_row)), None) \
             or free_folder(base)
         if folder != base:
             console.print(f"note: {base} holds another result; using {folder} (--force writes over {base})")
-    journal = Journal.open(check_writable(folder), key, len(points))
+    journal = Journal.open(check_writable(folder), key, len(points), is_sweep_row)
     if journal.done:
         console.print(f"resuming: {len(journal.done)} of {len(points)} points already done in {folder}")
     return folder, journal

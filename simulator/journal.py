@@ -9,7 +9,10 @@ interrupted and resumed sweep writes the same rows as one that ran through. A
 line cut short by a kill (no newline at the end) is dropped and the file
 truncated to the last complete line before appending again. Rows are stored as
 JSON and fresh rows pass through the same JSON round trip, so resumed and fresh
-rows are identical values.
+rows are identical values. A journal holding a line this program does not write (a
+header that is not an object, a point outside the sweep, rows that are not the
+sweep's rows: ``simulator.sweep.is_sweep_row``) is not resumed: the sweep runs in a
+new numbered folder and the edited one is left as it is.
 """
 
 from __future__ import annotations
@@ -19,10 +22,11 @@ import json
 import os
 import time
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 JOURNAL = "journal.jsonl"
 FORMAT = "xpusim-sweep-journal-1"
+RowCheck = Callable[[dict], bool]  # whether a row read back is one the journal's writer writes
 SYNC_INTERVAL_S = 1.0  # longest a finished point waits for an fsync (flushed to the OS at once)
 
 
@@ -49,10 +53,11 @@ class Journal:
         self._synced = time.monotonic()  # when the file was last synced to disk
 
     @classmethod
-    def open(cls, folder: Path, key: str, total: int) -> "Journal":
-        """The folder's journal if it belongs to this sweep (its finished points in ``done``), else a new one."""
+    def open(cls, folder: Path, key: str, total: int, valid_row: RowCheck | None = None) -> "Journal":
+        """The folder's journal if it belongs to this sweep (its finished points in ``done``; every row
+        accepted by ``valid_row`` where given), else a new one."""
         path = folder / JOURNAL
-        done = _read(path, key, total)
+        done = _read(path, key, total, valid_row=valid_row)
         if done is None:
             header = {"format": FORMAT, "key": key, "points": total}
             with open(path, "w", encoding="utf-8") as handle:
@@ -92,12 +97,13 @@ class Journal:
         self._synced = time.monotonic()
 
 
-def matches(folder: Path, key: str, total: int) -> bool:
-    """Whether ``folder`` holds a journal of this very sweep."""
-    return _read(folder / JOURNAL, key, total, repair=False) is not None
+def matches(folder: Path, key: str, total: int, valid_row: RowCheck | None = None) -> bool:
+    """Whether ``folder`` holds a journal of this very sweep (every row accepted by ``valid_row``)."""
+    return _read(folder / JOURNAL, key, total, repair=False, valid_row=valid_row) is not None
 
 
-def _read(path: Path, key: str, total: int, repair: bool = True) -> dict[int, list[dict]] | None:
+def _read(path: Path, key: str, total: int, repair: bool = True,
+          valid_row: RowCheck | None = None) -> dict[int, list[dict]] | None:
     try:
         data = path.read_bytes()
     except OSError:
@@ -108,16 +114,29 @@ def _read(path: Path, key: str, total: int, repair: bool = True) -> dict[int, li
         header = json.loads(lines[0]) if lines else {}
     except json.JSONDecodeError:
         return None
-    if header.get("format") != FORMAT or header.get("key") != key or header.get("points") != total:
+    if not isinstance(header, dict) or header.get("format") != FORMAT or header.get("key") != key \
+            or header.get("points") != total:
         return None
     done: dict[int, list[dict]] = {}
     for line in lines[1:]:
         try:
             entry = json.loads(line)
-            done.setdefault(int(entry["point"]), entry["rows"])
-        except (json.JSONDecodeError, KeyError, TypeError, ValueError):
+            point, rows = entry["point"], entry["rows"]
+        except (json.JSONDecodeError, KeyError, TypeError, ValueError, RecursionError):
             return None
+        if not _is_entry(point, rows, total, valid_row):
+            return None  # not a line this program wrote: the folder is not resumed
+        done.setdefault(point, rows)
     if repair and len(complete) < len(data):
         with open(path, "r+b") as handle:
             handle.truncate(len(complete))
     return done
+
+
+def _is_entry(point: Any, rows: Any, total: int, valid_row: RowCheck | None) -> bool:
+    """A journal line's point index (one of the sweep's) and its rows: mappings naming that point, each
+    accepted by ``valid_row`` where given."""
+    return (isinstance(point, int) and not isinstance(point, bool) and 0 <= point < total
+            and isinstance(rows, list)
+            and all(isinstance(row, dict) and row.get("point") == point and (valid_row is None or valid_row(row))
+                    for row in rows))

@@ -23,6 +23,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import itertools
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
@@ -217,6 +218,25 @@ def point_rows(point: SweepPoint, result: ExperimentResult) -> list[dict[str, An
     order = [entry.name for entry in point.experiment.spec.systems]
     return [by_name[name] for name in order if name in by_name] + \
            [row for name, row in by_name.items() if name not in order]
+
+
+# A row's figures and texts (point_rows): each figure a number >= 0, or none of them (a failed or skipped system).
+ROW_FIGURES = ("cycles", "seconds", "tokens_per_s", "energy_j", "energy_per_token_j", "area_mm2", "utilisation")
+ROW_TEXTS = ("system", "error", "capacity", "warnings")
+
+
+def is_sweep_row(row: dict) -> bool:
+    """Whether a row read back from a journal is one :func:`point_rows` writes (else the journal is not resumed)."""
+    if not isinstance(row.get("system"), str) or not isinstance(row.get("fits"), bool):
+        return False
+    if any(not isinstance(row[k], str) for k in ROW_TEXTS if k in row):
+        return False
+    figures = [row[k] for k in ROW_FIGURES if k in row]
+    return not figures or (len(figures) == len(ROW_FIGURES) and all(map(_is_figure, figures)))
+
+
+def _is_figure(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value < math.inf
 
 
 def run_sweep(points: list[SweepPoint], journal: Journal, workers: int = 1,

@@ -260,3 +260,34 @@ def test_a_second_report_into_the_same_folder_goes_to_a_numbered_one(cli, write,
     code, _, err = cli("report", tmp_path / "runs" / "small", "--out", tmp_path / "cmp", "--name", "again")
     assert code == 0 and (tmp_path / "cmp-2" / "results.json").exists()
     assert (tmp_path / "cmp" / "results.json").read_bytes() == first
+
+
+@pytest.mark.parametrize("line", [
+    "null",                                                                  # not a header
+    '{"point": 0, "rows": 5}',                                               # rows not a list
+    '{"point": 7, "rows": []}',                                              # no such point
+    '{"point": true, "rows": []}',
+    '{"point": 0, "rows": [{"x": 1}]}',                                      # not a row the sweep writes
+    '{"point": 0, "rows": [{"point": 0, "system": "s", "fits": true, "cycles": "many"}]}',
+])
+def test_a_journal_with_a_line_this_program_does_not_write_is_not_resumed(tmp_path, line):
+    from simulator.journal import FORMAT, matches
+    from simulator.sweep import is_sweep_row
+
+    header = json.dumps({"format": FORMAT, "key": "k", "points": 3})
+    (tmp_path / JOURNAL).write_text((line if line == "null" else header + "\n" + line) + "\n")
+    assert not matches(tmp_path, "k", 3, is_sweep_row)
+    assert Journal.open(tmp_path, "k", 3, is_sweep_row).done == {}
+
+
+def test_a_sweep_whose_journal_was_edited_runs_in_a_new_folder_and_keeps_the_old(cli, tmp_path):
+    path, out = sweep_file(tmp_path, 1, 1), tmp_path / "out"
+    assert cli("sweep", path, "--out", out, "--workers", "1")[0] == 0
+    journal = out / "dur" / JOURNAL
+    lines = journal.read_text().splitlines()
+    entry = json.loads(lines[1])
+    entry["rows"][0]["seconds"] = None  # a row no run writes
+    journal.write_text("\n".join([lines[0], json.dumps(entry)] + lines[2:]) + "\n")
+    code, _, err = cli("sweep", path, "--out", out, "--workers", "1")
+    assert code == 0 and "using" in err and (out / "dur-2" / "sweep.csv").exists()
+    assert journal.read_text().splitlines()[1] == json.dumps(entry)  # the edited folder is left as it was
