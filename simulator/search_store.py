@@ -18,7 +18,10 @@ import os
 from pathlib import Path
 from typing import Any, Mapping
 
-from simulator.errors import InputError, Problem
+from pydantic import NonNegativeInt, ValidationError
+
+from arch.strict_model import StrictModel
+from simulator.errors import InputError, Problem, from_validation_error
 from simulator.search_eval import TrialOutcome
 
 FILE_NAME = "trials.jsonl"
@@ -39,20 +42,36 @@ class TrialStore:
         self.fingerprint = search_fingerprint
 
     def load(self) -> dict[int, TrialOutcome]:
-        """Stored outcomes by trial number; a file from another search is an input error."""
+        """Stored outcomes by trial number; a file from another search, or a line no search writes, is an
+        input error naming the line (``--fresh`` starts over)."""
         if not self.path.exists():
             return {}
-        lines = self.path.read_text(encoding="utf-8").splitlines()
-        records = [r for r in map(_parse, lines) if r is not None]
+        try:
+            lines = self.path.read_bytes().decode("utf-8").splitlines()
+        except UnicodeDecodeError:
+            raise self._error("not UTF-8 text") from None
+        records = [(n, r) for n, r in ((n, _parse(line)) for n, line in enumerate(lines, 1)) if r is not None]
         if not records:
             return {}
-        found = records[0].get("fingerprint")
+        found = records[0][1].get("fingerprint")
         if found != self.fingerprint:
-            raise InputError(str(self.path), [Problem("", (
-                f"these stored trials belong to a different search (fingerprint {found}, this search "
-                f"{self.fingerprint}): write to another --out folder, or pass --fresh to start over"))])
-        outcomes = (TrialOutcome.from_record(r) for r in records[1:] if "number" in r)
+            raise self._error(f"these stored trials belong to a different search (fingerprint {found}, this "
+                              f"search {self.fingerprint})")
+        outcomes = [self._outcome(n, r) for n, r in records[1:] if "number" in r]
         return {o.number: o for o in outcomes}
+
+    def _outcome(self, line: int, record: dict[str, Any]) -> TrialOutcome:
+        try:
+            checked = TrialRecord.model_validate(record)
+        except ValidationError as err:
+            problem = from_validation_error(err, TrialRecord)[0]
+            raise self._error(f"line {line}: {problem}: not a trial this program stores") from None
+        return TrialOutcome(checked.number, tuple(checked.params.items()),
+                            {k: dict(v) for k, v in checked.metrics.items()}, tuple(checked.warnings), checked.error)
+
+    def _error(self, text: str) -> InputError:
+        return InputError(str(self.path), [Problem("", f"{text}: write to another --out folder, or pass --fresh "
+                                                       "to start over")])
 
     def start(self, fresh: bool) -> None:
         """Create the file with its header (truncating it when ``fresh``)."""
@@ -70,9 +89,20 @@ class TrialStore:
             os.fsync(handle.fileno())
 
 
+class TrialRecord(StrictModel):
+    """One stored trial, as :meth:`TrialOutcome.to_record` writes it."""
+
+    model_config = {**StrictModel.model_config, "extra": "ignore"}
+    number: NonNegativeInt
+    params: dict[str, Any]
+    metrics: dict[str, dict[str, float]]
+    warnings: list[str] = []
+    error: str | None = None
+
+
 def _parse(line: str) -> dict[str, Any] | None:
     try:
         record = json.loads(line)
-    except json.JSONDecodeError:
-        return None  # the partial last line of a killed search
+    except (json.JSONDecodeError, RecursionError):
+        return None  # the partial last line of a killed search (or a line no search writes: its trial reruns)
     return record if isinstance(record, dict) else None

@@ -121,6 +121,34 @@ def test_trials_of_another_search_are_refused_with_a_hint(tmp_path):
     assert len(xs.search(_raw(2.0, trials=4), out=tmp_path, fresh=True).rows) == 4
 
 
+@pytest.mark.parametrize("change,message", [
+    (lambda t: t.update(params=5), "line 2: params: Input should be a valid dictionary"),
+    (lambda t: t.update(metrics={"big": {"seconds": "fast"}}), "line 2: metrics.big.seconds: Input should be a valid"),
+    (lambda t: t.update(metrics={"big": {"seconds": float("nan")}}), "line 2: metrics.big.seconds: Input should be a "
+                                                                      "finite number"),
+    (lambda t: t.update(number="zero"), "line 2: number: Input should be a valid integer"),
+    (lambda t: t.update(warnings=5), "line 2: warnings: Input should be a valid list"),
+])
+def test_a_stored_trial_this_program_does_not_write_is_refused_naming_its_line(tmp_path, change, message):
+    xs.search(_raw(1.0, trials=4), out=tmp_path)
+    log = tmp_path / "small/trials.jsonl"
+    lines = log.read_text().splitlines()
+    trial = json.loads(lines[1])
+    change(trial)
+    log.write_text("\n".join([lines[0], json.dumps(trial)] + lines[2:]) + "\n")
+    with pytest.raises(InputError, match=f"{message}.*--fresh"):
+        xs.search(_raw(1.0, trials=4), out=tmp_path)
+    assert len(xs.search(_raw(1.0, trials=4), out=tmp_path, fresh=True).rows) == 4
+
+
+def test_stored_trials_that_are_not_utf8_are_refused(tmp_path):
+    xs.search(_raw(1.0, trials=4), out=tmp_path)
+    with open(tmp_path / "small/trials.jsonl", "ab") as handle:
+        handle.write(b"\xff\xfe\n")
+    with pytest.raises(InputError, match="not UTF-8 text.*--fresh"):
+        xs.search(_raw(1.0, trials=4), out=tmp_path)
+
+
 def test_a_design_that_cannot_be_built_is_a_failed_trial_with_its_reason():
     # Each value is valid alone; an 8192-row array with an 8 KiB input scratchpad is not.
     raw = _raw(10.0, trials=16, parameters={"systems.big.arch.rows": [64, 8192],
