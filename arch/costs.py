@@ -128,6 +128,10 @@ class Unit:
 MIN_BYTES_PER_CYCLE = 1e-9
 
 
+class MemoryRateError(ValueError):
+    """A memory whose rate, channels or latency (derived from a spec's bandwidth and clock) is out of range."""
+
+
 @dataclass(frozen=True)
 class Memory:
     """A bandwidth resource: ``channels`` parallel channels of ``bytes_per_cycle`` each."""
@@ -142,7 +146,7 @@ class Memory:
     def __post_init__(self) -> None:
         object.__setattr__(self, "kind", MemoryKind(self.kind))
         if not MIN_BYTES_PER_CYCLE <= self.bytes_per_cycle < math.inf or self.channels < 1 or self.latency_cycles < 0:
-            raise ValueError(f"memory {self.name!r}: bytes_per_cycle must be at least {MIN_BYTES_PER_CYCLE:g} and "
+            raise MemoryRateError(f"memory {self.name!r}: bytes_per_cycle must be at least {MIN_BYTES_PER_CYCLE:g} and "
                              f"finite, channels >= 1, latency >= 0 (got {self.bytes_per_cycle:g}, {self.channels}, "
                              f"{self.latency_cycles}): check the bandwidth and clock that give it")
 

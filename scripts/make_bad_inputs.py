@@ -324,7 +324,7 @@ CASES: dict[str, tuple[str | bytes, str, str]] = {
     "list-as-key": (OPS + "? [1, 2]\n: 3\n", "run", "a list used as a mapping key at line 10, column 3"),
     "form-feed": (sub(OPS, "systems:", "\x0c\nsystems:"), "run", "character 0x000c at line 8, column 1"),
     "bandwidth-tiny": (sub(MODEL, "arch: tpuv4-like}", "arch: tpuv4-like, set: {dram_bandwidth_bytes_per_s: 1.0e-300}}"),
-                       "run", "memory 'dram': bytes_per_cycle must be at least 1e-09"),
+                       "run", "dram_bandwidth_bytes_per_s = 1e-300"),
     "serving-request-over-kv-capacity": (sub(MODEL, "seq_len: 64}", "seq_len: 64, phase: serving, serving: {rate_per_s: 1, "
                                          "count: 2, prompt: {tokens: 2048}, kv_capacity_tokens: 1000}}").replace(
                                          "phase: decode, ", ""), "run",

@@ -34,6 +34,7 @@ from pydantic import ValidationError
 
 from arch import registry
 from arch.contract import CapacityError
+from arch.costs import MemoryRateError
 from simulator.capacity import capacity_shortfall
 from simulator.errors import InputError, Problem, error_text
 from simulator.experiment import Experiment, ResolvedSystem
@@ -87,6 +88,10 @@ def check_experiment(experiment: Experiment, capacity_is_problem: bool | None = 
             fits[system.name], shortfalls[system.name] = False, error_text(err)
             (problems if capacity_is_problem else warnings).append(Problem(path, error_text(err)))
             continue
+        except MemoryRateError as err:
+            problems.append(Problem(path, f"{error_text(err)}{rate_keys(system.spec)}"))
+            fits[system.name] = False
+            continue
         except (ValueError, KeyError) as err:
             problems.append(Problem(path, error_text(err)))
             fits[system.name] = False
@@ -101,6 +106,14 @@ def check_experiment(experiment: Experiment, capacity_is_problem: bool | None = 
             (problems if capacity_is_problem else warnings).append(Problem(path, shortfall))
         warnings += [Problem(path, w) for w in family if not (shortfall and "weights + KV" in w)]
     return CheckReport(tuple(problems), tuple(warnings), fits, shortfalls)
+
+
+def rate_keys(spec) -> str:
+    """``" (this system's ...)"``: the spec's bandwidth and clock keys and their values, the numbers a memory's
+    bytes per cycle come from (``""`` when it has none at its top level)."""
+    found = [f"{name} = {value:g}" for name, value in spec if isinstance(value, (int, float))
+             and not isinstance(value, bool) and ("bandwidth" in name or name.endswith("clock_hz"))]
+    return f" (this system's {', '.join(found)})" if found else ""
 
 
 def _family_check(accel, workload: Workload, options) -> tuple[str, ...]:

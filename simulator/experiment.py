@@ -165,7 +165,9 @@ def resolve_system(name: str, arch: str | Mapping, overrides: Mapping[str, Any],
         return ResolvedSystem(name, spec, warnings=() if isinstance(arch, str) and not arch.endswith(
             (".yaml", ".yml")) else unset_default_notes(spec))
     except ValidationError as err:
-        rename = {tuple(k.split(".")): f"{path}.set.{k}" for k in overrides}
+        # an override's key and each shorter prefix of it (``set: {npu.rowz: 1}`` on a spec with no ``npu``)
+        rename = {tuple(k.split("."))[:n]: f"{path}.set.{'.'.join(k.split('.')[:n])}"
+                  for k in overrides for n in range(1, k.count(".") + 2)}
         problems += from_validation_error(err, spec_type, prefix=f"{path}.arch", rename=rename)
         return None
 

@@ -105,6 +105,25 @@ def test_every_problem_of_a_file_is_reported_at_once():
     assert paths == ["systems.s.arch", "systems.g.set.sms", "workload.model"]
 
 
+def test_a_dotted_override_of_a_key_the_spec_lacks_is_named_under_set():
+    text = ("name: t\nworkload: {model: llama2-7b}\nsystems:\n"
+            "  - {name: s, arch: tpuv4-like, set: {npu.rowz: 1, cols: 0}}\n")
+    with pytest.raises(InputError) as info:
+        parse_text(text)
+    assert sorted(p.path for p in info.value.problems) == ["systems.s.set.cols", "systems.s.set.npu"]
+
+
+def test_a_memory_rate_out_of_range_lists_the_keys_it_comes_from():
+    from simulator.checks import check_experiment
+
+    text = ("name: t\nworkload: {model: llama2-7b}\nsystems:\n"
+            "  - {name: s, arch: tpuv4-like, set: {dram_bandwidth_bytes_per_s: 1.0e-3}}\n")
+    [problem] = check_experiment(parse_text(text)).problems
+    assert problem.path == "systems.s" and "memory 'dram'" in problem.message
+    assert "(this system's clock_hz = 1e+09, dram_bandwidth_bytes_per_s = 0.001, link_bandwidth_bytes_per_s" in \
+        problem.message
+
+
 def test_an_exponent_without_a_sign_says_how_to_write_the_number():
     assert number_hint("6.4e10") == "; YAML reads '6.4e10' as text, not a number: write 6.4e+10 or 64000000000"
     assert number_hint("1e3") == "; YAML reads '1e3' as text, not a number: write 1.0e+3 or 1000"
