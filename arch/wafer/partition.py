@@ -112,8 +112,9 @@ def check_fits(spec: WaferSpec, res: Residency, what: str) -> None:
             f"{res.layer_bytes_per_pe + res.buffer_bytes_per_pe} bytes per PE (weights {res.weight_bytes_per_pe}, "
             f"KV cache {res.kv_bytes_per_pe}, working buffers {res.buffer_bytes_per_pe}) but a PE has "
             f"{res.usable_bytes_per_pe} usable bytes "
-            f"({spec.sram_bytes_per_pe} less {spec.reserved_sram_bytes_per_pe} reserved); use a larger region, "
-            "shift-based KV placement or a shorter sequence")
+            f"({spec.sram_bytes_per_pe} less {spec.reserved_sram_bytes_per_pe} reserved); use a larger region "
+            "(mapping: decode_region_pe, prefill_region_pe), shift-based KV placement (mapping: kv_placement: "
+            "shift) or a shorter sequence")
     if res.pes_needed > spec.pe_count:
         raise CapacityError(
             f"mesh_width_pe x mesh_height_pe: {what} needs {res.pes_needed} PEs ({res.regions} regions of "
