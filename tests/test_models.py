@@ -1,12 +1,13 @@
 """Model configs: published parameter counts, KV-cache size, loading and validation."""
 
 import json
+import re
 
 import pytest
 from pydantic import ValidationError
 
 from workloads.hf_config import SUPPORTED_MODEL_TYPES
-from workloads.models import ModelConfig, Position, list_models, load_model
+from workloads.models import ModelConfig, Position, WorkloadError, list_models, load_model
 
 PRESETS = [
     "llama2-7b", "llama2-13b", "llama2-70b", "llama3-8b", "llama3-70b",
@@ -298,3 +299,14 @@ def test_hf_unsupported_activation_is_named():
     fields = {**HF_CONFIGS["meta-llama/Llama-2-7b-hf"][0], "hidden_act": "gelu"}
     with pytest.raises(ValueError, match="hidden_act 'gelu' is not supported"):
         load_model(fields)
+
+
+@pytest.mark.parametrize("field,value,message", [
+    ("rotary_fraction", True, "rotary_fraction: Input should be a valid number (got True)"),
+    ("qkv_bias", 1, "qkv_bias: Input should be a valid boolean (got 1)"),
+    ("tied_embeddings", "yes", "tied_embeddings: Input should be a valid boolean (got 'yes')"),
+])
+def test_a_boolean_for_a_number_or_a_number_for_a_flag_is_refused(field, value, message):
+    fields = load_model("llama2-7b").model_dump()
+    with pytest.raises(WorkloadError, match=re.escape(message)):
+        ModelConfig.from_fields({**fields, field: value})

@@ -71,6 +71,7 @@ class Position(str, Enum):
 
 PositiveInt = Annotated[int, Field(strict=True, gt=0)]
 NonNegativeInt = Annotated[int, Field(strict=True, ge=0)]
+Flag = Annotated[bool, Field(strict=True)]  # true or false, not 1 or "yes" (nor a number read as true)
 
 
 class ModelConfig(BaseModel):
@@ -100,12 +101,12 @@ class ModelConfig(BaseModel):
     vocab_size: PositiveInt
     position: Position
     max_positions: PositiveInt
-    rotary_fraction: Annotated[float, Field(gt=0.0, le=1.0)] = 1.0  # share of head_dim rotated
-    tied_embeddings: bool = False
-    qkv_bias: bool = False
-    out_bias: bool = False  # attention output projection
-    mlp_bias: bool = False
-    parallel_residual: bool = False  # GPT-NeoX / GPT-J: attention and MLP read the same input
+    rotary_fraction: Annotated[float, Field(strict=True, gt=0.0, le=1.0)] = 1.0  # share of head_dim rotated
+    tied_embeddings: Flag = False
+    qkv_bias: Flag = False
+    out_bias: Flag = False  # attention output projection
+    mlp_bias: Flag = False
+    parallel_residual: Flag = False  # GPT-NeoX / GPT-J: attention and MLP read the same input
     num_experts: NonNegativeInt = 0
     experts_per_token: NonNegativeInt = 0
     num_shared_experts: NonNegativeInt = 0
