@@ -18,6 +18,9 @@ is), twice per pair: with Dask's default worker profiler (a thread sampling ever
 worker's stack every 10 ms) and with it off (``distributed.worker.profile.enabled:
 false``, as docs/validation-and-results.md recommends for sweeps). The rows of every run are
 compared with those of the first one-worker run, value for value.
+Each measurement also prints the CPU seconds of the sweep's process (planning,
+journaling; on Dask the client and the LocalCluster's scheduler) and of its worker
+processes: on two cores the parent's share competes with two workers but not with one.
 The parent's serial work outside the timed call -- expanding the grid, the
 journal key, writing the report -- is timed once and printed.
 
@@ -29,6 +32,7 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import os
+import resource
 import statistics
 import sys
 import tempfile
@@ -81,11 +85,24 @@ def on_dask(points, workers: int, profiler: bool = True):
 
 
 def measure(executor: str, workers: int, count: int):
-    """In a fresh process: the first ``count`` points swept by ``executor`` on ``workers`` (rows, seconds, stats)."""
+    """In a fresh process: the first ``count`` points swept by ``executor`` on ``workers`` (rows, seconds, stats).
+
+    ``stats`` also gets the CPU seconds of this process (the sweep's parent: planning, journaling, and on Dask
+    the client and the LocalCluster's scheduler) and of its children once they have exited (the workers;
+    in-process, a one-worker local sweep has none) over the measurement."""
     points = expand(load_yaml(EXPERIMENT), "sweep-speed", Path("."))[:count]
+    parent, children = time.process_time(), _children_cpu_s()
     if executor == "local":
-        return timed_sweep(points, workers)
-    return on_dask(points, workers, profiler=executor == "dask")
+        rows, seconds, stats = timed_sweep(points, workers)
+    else:
+        rows, seconds, stats = on_dask(points, workers, profiler=executor == "dask")
+    stats = {**stats, "parent_cpu_s": time.process_time() - parent, "workers_cpu_s": _children_cpu_s() - children}
+    return rows, seconds, stats
+
+
+def _children_cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def in_fresh_process(executor: str, workers: int, count: int):
@@ -140,7 +157,8 @@ def main() -> None:
                 same = rows == reference
                 identical &= same
                 print(f"  {name} workers={workers}: {seconds[workers]:.2f} s, {len(points) / seconds[workers]:.1f} "
-                      f"points/s, {stats['chunks']} chunks, {stats['simulated']} schedules simulated, "
+                      f"points/s, {stats['chunks']} chunks, {stats['simulated']} schedules simulated, CPU "
+                      f"{stats['parent_cpu_s']:.2f} s parent + {stats['workers_cpu_s']:.2f} s workers, "
                       f"rows {'identical' if same else 'DIFFER'}", flush=True)
             ratios[name].append(seconds[1] / seconds[args.workers])
             print(f"{name} repeat {repeat + 1}: {args.workers} workers {ratios[name][-1]:.2f}x faster than 1 "
