@@ -30,10 +30,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Literal, Mapping, Sequence
 
 from arch import registry
+from arch.background_compile import usable_cpus
 from arch.registry import UnknownNameError
 from simulator import experiment as _experiment
 from simulator import outputs
 from simulator.checks import require_valid
+from simulator.outdir import check_writable
 from simulator.errors import InputError, Problem
 from simulator.results import ExperimentResult, Failure, SystemResult
 from simulator.search_result import SearchResult
@@ -86,6 +88,9 @@ class Experiment:
         Keys are ``workload.<field>``, ``systems.<name>.arch.<field>`` (a ``set:``
         override of that system) or ``name`` / ``seed``; the result is validated.
         """
+        if not isinstance(values, Mapping):
+            raise InputError(self.source, [Problem("values", "expected a mapping of dotted keys to values, got "
+                                                             f"{type(values).__name__}")])
         top = {k: v for k, v in values.items() if k in ("name", "seed")}
         dotted = {k: v for k, v in values.items() if k not in top}
         problems = [p for key in dotted for p in check_key(key, self.raw, "values")]
@@ -211,6 +216,8 @@ def run(experiment: Experiment | str | os.PathLike | Mapping[str, Any], *,
     """
     exp = _experiment_of(experiment)
     _require_valid_once(exp)  # what `xpusim run` checks before simulating (capacity included)
+    if out is not None:
+        check_writable(Path(out) / exp.name, "out")  # before simulating, as the CLI does
     result = run_experiment(exp.resolved, on_system=on_system)
     written = RunResult(result).write(Path(out) / exp.name) if out is not None else []
     return RunResult(result, tuple(written))
@@ -264,22 +271,27 @@ def sweep(experiment: Experiment | str | os.PathLike | Mapping[str, Any],
           progress: Progress | None = None) -> SweepResult:
     """Run every combination of ``grid`` (default: the experiment's ``sweep.grid``).
 
-    Points run in ``workers`` local processes, or on the Dask cluster at
-    ``scheduler`` (extra ``dask``); rows come back in grid order either way. Every
-    point is validated before any runs. With ``out``, writes the files of
+    Points run in ``workers`` local processes (a whole number >= 1, lowered to the CPUs
+    this process may use), or on the Dask cluster at ``scheduler`` (extra ``dask``);
+    rows come back in grid order either way. ``grid`` maps dotted keys to lists (or
+    tuples, ranges) of values. Every point is validated before any runs, and ``out``
+    is checked before the first point. With ``out``, writes the files of
     ``xpusim sweep --out OUT`` into ``OUT/NAME/``.
     """
     exp = _experiment_of(experiment)
     raw = exp.to_dict()
+    workers = worker_count(workers, exp.source)
     if grid is not None:
-        raw["sweep"] = {"grid": {k: list(v) for k, v in grid.items()}}
+        raw["sweep"] = {"grid": _grid_lists(grid, exp.source)}
         _experiment.parse_experiment(raw, exp.source, exp.base_dir)  # the grid's own shape
     if not raw.get("sweep"):
         raise InputError(exp.source, [Problem("sweep", "no grid given and the experiment has no sweep: block")])
     points = expand(raw, exp.source, exp.base_dir)
+    if out is not None:
+        check_writable(Path(out) / exp.name, "out")  # before simulating, as the CLI does
     on_done = (lambda n: progress(n, len(points))) if progress else None
     results = (run_points_on_dask(points, scheduler, on_done) if scheduler
-               else run_points(points, max(1, workers), on_done))
+               else run_points(points, workers, on_done))
     made = SweepResult(exp.name, tuple(points), tuple(results), rows=tuple(sweep_rows(points, results)))
     if out is None:
         return made
@@ -291,7 +303,8 @@ def search(experiment: Experiment | str | os.PathLike | Mapping[str, Any], *,
            trials: int | None = None, fresh: bool = False, progress: Progress | None = None) -> SearchResult:
     """Run the experiment's ``search:`` block (extra ``search``: optuna); see :mod:`simulator.search`.
 
-    Trials run in ``workers`` local processes or on the Dask cluster at ``scheduler``;
+    Trials run in ``workers`` local processes (lowered to the usable CPUs, as for :func:`sweep`) or on the
+    Dask cluster at ``scheduler``;
     the trials do not depend on which. ``trials`` overrides the block's count. With
     ``out``, every finished trial is stored in ``OUT/NAME/trials.jsonl`` at once, a
     search interrupted earlier is continued from its stored trials (unless ``fresh``),
@@ -300,8 +313,30 @@ def search(experiment: Experiment | str | os.PathLike | Mapping[str, Any], *,
     from simulator.search import run_search
 
     exp = _experiment_of(experiment)
+    workers = worker_count(workers, exp.source)
     return run_search(exp.to_dict(), exp.source, exp.base_dir, out=out, workers=workers, scheduler=scheduler,
                       trials=trials, fresh=fresh, progress=progress)
+
+
+def worker_count(workers: Any, source: str = "<experiment>") -> int:
+    """``workers`` checked (a whole number >= 1) and lowered to the CPUs this process may use: each local
+    worker holds a copy of the simulator and none runs faster than one per CPU."""
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise InputError(source, [Problem("workers", f"expected a whole number >= 1, got {workers!r}")])
+    return min(workers, usable_cpus())
+
+
+def _grid_lists(grid: Any, source: str) -> dict[str, list]:
+    """A grid given to :func:`sweep`: dotted keys to lists of values (a tuple or range is a list too)."""
+    if not isinstance(grid, Mapping):
+        raise InputError(source, [Problem("grid", f"expected a mapping of dotted keys to lists of values, got "
+                                                  f"{type(grid).__name__}")])
+    problems = [Problem(f"sweep.grid.{key}", f"expected a list of values, got {type(values).__name__}")
+                for key, values in grid.items() if isinstance(values, (str, bytes, Mapping))
+                or not isinstance(values, (list, tuple, range))]
+    if problems:
+        raise InputError(source, problems)
+    return {key: list(values) for key, values in grid.items()}
 
 
 def kinds() -> list[str]:

@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import os
 import sys
 from pathlib import Path
 from typing import Sequence
 
 from rich.console import Console
+
+from arch.background_compile import usable_cpus  # standard library only, like this module
 
 EXIT_OK, EXIT_FAILED_SYSTEMS, EXIT_BAD_INPUT = 0, 1, 2
 _HANDLER_MODULE = {"cmd_search": "simulator.cli_search"}  # every other handler is in simulator.cli_commands
@@ -142,11 +143,6 @@ def _search_parser(sub) -> None:
     search.add_argument("--trials", type=positive_int, default=None, help="number of trials (default: the block's 'trials')")
     search.add_argument("--fresh", action="store_true", help="ignore trials stored by an earlier run and start over")
     search.set_defaults(handler="cmd_search")
-
-
-def usable_cpus() -> int:
-    """CPUs this process may run on (its affinity where the platform reports one)."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
 def _bound_workers(args: argparse.Namespace, console: Console) -> None:

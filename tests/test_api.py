@@ -102,3 +102,39 @@ def test_with_systems_keeps_the_named_ones_and_drops_a_baseline_not_kept():
     assert exp.system_names == ("big",) and exp.resolved.spec.report.baseline is None
     with pytest.raises(xs.InputError, match="no system named 'huge'"):
         xs.load(RAW).with_systems("huge")
+
+
+@pytest.mark.parametrize("call,key,message", [
+    (lambda exp: xs.sweep(exp, [1, 2]), "grid", "expected a mapping of dotted keys to lists of values, got list"),
+    (lambda exp: xs.sweep(exp, {"workload.batch": 8}), "sweep.grid.workload.batch", "expected a list of values"),
+    (lambda exp: xs.sweep(exp, {"workload.batch": "8"}), "sweep.grid.workload.batch", "expected a list of values"),
+    (lambda exp: xs.sweep(exp, {"workload.batch": [1]}, workers=0), "workers", "expected a whole number >= 1"),
+    (lambda exp: xs.sweep(exp, {"workload.batch": [1]}, workers="2"), "workers", "expected a whole number >= 1"),
+    (lambda exp: xs.sweep(exp, {"workload.batch": [1]}, workers=True), "workers", "expected a whole number >= 1"),
+    (lambda exp: exp.with_values([1]), "values", "expected a mapping of dotted keys to values"),
+])
+def test_a_bad_argument_is_an_input_error_naming_it(call, key, message):
+    with pytest.raises(xs.InputError) as caught:
+        call(xs.load(RAW))
+    assert [(p.path, message in p.message) for p in caught.value.problems] == [(key, True)]
+
+
+def test_a_grid_of_tuples_or_ranges_is_a_grid_of_lists():
+    exp = xs.load(RAW)
+    assert xs.sweep(exp, {"workload.batch": (1, 2)}).rows == xs.sweep(exp, {"workload.batch": range(1, 3)}).rows
+
+
+def test_an_out_path_that_is_a_file_is_refused_before_anything_runs(tmp_path, monkeypatch):
+    import simulator.api
+
+    monkeypatch.setattr(simulator.api, "run_experiment", lambda *a, **k: pytest.fail("simulated"))
+    (tmp_path / "file").write_text("")
+    with pytest.raises(xs.InputError, match="is a file, not a folder"):
+        xs.run(xs.load(RAW), out=tmp_path / "file")
+
+
+def test_more_workers_than_cpus_are_lowered_to_the_cpus(monkeypatch):
+    import simulator.api
+
+    monkeypatch.setattr(simulator.api, "usable_cpus", lambda: 1)
+    assert xs.worker_count(10**6) == 1 and xs.worker_count(1) == 1
