@@ -252,3 +252,29 @@ def test_host_softmax_claims_refuse_a_host_whose_times_do_not_scale_with_bytes(m
     claims = attention.softmax_host()
     assert [c.verdict for c in claims] == [Verdict.RESIDUAL] * 3
     assert all("do not scale with the bytes" in c.residual for c in claims)
+
+
+@pytest.mark.parametrize("compiling", [False, True])
+def test_contended_checks_run_last_while_the_event_kernel_compiles_and_claims_keep_their_order(monkeypatch,
+                                                                                                compiling):
+    from simulator import engine_warmup
+    from simulator.reproduce import registry
+    from simulator.reproduce.claims import Paper
+
+    ran = []
+
+    def check(name, contended=False):
+        def compute():
+            ran.append(name)
+            return [Claim(name, "k", "a claim", 1.0, "a source", 1.0, 0.1)]
+        return Check(name, compute, quick=True, contended=contended)
+
+    papers = (Paper("first", "t", "m1", "s"), Paper("second", "t", "m2", "s"))
+    found = {"m1": (check("a"), check("b", contended=True), check("c")), "m2": (check("d"),)}
+    monkeypatch.setattr(registry, "PAPERS", papers)
+    monkeypatch.setattr(registry, "checks", lambda paper: found[paper.module])
+    monkeypatch.setattr(engine_warmup, "running", lambda: compiling)
+    result = run(quick=True)
+    assert ran == (["a", "c", "d", "b"] if compiling else ["a", "b", "c", "d"])
+    assert [c.paper for c in result.claims] == ["a", "b", "c", "d"]
+    assert set(result.seconds_by_paper) == {"first", "second"}

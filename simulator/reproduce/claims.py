@@ -105,6 +105,9 @@ class Check:
     compute: Callable[[], list[Claim]]
     quick: bool = False     # takes seconds: part of the default test run's subset
     text: str = ""
+    # simulates many contended schedules (the engine's event kernel): run after the other checks while a
+    # child compiles that kernel (simulator.engine_warmup), so that they find it compiled
+    contended: bool = False
 
 
 @dataclass(frozen=True)
