@@ -144,7 +144,8 @@ def prefill_attention(gpu, config) -> None:
               f"{flash_s * 1e3:7.3f} ms, {flash_b / 1e9:6.3f} GB: {unfused_s / flash_s:.2f}x faster, "
               f"{unfused_b / flash_b:.0f}x fewer bytes; flash2 at {peak:.0%} of the tensor peak")
     print(f"   paper: FlashAttention-2 reaches {PAPER_FA2_PEAK[0]:.0%}-{PAPER_FA2_PEAK[1]:.0%} of the A100's peak "
-          "(PAPERS.md); the model's kernel has no register or shared-memory limits and so runs faster")
+          "(PAPERS.md); above its top, the model's kernel is optimistic: no register or shared-memory limits "
+          "per block, no cost for converting the probabilities to fp16 (its exponentials run on the SFUs)")
 
 
 def decode_step(gpu, config) -> None:
