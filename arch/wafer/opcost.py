@@ -197,7 +197,9 @@ def _check_fits(spec: WaferSpec, op: Op, algorithm: GemmAlgorithm, peak_words: i
             f"sram_bytes_per_pe: {algorithm.value} GEMM {op.name!r} ({op.m} x {op.k} x {op.n}, count "
             f"{op.count}) on {p} x {p} PEs needs {need} bytes of tiles and buffers per PE, but a PE has "
             f"{spec.usable_sram_bytes_per_pe} usable bytes ({spec.sram_bytes_per_pe} less "
-            f"{spec.reserved_sram_bytes_per_pe} reserved); use meshgemm or cannon, or a larger region")
+            f"{spec.reserved_sram_bytes_per_pe} reserved); try another mapping: gemm_algorithm "
+            f"({', '.join(a.value for a in GemmAlgorithm if a is not algorithm)}), or a larger region "
+            "(prefill_region_pe, decode_region_pe)")
 
 
 def _check_colors(spec: WaferSpec, what: str, needed: int) -> None:
