@@ -82,23 +82,23 @@ def device_array(**values: int) -> np.ndarray:
     return np.array([int(values[name]) for name in DEVICE_FIELDS], dtype=np.int64)
 
 
-@njit(cache=True)
 def pim_gemv_kernel(row_sets, macs_full, macs_last, readouts, gwrite_bursts, device):
-    macs, reads, before = dense_rows(row_sets, macs_full, macs_last, readouts, gwrite_bursts * device[BL])
+    """The dense case: its row sets laid out with numpy (:func:`dense_rows`), then timed by the jitted
+    :func:`pim_rows_kernel` (the only part compiled, shared with every other layout)."""
+    macs, reads, before = dense_rows(int(row_sets), int(macs_full), int(macs_last), int(readouts),
+                                     int(gwrite_bursts) * int(device[BL]))
     return pim_rows_kernel(macs, reads, before, device)
 
 
-@njit(cache=True)
 def dense_rows(row_sets, macs_full, macs_last, readouts, gwrite_cycles):
     """Per-row-set arrays of a densely packed GEMV: MACs, result reads, channel cycles before the row set."""
     macs = np.full(row_sets, macs_full, dtype=np.int64)
-    reads = np.full(row_sets, readouts // row_sets, dtype=np.int64)
+    reads = np.full(row_sets, readouts // row_sets if row_sets > 0 else 0, dtype=np.int64)
     before = np.zeros(row_sets, dtype=np.int64)
     if row_sets > 0:
         macs[row_sets - 1] = macs_last
         before[0] = gwrite_cycles
-    for r in range(readouts % row_sets if row_sets > 0 else 0):
-        reads[r] += 1
+        reads[: readouts % row_sets] += 1
     return macs, reads, before
 
 
