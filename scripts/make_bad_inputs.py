@@ -276,7 +276,7 @@ CASES: dict[str, tuple[str | bytes, str, str]] = {
     "serving-with-ops": (sub(OPS, "  ops:", "  phase: serving\n  serving: {rate_per_s: 1, count: 2}\n  ops:"), "run",
                          "phase 'serving' needs a 'model'"),
     "serving-csv-missing-file": (SERVING % "no-such.csv", "run", "request trace not found"),
-    "serving-csv-missing-column": (SERVING % "two-columns.csv", "run", "expected 3 values"),
+    "serving-csv-missing-column": (SERVING % "two-columns.csv", "run", "the header has no column for output_tokens"),
     "serving-csv-negative": (SERVING % "negative.csv", "run", "prompt_tokens must be an integer >= 1"),
     "serving-csv-nan": (SERVING % "nan.csv", "run", "arrival_s must be a finite number >= 0"),
     "serving-csv-header-only": (SERVING % "header-only.csv", "run", "lists no requests"),

@@ -64,6 +64,27 @@ def test_csv_with_header_comments_and_unsorted_rows(tmp_path):
     assert requests.output_tokens.dtype == np.int64
 
 
+def test_a_vidur_trace_replay_csv_reads_by_its_header(tmp_path):
+    # microsoft/vidur data/processed_traces/*.csv: arrived_at (s), num_prefill_tokens, num_decode_tokens
+    path = tmp_path / "vidur.csv"
+    path.write_text("arrived_at,num_prefill_tokens,num_decode_tokens\n0.0,4808,10\n0.052,3180,8\n")
+    requests = read_request_csv(path)
+    assert requests.arrival_s.tolist() == [0.0, 0.052]
+    assert requests.prompt_tokens.tolist() == [4808, 3180] and requests.output_tokens.tolist() == [10, 8]
+
+
+def test_a_header_finds_its_columns_in_any_order_and_ignores_the_others(tmp_path):
+    path = tmp_path / "any.csv"
+    path.write_text("id,output_tokens,Arrival_S,prompt_tokens\nr1,5,0.5,100\nr2,6,0.25,7\n")
+    requests = read_request_csv(path)
+    assert requests.arrival_s.tolist() == [0.25, 0.5] and requests.prompt_tokens.tolist() == [7, 100]
+    assert requests.output_tokens.tolist() == [6, 5]
+    path.write_text("arrival_s,prompt_tokens\n0,5\n")
+    with pytest.raises(ValueError, match="line 1: the header has no column for output_tokens .names read: "
+                                         "arrival_s or arrived_at; prompt_tokens or num_prefill_tokens"):
+        read_request_csv(path)
+
+
 def test_csv_malformed_rows_are_named_by_line(tmp_path):
     path = tmp_path / "bad.csv"
     path.write_text("0.0,10,5\n1.0,-3,5\nx,1,1\n2.0,4\n3.0,4,2.5\n")

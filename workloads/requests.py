@@ -167,11 +167,21 @@ def _arrivals_within(rng: np.random.Generator, rate_per_s: float, duration_s: fl
 
 # -- CSV --------------------------------------------------------------------------------
 CSV_COLUMNS = ("arrival_s", "prompt_tokens", "output_tokens")
+# Header names read as each column: xpusim's own, and those of Vidur's trace-replay CSVs
+# (microsoft/vidur, vidur/request_generator/trace_replay_request_generator.py and
+# data/processed_traces/*.csv: arrived_at in seconds, num_prefill_tokens, num_decode_tokens).
+CSV_HEADER_NAMES = {"arrival_s": ("arrival_s", "arrived_at"),
+                    "prompt_tokens": ("prompt_tokens", "num_prefill_tokens"),
+                    "output_tokens": ("output_tokens", "num_decode_tokens")}
 
 
 def read_request_csv(path: str | Path) -> RequestStream:
-    """A CSV of ``arrival_s, prompt_tokens, output_tokens`` rows (header optional).
+    """A CSV of ``arrival_s, prompt_tokens, output_tokens`` rows.
 
+    Without a header the three columns come in that order. With one (a first row
+    naming a column), the columns are found by name, in any order, other columns
+    ignored: ``arrival_s`` or ``arrived_at``, ``prompt_tokens`` or ``num_prefill_tokens``,
+    ``output_tokens`` or ``num_decode_tokens`` (Vidur's trace files read as they are).
     Blank lines and lines starting with ``#`` are skipped. Every malformed row is
     reported, by line number, in one error.
     """
@@ -184,13 +194,19 @@ def read_request_csv(path: str | Path) -> RequestStream:
     if path.stat().st_size > MAX_DATA_FILE_BYTES:
         raise WorkloadError(f"{path}: {path.stat().st_size} bytes is over the {MAX_DATA_FILE_BYTES}-byte limit for a "
                             "request trace")
-    rows, errors = [], []
+    rows, errors, columns = [], [], None
     with path.open(newline="", encoding="utf-8") as handle:
         for line, fields in enumerate(csv.reader(handle), start=1):
             cells = [cell.strip() for cell in fields]
-            if not any(cells) or cells[0].startswith("#") or (line == 1 and _is_header(cells)):
+            if not any(cells) or cells[0].startswith("#"):
                 continue
-            row, error = _parse_row(cells)
+            if columns is None and not rows and not errors and _is_header(cells):
+                columns, missing = _header_columns(cells)
+                if missing:
+                    raise WorkloadError(f"{path}: line {line}: the header has no column for {', '.join(missing)} "
+                                        f"(names read: {_accepted_names()})")
+                continue
+            row, error = _parse_row([cells[i] if i < len(cells) else "" for i in columns] if columns else cells)
             if error:
                 errors.append(f"line {line}: {error}")
             else:
@@ -201,7 +217,25 @@ def read_request_csv(path: str | Path) -> RequestStream:
 
 
 def _is_header(cells: list[str]) -> bool:
-    return tuple(cells) == CSV_COLUMNS
+    """A first row naming one of the columns (else it is data, and checked as data)."""
+    names = {name for names in CSV_HEADER_NAMES.values() for name in names}
+    return any(cell.lower() in names for cell in cells)
+
+
+def _header_columns(cells: list[str]) -> tuple[list[int], list[str]]:
+    """The index of each of ``CSV_COLUMNS`` in a header row, and the columns it lacks."""
+    lowered = [cell.lower() for cell in cells]
+    found, missing = [], []
+    for column, names in CSV_HEADER_NAMES.items():
+        index = next((lowered.index(name) for name in names if name in lowered), None)
+        if index is None:
+            missing.append(column)
+        found.append(index)
+    return found, missing
+
+
+def _accepted_names() -> str:
+    return "; ".join(" or ".join(names) for names in CSV_HEADER_NAMES.values())
 
 
 def _parse_row(cells: list[str]) -> tuple[tuple[float, int, int] | None, str]:
