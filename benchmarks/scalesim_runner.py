@@ -100,8 +100,8 @@ class ScaleSimGemmResult:
 
 
 def _write_inputs(folder, m, n, k, rows, cols, dataflow, sram_kb, bandwidth_mode,
-                  bandwidth_words_per_cycle):
-    """Write config, topology and layout files; return their paths."""
+                  bandwidth_words_per_cycle, topology=None):
+    """Write config, topology (``topology``'s text, else the one GEMM) and layout files; return their paths."""
     ifmap_kb, filter_kb, ofmap_kb = sram_kb
     config = _CONFIG_TEMPLATE.format(
         run_name=RUN_NAME, rows=rows, cols=cols, ifmap_kb=ifmap_kb,
@@ -112,7 +112,7 @@ def _write_inputs(folder, m, n, k, rows, cols, dataflow, sram_kb, bandwidth_mode
     files = {
         "config": config,
         # each GEMM row needs a trailing comma: SCALE-Sim drops the last field
-        "topology": f"Layer,M,N,K,\ngemm,{m},{n},{k},\n",
+        "topology": topology if topology is not None else f"Layer,M,N,K,\ngemm,{m},{n},{k},\n",
         # read even when custom layouts are off
         "layout": "Layer name,\n",
     }
@@ -124,9 +124,14 @@ def _write_inputs(folder, m, n, k, rows, cols, dataflow, sram_kb, bandwidth_mode
 
 def _read_report_row(path):
     """Return the first data row of a SCALE-Sim report as a list of stripped strings."""
+    return _read_report_rows(path)[0]
+
+
+def _read_report_rows(path):
+    """Every data row of a SCALE-Sim report (one per layer), as lists of stripped strings."""
     with open(path, newline="", encoding="utf-8") as handle:
         rows = [row for row in csv.reader(handle) if row]
-    return [field.strip() for field in rows[1]]
+    return [[field.strip() for field in row] for row in rows[1:]]
 
 
 def _parse_reports(report_folder, wall_s):
@@ -182,6 +187,31 @@ def run_gemm(m: int, n: int, k: int, rows: int, cols: int, dataflow: str,
             sim.run_scale(top_path=folder)
         wall_s = time.perf_counter() - start_s
         return _parse_reports(os.path.join(folder, RUN_NAME), wall_s)
+
+
+def run_conv_topology(layers, rows: int, cols: int, dataflow: str,
+                      sram_kb: tuple[int, int, int] = (1024, 1024, 1024),
+                      bandwidth_mode: str = "CALC", bandwidth_words_per_cycle: int = 10) -> list[tuple[int, int]]:
+    """Run SCALE-Sim on a convolution topology; (total cycles, stall cycles) per layer SCALE-Sim reports.
+
+    ``layers``: (name, ifmap_h, ifmap_w, filter_h, filter_w, channels, filters, stride) rows, written as
+    SCALE-Sim's conv topology file (a depthwise layer, ``DP`` in its name, is one report row per channel).
+    """
+    _check_args(1, 1, 1, rows, cols, dataflow, bandwidth_mode)
+    from scalesim.scale_sim import scalesim  # optional dependency
+
+    header = "Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, Num Filter, Strides,\n"
+    text = header + "".join(",".join(str(v) for v in layer) + ",\n" for layer in layers)
+    with tempfile.TemporaryDirectory(prefix="xpusim-scalesim-") as folder:
+        paths = _write_inputs(folder, 1, 1, 1, rows, cols, dataflow, sram_kb, bandwidth_mode,
+                              bandwidth_words_per_cycle, topology=text)
+        with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            sim = scalesim(save_disk_space=True, verbose=False, config=paths["config"],
+                           topology=paths["topology"], layout=paths["layout"], input_type_gemm=False)
+            sim.run_scale(top_path=folder)
+        report = os.path.join(folder, RUN_NAME, "COMPUTE_REPORT.csv")
+        return [(int(row[2]), int(row[3])) for row in _read_report_rows(report)]
 
 
 def _parse_cli(argv=None):

@@ -128,6 +128,7 @@ class WorkloadSpec(Strict):
     tp: PositiveInt = Field(1, le=MAX_TP)
     serving: ServingSpec | None = None
     trace: str | None = None  # a trace file (workloads/tracefile.py), relative to the experiment file
+    topology: str | None = None  # a SCALE-Sim topology CSV (workloads/topology.py), read as 'ops'
     # decode only: each request's KV length, drawn from a distribution with the experiment
     # seed or listed; replaces seq_len (checks in simulator/workload_spec.py)
     kv_lens: LengthSpec | list[PositiveInt] | None = None
@@ -139,9 +140,9 @@ class WorkloadSpec(Strict):
 
     @model_validator(mode="after")
     def _model_or_ops(self) -> "WorkloadSpec":
-        if sum(source is not None for source in (self.model, self.ops, self.trace)) != 1:
+        if sum(source is not None for source in (self.model, self.ops, self.trace, self.topology)) != 1:
             raise ValueError("give exactly one of 'model' (a preset, config.json path or inline fields), "
-                             "'ops' or 'trace' (a trace file)")
+                             "'ops', 'trace' (a trace file) or 'topology' (a SCALE-Sim topology file)")
         if self.ops is not None and not self.ops:
             raise ValueError("'ops' must list at least one op")
         if (self.phase == "serving") != (self.serving is not None):

@@ -24,8 +24,11 @@ from pathlib import Path
 
 import numpy as np
 
-from simulator.errors import InputError, Problem, error_text
-from simulator.schema import LengthSpec, WorkloadSpec
+from pydantic import ValidationError
+
+from simulator.errors import InputError, Problem, error_text, from_validation_error
+from simulator.schema import GemmOpSpec, LengthSpec, WorkloadSpec
+from workloads.errors import WorkloadError
 from workloads.graph import Workload
 from workloads.layers import build_decoder_layer, build_gemm_list
 from workloads.models import ModelConfig, load_model
@@ -34,6 +37,7 @@ from workloads.input_files import MAX_DATA_FILE_BYTES
 from workloads.requests import LengthDist
 from workloads.serving import Batch
 from workloads.serving_steps import iteration_workload
+from workloads.topology import read_topology
 from workloads.tracefile import import_workload
 
 # Keys a trace file fixes by itself; giving one next to ``trace`` is an error.
@@ -76,6 +80,25 @@ def _guarded(build, path: str, source: str):
         raise InputError(source, [Problem(path, error_text(err))]) from None
     except RecursionError:  # a JSON file nested thousands deep
         raise InputError(source, [Problem(path, "the file is nested too deeply to read")]) from None
+
+
+def _topology_ops(topology: str, base_dir: Path) -> tuple[list[GemmOpSpec], Problem | None]:
+    """A SCALE-Sim topology file's layers as ``ops`` (read relative to the experiment file's folder)."""
+    path = Path(topology)
+    path = path if path.is_absolute() else base_dir / path
+    try:
+        layers = read_topology(path)
+    except (WorkloadError, ValueError) as err:
+        return [], Problem("workload.topology", error_text(err))
+    ops, bad = [], []
+    for layer in layers:
+        try:
+            ops.append(GemmOpSpec.model_validate(layer))
+        except ValidationError as err:
+            bad += [f"layer {layer['name']!r}: {p}" for p in from_validation_error(err, GemmOpSpec)]
+    if bad:
+        return [], Problem("workload.topology", f"{path}: " + "; ".join(bad[:10]))
+    return ops, None
 
 
 # -- cross-field rules ------------------------------------------------------------------
@@ -180,6 +203,12 @@ def resolve_workload(spec: WorkloadSpec, seed: int, base_dir: Path) -> tuple[Wor
             problems.append(Problem("workload.trace", (
                 f"{path} is {path.stat().st_size} bytes, over the {MAX_DATA_FILE_BYTES}-byte limit for a trace file")))
         update["trace"] = str(path)
+    if spec.topology is not None:
+        ops, problem = _topology_ops(spec.topology, base_dir)
+        if problem:
+            problems.append(problem)
+        else:
+            update.update(ops=ops, topology=None)
     if spec.kv_lens is not None:
         try:
             lengths = kv_lengths(spec, seed)
