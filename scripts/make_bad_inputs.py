@@ -92,6 +92,11 @@ def trace_exp(name: str) -> str:
     return f"name: bad\nworkload:\n  trace: files/{name}\nsystems:\n  - {{name: s, arch: tpuv4-like}}\n"
 
 
+def topology_exp(name: str) -> str:
+    return (f"name: bad\nworkload:\n  topology: files/{name}\n  act_bits: 8\n  weight_bits: 8\nsystems:\n"
+            "  - {name: s, arch: tpuv4-like}\n")
+
+
 def sub(text: str, old: str, new: str) -> str:
     assert old in text, old
     return text.replace(old, new, 1)
@@ -256,6 +261,11 @@ CASES: dict[str, tuple[str | bytes, str, str]] = {
     "trace-wrong-version": (trace_exp("trace-version.json"), "run", "version"),
     "trace-wrong-format": (trace_exp("trace-format.json"), "run", "format"),
     "trace-cycle": (trace_exp("trace-cycle.json"), "run", "cycle"),
+    "topology-missing": (topology_exp("no-such-topology.csv"), "run", "workload.topology: "),
+    "topology-bad-row": (topology_exp("topology-bad.csv"), "run", "line 3: layer 'Conv2': expected whole numbers"),
+    "topology-sparse": (topology_exp("topology-sparse.csv"), "run", "sparsity '2:4' is not modelled"),
+    "topology-with-model": (sub(topology_exp("topology-bad.csv"), "  act_bits: 8\n", "  model: llama2-7b\n"),
+                            "run", "give exactly one of 'model'"),
     "trace-negative-m": (trace_exp("trace-negative-m.json"), "run", "ops[0]"),
     "trace-no-ops": (trace_exp("trace-no-ops.json"), "run", "ops: expected a non-empty list of ops"),
     "trace-binary": (trace_exp("binary.json"), "run", "workload.trace"),
@@ -372,6 +382,9 @@ FILES: dict[str, str | bytes] = {
     "deep.json": "[" * 5000 + "]" * 5000,
     "ok.csv": "arrival_s,prompt_tokens,output_tokens\n0.0,16,4\n0.5,16,4\n",
     "two-columns.csv": "arrival_s,prompt_tokens\n0.0,16\n",
+    "topology-bad.csv": ("Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, Num Filter, "
+                         "Strides,\nConv1, 28, 28, 3, 3, 3, 8, 1,\nConv2, 26, 26, 3, 3, eight, 8, 1,\n"),
+    "topology-sparse.csv": "Layer,M,N,K,Sparsity,\ngemm,64,64,64,2:4,\n",
     "negative.csv": "0.0,-16,4\n",
     "nan.csv": "nan,16,4\n",
     "header-only.csv": "arrival_s,prompt_tokens,output_tokens\n",
