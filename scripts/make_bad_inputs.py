@@ -262,6 +262,10 @@ CASES: dict[str, tuple[str | bytes, str, str]] = {
     "trace-wrong-format": (trace_exp("trace-format.json"), "run", "format"),
     "trace-cycle": (trace_exp("trace-cycle.json"), "run", "cycle"),
     "topology-missing": (topology_exp("no-such-topology.csv"), "run", "workload.topology: "),
+    "scalesim-cfg-dataflow": (sub(MODEL, "arch: tpuv4-like}", "arch: files/bad-dataflow.cfg}"), "run",
+                              "Dataflow: expected one of os, ws, is, got 'rs'"),
+    "scalesim-cfg-not-ini": (sub(MODEL, "arch: tpuv4-like}", "arch: files/not-ini.cfg}"), "run",
+                             "not a SCALE-Sim configuration"),
     "topology-bad-row": (topology_exp("topology-bad.csv"), "run", "line 3: layer 'Conv2': expected whole numbers"),
     "topology-sparse": (topology_exp("topology-sparse.csv"), "run", "sparsity '2:4' is not modelled"),
     "topology-with-model": (sub(topology_exp("topology-bad.csv"), "  act_bits: 8\n", "  model: llama2-7b\n"),
@@ -385,6 +389,9 @@ FILES: dict[str, str | bytes] = {
     "topology-bad.csv": ("Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, Num Filter, "
                          "Strides,\nConv1, 28, 28, 3, 3, 3, 8, 1,\nConv2, 26, 26, 3, 3, eight, 8, 1,\n"),
     "topology-sparse.csv": "Layer,M,N,K,Sparsity,\ngemm,64,64,64,2:4,\n",
+    "bad-dataflow.cfg": ("[architecture_presets]\nArrayHeight: 8\nArrayWidth: 8\nIfmapSramSzkB: 64\n"
+                         "FilterSramSzkB: 64\nOfmapSramSzkB: 64\nBandwidth: 10\nDataflow: rs\n"),
+    "not-ini.cfg": "ArrayHeight 8\n",
     "negative.csv": "0.0,-16,4\n",
     "nan.csv": "nan,16,4\n",
     "header-only.csv": "arrival_s,prompt_tokens,output_tokens\n",

@@ -19,10 +19,12 @@ from pydantic import ValidationError
 
 from arch import registry
 from arch.contract import SpecBase, TechSettings
+from arch.systolic.scalesim_cfg import spec_from_scalesim_cfg
 from arch.tech.errors import TechError
 from simulator.errors import InputError, Problem, from_validation_error, oversized_integers, suggest
 from simulator.schema import ExperimentSpec
 from simulator.workload_spec import resolve_workload
+from workloads.input_files import MAX_DATA_FILE_BYTES, read_input_bytes
 from workloads.yamlio import YamlError, load_yaml, load_yaml_file
 
 
@@ -201,6 +203,16 @@ def _arch_mapping(arch: str | Mapping, path: str, problems: list[Problem], base_
         except (YamlError, TypeError, ValueError) as err:
             problems.append(Problem(path, str(err)))
             return None
+    if arch.endswith(".cfg"):  # a SCALE-Sim configuration (arch/systolic/scalesim_cfg.py)
+        file = _relative(arch, base_dir)
+        try:
+            return spec_from_scalesim_cfg(read_input_bytes(file, MAX_DATA_FILE_BYTES, "SCALE-Sim configuration")
+                                          .decode("utf-8"))
+        except UnicodeDecodeError:
+            problems.append(Problem(path, f"{file}: not UTF-8 text, not a SCALE-Sim configuration"))
+        except ValueError as err:  # InputFileError, ScaleSimConfigError
+            problems.append(Problem(path, f"{file}: {str(err).removeprefix(f'{file}: ')}"))
+        return None
     try:
         return registry.preset_spec(arch)
     except registry.UnknownNameError as err:
