@@ -44,6 +44,7 @@ from workloads.tracefile import import_workload
 _TRACE_FIXES = ("phase", "batch", "seq_len", "kv_lens", "weight_bits", "act_bits", "kv_bits",
                 "weight_group_size", "scale_bits", "tp", "serving", "attention", "softmax_passes", "kv_splits")
 _ATTENTION_KEYS = ("attention", "softmax_passes", "kv_splits")
+TOPOLOGY_BITS = 8  # SCALE-Sim's word (scalesim 3.0.0 counts operands in one-byte words)
 
 
 def build_workload(spec: WorkloadSpec, source: str = "workload", *, seed: int = 0) -> Workload:
@@ -209,6 +210,9 @@ def resolve_workload(spec: WorkloadSpec, seed: int, base_dir: Path) -> tuple[Wor
             problems.append(problem)
         else:
             update.update(ops=ops, topology=None)
+            # SCALE-Sim's operands are one-byte words: its topologies run at 8 bits unless the block says
+            update.update({key: TOPOLOGY_BITS for key in ("act_bits", "weight_bits")
+                           if key not in spec.model_fields_set})
     if spec.kv_lens is not None:
         try:
             lengths = kv_lengths(spec, seed)

@@ -95,3 +95,12 @@ def test_a_topology_problem_is_named_under_workload_topology(tmp_path):
     assert [p.path for p in caught.value.problems] == ["workload.topology"] and "not found" in str(caught.value)
     with pytest.raises(xs.InputError, match="exactly one of 'model'"):
         xs.load({**base, "workload": {"topology": "a.csv", "model": "llama2-7b"}}, base_dir=tmp_path)
+
+
+def test_a_topology_runs_at_scalesims_one_byte_words_unless_the_block_says(tmp_path):
+    _topology(tmp_path, "Layer,M,N,K,\ng,64,64,64,\n")
+    base = {"name": "t", "systems": [{"name": "npu", "arch": "scalesim-default"}]}
+    eight = xs.load({**base, "workload": {"topology": "net.csv"}}, base_dir=tmp_path).resolved.spec.workload
+    assert (eight.act_bits, eight.weight_bits) == (8, 8)
+    sixteen = xs.load({**base, "workload": {"topology": "net.csv", "act_bits": 16}}, base_dir=tmp_path)
+    assert (sixteen.resolved.spec.workload.act_bits, sixteen.resolved.spec.workload.weight_bits) == (16, 8)

@@ -19,6 +19,8 @@ A user's SCALE-Sim topologies run unchanged. The conventions are SCALE-Sim 3.0.0
   stride) / stride)`` in each direction;
 * a layer whose name contains ``DP`` is depthwise: SCALE-Sim runs one convolution of one
   channel per channel, which here is one op with ``count`` = channels;
+* operands are SCALE-Sim's one-byte words: an experiment's ``act_bits`` and ``weight_bits``
+  default to 8 for a topology (``simulator/workload_spec.py``);
 * an optional last cell ``N:M`` is SCALE-Sim's structured-sparsity ratio; only ``1:1``
   (dense) is accepted, as sparsity is not modelled.
 
