@@ -124,8 +124,9 @@ def load(source: str | os.PathLike | Mapping[str, Any] | Experiment | None = Non
 
     ``fields`` replace top-level keys of ``source`` (or build the whole experiment
     when ``source`` is None): ``load(name="x", workload={...}, systems=[...])``.
-    Relative paths inside the experiment (trace files, arch YAML files) are taken
-    from ``base_dir``: the file's folder for a path, else the current folder.
+    Relative paths inside the experiment (trace files, SCALE-Sim topologies, arch YAML or
+    SCALE-Sim ``.cfg`` files) are taken from ``base_dir``: the file's folder for a path,
+    else the current folder.
     Raises :class:`InputError` listing every problem, as ``xpusim validate`` prints it.
     """
     if isinstance(source, Experiment):
