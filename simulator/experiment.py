@@ -22,7 +22,7 @@ from arch.contract import SpecBase, TechSettings
 from arch.systolic.scalesim_cfg import spec_from_scalesim_cfg
 from arch.tech.errors import TechError
 from simulator.errors import InputError, Problem, from_validation_error, oversized_integers, suggest
-from simulator.schema import ExperimentSpec
+from simulator.schema import ExperimentSpec, SystemEntry
 from simulator.workload_spec import resolve_workload
 from workloads.input_files import MAX_DATA_FILE_BYTES, read_input_bytes
 from workloads.yamlio import YamlError, load_yaml, load_yaml_file
@@ -87,6 +87,7 @@ def parse_experiment(data: Any, source: str = "<experiment>", base_dir: Path | N
         problems = from_validation_error(err, ExperimentSpec, rename=_system_names(data))
         if not any(p.path.startswith("workload") for p in problems):  # report the workload's problems too
             problems += _workload_problems(data.get("workload"), data.get("seed", 0), source, base_dir)
+        problems += _entry_problems(data.get("systems"), {p.path for p in problems}, base_dir or Path.cwd())
         raise InputError(source, problems) from None
     workload, problems = resolve_workload(spec.workload, spec.seed, base_dir or Path.cwd())
     spec = spec.model_copy(update={"workload": workload})  # trace path made absolute, kv_lens drawn
@@ -98,6 +99,23 @@ def parse_experiment(data: Any, source: str = "<experiment>", base_dir: Path | N
             problems += _workload_problems(spec.workload, spec.seed, source, base_dir)
         raise InputError(source, problems)
     return Experiment(spec, systems, source)
+
+
+def _entry_problems(entries: Any, known: set[str], base_dir: Path) -> list[Problem]:
+    """The problems of the well-formed ``systems`` entries' specs (a preset's ``set:`` values, say), when the
+    file has other problems, so that all are reported at once; none already among ``known``."""
+    if not isinstance(entries, list):
+        return []
+    problems: list[Problem] = []
+    for entry in entries:
+        try:
+            system = SystemEntry.model_validate(entry)
+        except ValidationError:
+            continue  # its own problems are among the file's
+        found: list[Problem] = []
+        resolve_system(system.name, system.arch, system.set, found, base_dir)
+        problems += [p for p in found if p.path not in known]
+    return problems
 
 
 def _workload_problems(block: Any, seed: Any, source: str, base_dir: Path | None) -> list[Problem]:

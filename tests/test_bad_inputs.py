@@ -105,6 +105,14 @@ def test_every_problem_of_a_file_is_reported_at_once():
     assert paths == ["systems.s.arch", "systems.g.set.sms", "workload.model"]
 
 
+def test_an_unknown_top_level_key_does_not_hide_a_systems_problems():
+    text = ("name: t\nsead: 1\nworkload: {model: llama2-7b}\nsystems:\n"
+            "  - {name: big, arch: tpuv4-like, set: {rows: 0}}\n  - {name: bad}\n")
+    with pytest.raises(InputError) as info:
+        parse_text(text)
+    assert sorted(p.path for p in info.value.problems) == ["sead", "systems.bad.arch", "systems.big.set.rows"]
+
+
 def test_a_dotted_override_of_a_key_the_spec_lacks_is_named_under_set():
     text = ("name: t\nworkload: {model: llama2-7b}\nsystems:\n"
             "  - {name: s, arch: tpuv4-like, set: {npu.rowz: 1, cols: 0}}\n")
