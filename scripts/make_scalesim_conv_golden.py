@@ -12,18 +12,16 @@ Usage (from the repository root): python scripts/make_scalesim_conv_golden.py
 
 from __future__ import annotations
 
-import argparse
 import datetime
 import importlib.metadata
-import json
 import os
-import shlex
 import sys
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO_ROOT)
 
 from benchmarks.scalesim_runner import DATAFLOWS, SCALESIM_VERSION, run_conv_topology  # noqa: E402
+from scripts.make_scalesim_golden import write_golden  # noqa: E402
 
 DEFAULT_OUT = os.path.join("tests", "data", "scalesim_conv_golden.json")
 SRAM_KB = (4096, 4096, 4096)
@@ -64,16 +62,7 @@ def build_golden(command: str) -> dict:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default=DEFAULT_OUT, help="output path, relative to the repository root")
-    args = parser.parse_args(argv)
-    command = shlex.join(["python", os.path.relpath(sys.argv[0], REPO_ROOT), *sys.argv[1:]])
-    golden = build_golden(command)
-    with open(os.path.join(REPO_ROOT, args.out), "w", encoding="utf-8") as handle:
-        json.dump(golden, handle, indent=1)
-        handle.write("\n")
-    print(f"wrote {len(golden['cases'])} cases to {args.out}")
-    return 0
+    return write_golden(build_golden, DEFAULT_OUT, __doc__.splitlines()[0], argv)
 
 
 if __name__ == "__main__":

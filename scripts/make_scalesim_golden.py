@@ -96,19 +96,24 @@ def build_golden(command: str) -> dict:
     }
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default=DEFAULT_OUT,
+def write_golden(build, default_out: str, description: str, argv=None) -> int:
+    """The golden scripts' command line: ``build(command)`` written as JSON to ``--out`` (default ``default_out``)."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--out", default=default_out,
                         help="output path, relative to the repository root")
     args = parser.parse_args(argv)
     command = shlex.join(["python", os.path.relpath(sys.argv[0], REPO_ROOT), *sys.argv[1:]])
-    golden = build_golden(command)
+    golden = build(command)
     out_path = os.path.join(REPO_ROOT, args.out)
     with open(out_path, "w", encoding="utf-8") as handle:
         json.dump(golden, handle, indent=1)
         handle.write("\n")
     print(f"wrote {len(golden['cases'])} cases to {args.out}")
     return 0
+
+
+def main(argv=None) -> int:
+    return write_golden(build_golden, DEFAULT_OUT, __doc__.splitlines()[0], argv)
 
 
 if __name__ == "__main__":
