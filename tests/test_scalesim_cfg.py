@@ -46,9 +46,13 @@ def test_a_listed_bandwidth_takes_its_first_value_and_keys_ignore_case():
     ("rows = 4\n", "not a SCALE-Sim configuration"),
     ("[general]\nrun_name = x\n", r"no \[architecture_presets\] section"),
     (SCALE_CFG.replace("ArrayWidth:     32\n", ""), "ArrayWidth: required key is missing"),
-    (SCALE_CFG.replace("ArrayHeight:    32", "ArrayHeight: 0"), "ArrayHeight: expected a whole number >= 1, got '0'"),
+    (SCALE_CFG.replace("ArrayHeight:    32", "ArrayHeight: 0"), "ArrayHeight: expected a whole number from 1 to 2..53, got '0'"),
     (SCALE_CFG.replace("Dataflow : os", "Dataflow : rs"), "Dataflow: expected one of os, ws, is, got 'rs'"),
     (SCALE_CFG.replace("Bandwidth : 10", "Bandwidth : fast"), "Bandwidth: expected a whole number"),
+    (SCALE_CFG.replace("ArrayHeight:    32", "ArrayHeight: 3%"), "ArrayHeight: expected a whole number"),
+    (SCALE_CFG.replace("ArrayHeight:    32", "ArrayHeight: \uff13\uff12"), "ArrayHeight: expected a whole number"),
+    (SCALE_CFG.replace("ArrayHeight:    32", "ArrayHeight: " + "9" * 30), "ArrayHeight: expected a whole number"),
+    (SCALE_CFG + "[architecture_presets]\n", "not a SCALE-Sim configuration"),
 ])
 def test_a_bad_configuration_names_the_key(text, message):
     with pytest.raises(ScaleSimConfigError, match=message):

@@ -63,8 +63,9 @@ def test_gemm_rows_names_labels_comments_and_a_missing_header():
 
 @pytest.mark.parametrize("text,message", [
     ("Layer,M,N,K,\ng,5,6\n", "line 2: layer 'g': expected 3 values"),
-    ("Layer,M,N,K,\ng,5,x,7\n", "line 2: layer 'g': expected whole numbers >= 1, got N 'x'"),
+    ("Layer,M,N,K,\ng,5,x,7\n", "line 2: layer 'g': expected whole numbers from 1 to 2..53, got N 'x'"),
     ("Layer,M,N,K,\ng,5,0,7\n", "got N '0'"),
+    ("Layer,M,N,K,\ng,5," + "9" * 30 + ",7\n", "expected whole numbers from 1 to 2..53"),
     ("Layer,M,N,K,\ng,5,6,7,2:4\n", "sparsity '2:4' is not modelled"),
     (CONV_HEADER + "c,5,5,7,3,1,1,1,\n", "the 7 x 3 filter is larger than the 5 x 5 IFMAP"),
     ("Layer\tM\tN\tK\ng\t5\t6\t7\n", "cells are separated by commas"),

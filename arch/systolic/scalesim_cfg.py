@@ -31,6 +31,7 @@ KB = 1024
 _SIZES = (("IfmapSramSzkB", "ifmap_sram_bytes"), ("FilterSramSzkB", "filter_sram_bytes"),
           ("OfmapSramSzkB", "ofmap_sram_bytes"))
 DATAFLOWS = ("os", "ws", "is")
+MAX_WHOLE = 1 << 53  # as an experiment's integers (simulator.errors.MAX_INTEGER): exact as floats, no int64 overflow
 
 
 class ScaleSimConfigError(ValueError):
@@ -39,7 +40,7 @@ class ScaleSimConfigError(ValueError):
 
 def spec_from_scalesim_cfg(text: str) -> dict[str, Any]:
     """The systolic spec mapping of a SCALE-Sim configuration's text (module docstring)."""
-    parser = configparser.ConfigParser()
+    parser = configparser.ConfigParser(interpolation=None)  # a value is taken as written ('%' too)
     try:
         parser.read_string(text)
     except configparser.Error as err:
@@ -67,6 +68,6 @@ def _whole(section: configparser.SectionProxy, key: str, first_of_list: bool = F
     if raw is None:
         raise ScaleSimConfigError(f"{key}: required key is missing from [{SECTION}]")
     value = raw.split(",")[0].strip() if first_of_list else raw.strip()
-    if not value.isdigit() or int(value) < 1:
-        raise ScaleSimConfigError(f"{key}: expected a whole number >= 1, got {raw.strip()!r}")
+    if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= MAX_WHOLE:
+        raise ScaleSimConfigError(f"{key}: expected a whole number from 1 to 2**53, got {raw.strip()[:40]!r}")
     return int(value)
