@@ -18,6 +18,7 @@ from typing import Any, Sequence
 from pydantic import BaseModel, ValidationError
 
 from arch.strict_model import FieldErrors
+from workloads.input_files import MAX_WHOLE_NUMBER
 
 
 @dataclass(frozen=True)
@@ -165,9 +166,7 @@ def error_text(err: BaseException) -> str:
     return str(err)
 
 
-# Integers beyond 2**53 are not exact as floats and overflow the 64-bit products the
-# Numba kernels form; no quantity in an experiment (bytes, Hz, tokens) comes near it.
-MAX_INTEGER = 1 << 53
+MAX_INTEGER = MAX_WHOLE_NUMBER  # workloads/input_files.py: exact as floats, no int64 overflow
 
 
 def oversized_integers(data: Any, path: str = "", limit: int = MAX_INTEGER) -> list[Problem]:

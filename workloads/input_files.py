@@ -17,6 +17,12 @@ from pathlib import Path
 MAX_DATA_FILE_BYTES = 256 * 1024 * 1024
 
 
+# The largest whole number an input file may give: integers beyond 2**53 are not exact as
+# floats and overflow the 64-bit products the Numba kernels form; no quantity in an
+# experiment (bytes, Hz, tokens) comes near it.
+MAX_WHOLE_NUMBER = 1 << 53
+
+
 class InputFileError(ValueError):
     """A named file that is missing, not a regular file, too large or unreadable."""
 

@@ -38,11 +38,10 @@ from pathlib import Path
 from typing import Any
 
 from workloads.errors import WorkloadError
-from workloads.input_files import MAX_DATA_FILE_BYTES, read_input_bytes
+from workloads.input_files import MAX_DATA_FILE_BYTES, MAX_WHOLE_NUMBER, read_input_bytes
 
 GEMM_FIELDS = ("M", "N", "K")
 CONV_FIELDS = ("IFMAP height", "IFMAP width", "filter height", "filter width", "channels", "filters", "stride")
-MAX_WHOLE = 1 << 53  # as an experiment's integers: exact as floats, no int64 overflow
 DEPTHWISE_MARK = "DP"  # SCALE-Sim: a layer name containing it is a depthwise convolution
 
 
@@ -105,7 +104,7 @@ def _layer(cells: list[str]) -> tuple[dict[str, Any] | None, str]:
                       f"or {len(CONV_FIELDS)} ({', '.join(CONV_FIELDS)}) for a convolution, got {len(values)}")
     fields = GEMM_FIELDS if len(values) == len(GEMM_FIELDS) else CONV_FIELDS
     bad = [f"{field} {value[:40]!r}" for field, value in zip(fields, values)
-           if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= MAX_WHOLE]
+           if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= MAX_WHOLE_NUMBER]
     if bad:
         return None, f"layer {name!r}: expected whole numbers from 1 to 2**53, got {', '.join(bad)}"
     numbers = [int(value) for value in values]

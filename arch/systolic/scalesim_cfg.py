@@ -23,6 +23,8 @@ from __future__ import annotations
 import configparser
 from typing import Any
 
+from workloads.input_files import MAX_WHOLE_NUMBER
+
 SECTION = "architecture_presets"
 CLOCK_HZ = 1.0e9            # assumption, as arch/systolic/presets/scalesim-default.yaml
 BYTES_PER_WORD = 1          # SCALE-Sim's words are one byte (int8), as in scalesim-default
@@ -31,7 +33,6 @@ KB = 1024
 _SIZES = (("IfmapSramSzkB", "ifmap_sram_bytes"), ("FilterSramSzkB", "filter_sram_bytes"),
           ("OfmapSramSzkB", "ofmap_sram_bytes"))
 DATAFLOWS = ("os", "ws", "is")
-MAX_WHOLE = 1 << 53  # as an experiment's integers (simulator.errors.MAX_INTEGER): exact as floats, no int64 overflow
 
 
 class ScaleSimConfigError(ValueError):
@@ -68,6 +69,6 @@ def _whole(section: configparser.SectionProxy, key: str, first_of_list: bool = F
     if raw is None:
         raise ScaleSimConfigError(f"{key}: required key is missing from [{SECTION}]")
     value = raw.split(",")[0].strip() if first_of_list else raw.strip()
-    if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= MAX_WHOLE:
+    if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= MAX_WHOLE_NUMBER:
         raise ScaleSimConfigError(f"{key}: expected a whole number from 1 to 2**53, got {raw.strip()[:40]!r}")
     return int(value)
