@@ -39,8 +39,8 @@ from numba import njit
 
 from simulator.engine_event_queue import (
     C_HEAP, C_NOW, C_OVERFLOW, C_PROCESSES, CB_ARG, CB_CHECK, CB_KIND, CB_NEXT, CB_RESUME, CB_TRIGGER_PUT, E_CB_HEAD,
-    E_STATE, PROCESSED, R_CAP, R_KIND, R_LEVEL, R_PUT_HEAD, RES_CONTAINER, RES_RESOURCE, RES_STORE, URGENT, ZERO,
-    _add_callback, _all_of, _check, _get, _new_event, _pop, _put, _schedule, _succeed, _timeout, _trigger_get,
+    E_STATE, INTERNAL, PROCESSED, R_CAP, R_KIND, R_LEVEL, R_PUT_HEAD, RES_CONTAINER, RES_RESOURCE, RES_STORE, URGENT,
+    ZERO, _add_callback, _all_of, _check, _get, _new_event, _pop, _put, _schedule, _succeed, _timeout, _trigger_get,
     _trigger_put)
 
 # process kinds; columns of the process table
@@ -53,7 +53,7 @@ INFINITE = np.int64(1) << 62
 NO, YES = np.bool_(False), np.bool_(True)  # typed bool, not literal (ZERO)
 
 
-@njit(cache=True, _nrt=False)
+@njit(**INTERNAL)
 def _process(ev, cb, heap, proc, c, kind, task, step, pc):
     """``env.process``: the process's own event, and its start scheduled URGENT now."""
     p = c[C_PROCESSES]
@@ -75,7 +75,7 @@ def _process(ev, cb, heap, proc, c, kind, task, step, pc):
     return p
 
 
-@njit(cache=True, _nrt=False)
+@njit(**INTERNAL)
 def _transfers(ev, cb, heap, proc, c, scratch, task, lo, cycles, base, width, lane_res, lane_latency,
                with_latency):
     """``_move`` of several active memories: a transfer process each, in lane order, and their all-of."""
@@ -91,7 +91,7 @@ def _transfers(ev, cb, heap, proc, c, scratch, task, lo, cycles, base, width, la
     return _all_of(ev, cb, heap, c, scratch, ZERO, n)
 
 
-@njit(cache=True, _nrt=False)
+@njit(**INTERNAL)
 def _advance(p, ev, cb, heap, res, proc, c, scratch, task_unit, task_group, dep_ptr, dep_group, task_steps,
              task_tile, compute, read_ptr, read_res, read_latency, write_ptr, write_res, write_latency,
              read_cycles, read_off, write_cycles, write_off, hold_ptr, hold_res, hold_claim, hold_count,

@@ -24,6 +24,9 @@ URGENT, NORMAL = np.int64(0), np.int64(1)
 CB_RESUME, CB_CHECK, CB_TRIGGER_PUT, CB_TRIGGER_GET = np.int64(0), np.int64(1), np.int64(2), np.int64(3)
 ZERO = np.int64(0)
 RES_RESOURCE, RES_CONTAINER, RES_STORE = 0, 1, 2
+# every function but the kernel's entry is called from jitted code only: no CPython wrapper to compile (it
+# unboxes each array argument; ~0.2 s of the kernel's compile time with an empty cache), and no reference counting
+INTERNAL = dict(cache=True, _nrt=False, no_cpython_wrapper=True)
 
 # columns: events, callbacks, heap entries, resources; the counters' entries
 E_STATE, E_CB_HEAD, E_CB_TAIL, E_QUEUE_NEXT, E_COND_N, E_COND_COUNT = 0, 1, 2, 3, 4, 5
@@ -33,7 +36,7 @@ R_KIND, R_CAP, R_LEVEL, R_PUT_HEAD, R_PUT_TAIL, R_GET_HEAD, R_GET_TAIL = 0, 1, 2
 C_EVENTS, C_CALLBACKS, C_HEAP, C_EID, C_NOW, C_PROCESSES, C_OVERFLOW = range(7)
 
 
-@njit(cache=True, _nrt=False)
+@njit(**INTERNAL)
 def _new_event(ev, c):
     e = c[C_EVENTS]
     if e >= ev.shape[0]:
@@ -49,7 +52,7 @@ def _new_event(ev, c):
     return e
 
 
-@njit(cache=True, _nrt=False)
+@njit(**INTERNAL)
 def _add_callback(ev, cb, c, e, kind, arg):
     k = c[C_CALLBACKS]
     if k >= cb.shape[0]:
@@ -66,7 +69,7 @@ def _add_callback(ev, cb, c, e, kind, arg):
     ev[e, E_CB_TAIL] = k
 
 
-@njit(cache=True, _nrt=False)
+@njit(**INTERNAL)
 def _before(heap, a, b):
     if heap[a, H_TIME] != heap[b, H_TIME]:
         return heap[a, H_TIME] < heap[b, H_TIME]
@@ -75,13 +78,13 @@ def _before(heap, a, b):
     return heap[a, H_EID] < heap[b, H_EID]
 
 
-@njit(cache=True, _nrt=False)
+@njit(**INTERNAL)
 def _swap(heap, a, b):
     for col in range(4):
         heap[a, col], heap[b, col] = heap[b, col], heap[a, col]
 
 
-@njit(cache=True, _nrt=False)
+@njit(**INTERNAL)
 def _schedule(ev, heap, c, e, priority, delay):
     """SimPy's ``Environment.schedule``: the event joins the heap at now + delay with the next id."""
     ev[e, E_STATE] = TRIGGERED
@@ -103,7 +106,7 @@ def _schedule(ev, heap, c, e, priority, delay):
         n = parent
 
 
-@njit(cache=True, _nrt=False)
+@njit(**INTERNAL)
 def _pop(heap, c):
     """The first event of the heap; its time becomes now."""
     e = heap[0, H_EVENT]
@@ -128,19 +131,19 @@ def _pop(heap, c):
     return e
 
 
-@njit(cache=True, _nrt=False)
+@njit(**INTERNAL)
 def _succeed(ev, heap, c, e):
     _schedule(ev, heap, c, e, NORMAL, ZERO)
 
 
-@njit(cache=True, _nrt=False)
+@njit(**INTERNAL)
 def _timeout(ev, heap, c, delay):
     e = _new_event(ev, c)
     _schedule(ev, heap, c, e, NORMAL, delay)
     return e
 
 
-@njit(cache=True, _nrt=False)
+@njit(**INTERNAL)
 def _trigger_put(ev, heap, res, c, r):
     """``BaseResource._trigger_put`` with the ``_do_put`` of the resource's kind (every amount is one)."""
     while res[r, R_PUT_HEAD] >= 0:
@@ -156,7 +159,7 @@ def _trigger_put(ev, heap, res, c, r):
             return  # a resource's and a store's _do_put return None: one grant per trigger
 
 
-@njit(cache=True, _nrt=False)
+@njit(**INTERNAL)
 def _trigger_get(ev, heap, res, c, r):
     """``BaseResource._trigger_get``: a resource's release always succeeds; a container or store needs level."""
     while res[r, R_GET_HEAD] >= 0:
@@ -172,7 +175,7 @@ def _trigger_get(ev, heap, res, c, r):
             return
 
 
-@njit(cache=True, _nrt=False)
+@njit(**INTERNAL)
 def _put(ev, cb, heap, res, c, r):
     """A ``Put`` (a request, a container or store put): queued, then the resource tries to grant."""
     e = _new_event(ev, c)
@@ -186,7 +189,7 @@ def _put(ev, cb, heap, res, c, r):
     return e
 
 
-@njit(cache=True, _nrt=False)
+@njit(**INTERNAL)
 def _get(ev, cb, heap, res, c, r):
     """A ``Get`` (a release, a container or store get): queued, then the resource tries to grant."""
     e = _new_event(ev, c)
@@ -200,7 +203,7 @@ def _get(ev, cb, heap, res, c, r):
     return e
 
 
-@njit(cache=True, _nrt=False)
+@njit(**INTERNAL)
 def _check(ev, heap, c, cond):
     """``Condition._check`` of an all-of condition."""
     if ev[cond, E_STATE] != PENDING:
@@ -210,7 +213,7 @@ def _check(ev, heap, c, cond):
         _succeed(ev, heap, c, cond)
 
 
-@njit(cache=True, _nrt=False)
+@njit(**INTERNAL)
 def _all_of(ev, cb, heap, c, events, lo, hi):
     """``env.all_of(events[lo:hi])``: each event processed is counted now, the others when they are."""
     cond = _new_event(ev, c)
