@@ -6,11 +6,17 @@ SCALE-Sim's 1 MiB SRAMs) and times, as fresh processes started one after the oth
 
 - ``xpusim run FILE`` (every output file, figures included),
 - ``xpusim run FILE --no-figures`` (the scripted-run form),
+- the same two commands through an ``xpusim server`` (started here, with every kernel loaded,
+  in a folder of its own, and stopped at the end; its start time is printed): each command is
+  still a fresh ``xpusim`` process, which hands the run to a process forked from the server,
 - SCALE-Sim on the same GEMM (``benchmarks/scalesim_runner.py``: imports scalesim, writes its
   three input files, runs it, reads its report), when scalesim is installed.
 
-It prints each case's three wall times and the ratio SCALE-Sim / xpusim (above 1: xpusim is
-faster), then the median ratios and how many cases xpusim wins. Times are wall-clock seconds
+The columns without the server run with ``XPUSIM_SERVER=0``, so that a server the user has
+running does not change them.
+
+It prints each case's wall times and the ratios SCALE-Sim / xpusim (above 1: xpusim is
+faster), then the median ratios and how many cases xpusim wins, for each of the four forms. Times are wall-clock seconds
 on this machine, measured side by side in one run, so the ratios hold where the absolute
 times vary. It also prints the start-up breakdown (``--version``, ``validate``, the import of
 the run path, the first output line of ``run``).
@@ -21,8 +27,10 @@ Run: ``python benchmarks/whole_process_vs_scalesim.py [--cases N | --all] [--rep
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -33,6 +41,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 GOLDEN = ROOT / "tests" / "data" / "scalesim_golden.json"
 XPUSIM = [sys.executable, "-m", "simulator.cli"]
+ALONE = {**os.environ, "XPUSIM_SERVER": "0"}  # every fresh-process column: a server the user runs is not used
+FORMS = (("xpusim_s", "xpusim run"), ("xpusim_no_figures_s", "xpusim run --no-figures"),
+         ("server_s", "xpusim run, server"), ("server_no_figures_s", "xpusim run --no-figures, server"))
 
 
 def golden_cases() -> list[dict]:
@@ -55,9 +66,9 @@ def experiment_text(case: dict) -> str:
             f"ifmap_sram_bytes: {sram}, filter_sram_bytes: {sram}, ofmap_sram_bytes: {sram}}}\n")
 
 
-def wall_s(command: list[str], cwd: Path) -> float:
+def wall_s(command: list[str], cwd: Path, env: dict | None = None) -> float:
     start = time.perf_counter()
-    done = subprocess.run(command, cwd=cwd, capture_output=True, text=True)
+    done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, env=ALONE if env is None else env)
     elapsed = time.perf_counter() - start
     if done.returncode != 0:
         raise RuntimeError(f"{' '.join(command)} failed:\n{done.stderr[-2000:]}")
@@ -68,14 +79,29 @@ def scalesim_available() -> bool:
     return subprocess.run([sys.executable, "-c", "import scalesim"], capture_output=True).returncode == 0
 
 
-def time_case(case: dict, folder: Path, with_scalesim: bool, repeats: int) -> dict:
+@contextlib.contextmanager
+def warm_server():
+    """(environment reaching it, seconds ``xpusim server start`` took) of a server in a folder of its own."""
+    folder = tempfile.mkdtemp(prefix="xs", dir="/tmp")  # a socket's path has at most ~100 characters
+    env = {k: v for k, v in os.environ.items() if k != "XPUSIM_SERVER"}
+    env["TMPDIR"] = folder
+    try:
+        yield env, wall_s(XPUSIM + ["server", "start"], ROOT, env)
+    finally:
+        subprocess.run(XPUSIM + ["server", "stop"], cwd=ROOT, env=env, capture_output=True)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def time_case(case: dict, folder: Path, with_scalesim: bool, repeats: int, server_env: dict) -> dict:
     path = folder / "one.yaml"
     path.write_text(experiment_text(case))
     out = folder / "out"
     run = XPUSIM + ["run", str(path), "--out", str(out), "--force"]
     row = {"case": f"{case['m']}x{case['n']}x{case['k']} {case['rows']}x{case['cols']} {case['dataflow']}",
            "xpusim_s": min(wall_s(run, ROOT) for _ in range(repeats)),
-           "xpusim_no_figures_s": min(wall_s(run + ["--no-figures"], ROOT) for _ in range(repeats))}
+           "xpusim_no_figures_s": min(wall_s(run + ["--no-figures"], ROOT) for _ in range(repeats)),
+           "server_s": min(wall_s(run, ROOT, server_env) for _ in range(repeats)),
+           "server_no_figures_s": min(wall_s(run + ["--no-figures"], ROOT, server_env) for _ in range(repeats))}
     if with_scalesim:
         scalesim = [sys.executable, str(ROOT / "benchmarks" / "scalesim_runner.py"), str(case["m"]), str(case["n"]),
                     str(case["k"]), str(case["rows"]), str(case["cols"]), case["dataflow"]]
@@ -115,19 +141,20 @@ def startup_breakdown(repeats: int) -> list[tuple[str, float, float]]:
 
 def print_cases(rows: list[dict]) -> None:
     has_scalesim = "scalesim_s" in rows[0]
-    print(f"{'case':<28} {'xpusim s':>9} {'no-figs s':>9}" + (f" {'SCALE-Sim s':>11} {'ratio':>6} {'ratio nf':>8}"
-                                                             if has_scalesim else ""))
+    heads = ("xpusim s", "no-figs s", "server s", "srv nf s")
+    print(f"{'case':<28} " + " ".join(f"{h:>9}" for h in heads)
+          + (f" {'SCALE-Sim s':>11} " + " ".join(f"{'ratio ' + str(i + 1):>8}" for i in range(len(FORMS)))
+             if has_scalesim else ""))
     for row in rows:
-        line = f"{row['case']:<28} {row['xpusim_s']:9.3f} {row['xpusim_no_figures_s']:9.3f}"
+        line = f"{row['case']:<28} " + " ".join(f"{row[key]:9.3f}" for key, _ in FORMS)
         if has_scalesim:
-            line += (f" {row['scalesim_s']:11.3f} {row['scalesim_s'] / row['xpusim_s']:6.2f}"
-                     f" {row['scalesim_s'] / row['xpusim_no_figures_s']:8.2f}")
+            line += f" {row['scalesim_s']:11.3f} " + " ".join(f"{row['scalesim_s'] / row[key]:8.2f}" for key, _ in FORMS)
         print(line)
     if has_scalesim:
-        for key, label in (("xpusim_s", "xpusim run"), ("xpusim_no_figures_s", "xpusim run --no-figures")):
+        for number, (key, label) in enumerate(FORMS, 1):
             ratios = [row["scalesim_s"] / row[key] for row in rows]
             wins = sum(ratio > 1 for ratio in ratios)
-            print(f"{label}: median SCALE-Sim/xpusim {statistics.median(ratios):.2f}x, "
+            print(f"ratio {number}, {label}: median SCALE-Sim/xpusim {statistics.median(ratios):.2f}x, "
                   f"xpusim faster on {wins} of {len(rows)} cases")
 
 
@@ -144,8 +171,9 @@ def main(argv=None) -> int:
     if not with_scalesim:
         print("scalesim is not installed (pip install -e '.[scalesim]'): xpusim times only")
     cases = pick(golden_cases(), len(golden_cases()) if args.all else args.cases)
-    with tempfile.TemporaryDirectory() as folder:
-        rows = [time_case(case, Path(folder), with_scalesim, args.repeats) for case in cases]
+    with tempfile.TemporaryDirectory() as folder, warm_server() as (server_env, start_s):
+        print(f"xpusim server start (every kernel loaded from Numba's cache or compiled): {start_s:.2f} s")
+        rows = [time_case(case, Path(folder), with_scalesim, args.repeats, server_env) for case in cases]
     print_cases(rows)
     return 0
 

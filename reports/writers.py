@@ -71,7 +71,14 @@ def prepare(figures: bool):
     return forked.discard_prestarted
 
 
+def warm() -> None:
+    """Import the plotting library now: for a process that forks each run (``xpusim server``), so that no run
+    imports it again."""
+    import reports.figures  # noqa: F401
+
+
 write_all.prepare = prepare  # the hook the CLI looks for on a writer (optional for other writers)
+write_all.warm = warm  # the hook the server looks for (optional)
 
 
 def write_report_with_figures(title: str, markdown_text: str, figures: dict[str, bytes], out: Path) -> list[Path]:

@@ -1,4 +1,5 @@
-"""The ``xpusim`` command line: ``run``, ``sweep``, ``search``, ``report``, ``validate``, ``list``, ``trace``, ``reproduce``.
+"""The ``xpusim`` command line: ``run``, ``sweep``, ``search``, ``report``, ``validate``, ``list``, ``trace``, ``reproduce``,
+``server``.
 
 Only this module (with :mod:`simulator.cli_commands`, :mod:`simulator.cli_search` and
 :mod:`simulator.progress`, its parts) prints or exits. Input errors become a short message naming the
@@ -7,7 +8,7 @@ systems' results are still written, with exit code 1. Result writers are found
 through the ``xpusim.writers`` entry point group, so the simulator does not import
 the reports package (DESIGN.md import direction) and users can add writers.
 
-Start-up: this module imports only the standard library and ``rich``; a command's handler
+Start-up: this module imports only the standard library (``rich`` once the arguments are parsed); a command's handler
 (:mod:`simulator.cli_commands`, :mod:`simulator.cli_search`) and with it the simulator is
 imported once the arguments are parsed, and the writers' plotting library only when figures
 are written, so ``--help``, ``--version`` and argument errors answer at once
@@ -20,19 +21,30 @@ import argparse
 import importlib
 import sys
 from pathlib import Path
-from typing import Sequence
-
-from rich.console import Console
+from typing import TYPE_CHECKING, Sequence
 
 from arch.background_compile import usable_cpus  # standard library only, like this module
 
+if TYPE_CHECKING:
+    from rich.console import Console
+
 EXIT_OK, EXIT_FAILED_SYSTEMS, EXIT_BAD_INPUT = 0, 1, 2
-_HANDLER_MODULE = {"cmd_search": "simulator.cli_search"}  # every other handler is in simulator.cli_commands
+_HANDLER_MODULE = {"cmd_search": "simulator.cli_search", "cmd_server": "simulator.cli_server"}  # every other handler is in simulator.cli_commands
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """The ``xpusim`` command on ``argv`` (default: this process's arguments, which a running ``xpusim server``
+    of this installation then runs instead, :mod:`simulator.server_client`); the exit status."""
+    if argv is None:
+        from simulator.server_client import forward  # standard library only
+
+        code = forward(sys.argv[1:])
+        if code is not None:
+            return code
     parser = _parser()
     args = parser.parse_args(argv)
+    from rich.console import Console  # after the server had its chance: it has rich imported
+
     console = Console(stderr=True, highlight=False)
     _bound_workers(args, console)
     try:
@@ -129,6 +141,14 @@ def _parser() -> argparse.ArgumentParser:
     reproduce.add_argument("--force", action="store_true",
                            help="write over an earlier report (default: a new numbered folder)")
     reproduce.set_defaults(handler="cmd_reproduce")
+    server = sub.add_parser("server", help="keep one warm process that runs every later xpusim command (start-up "
+                                           "in milliseconds)")
+    server.add_argument("action", choices=["start", "stop", "status"])
+    server.add_argument("--idle-minutes", type=positive_int, default=30,
+                        help="start: exit after this many minutes without a command (default: 30)")
+    server.add_argument("--no-warm", action="store_true",
+                        help="start: do not load every kernel first (each run loads those it uses)")
+    server.set_defaults(handler="cmd_server")
     return parser
 
 

@@ -261,6 +261,12 @@ def _event_tier() -> TieredKernel:
     return _EVENT_TIER[0]
 
 
+def prefer_event_kernel() -> None:
+    """In a process that has the event kernel loaded (:mod:`simulator.server` after its warm-up): every
+    schedule goes to the kernel from now on, as SimPy's head start only saves loading it."""
+    _event_tier().twin_budget_s = 0.0
+
+
 def simpy_estimate_s(schedule: Schedule) -> float:
     """About how long SimPy takes for ``schedule``: its tiles times their transfers, at the rate SimPy
     steps them (only where a schedule is run is chosen from it, never a timeline)."""
