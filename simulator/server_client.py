@@ -15,7 +15,7 @@ Which server: the socket's name is a hash of what decides what the simulator com
 size and modification time) and the ``NUMBA_*``, ``XPUSIM_*`` and ``PYTHONHASHSEED``
 variables -- so an edited checkout, another virtual environment or another Numba
 setting never reaches a server started before it (that one idles out). The sockets are
-in ``$TMPDIR/xpusim-UID`` (mode 0700). ``XPUSIM_SERVER=0`` keeps a command in its own
+in ``$TMPDIR/xpusim-UID``, used only when it is this user's with mode 0700. ``XPUSIM_SERVER=0`` keeps a command in its own
 process. What it does not do: plug-ins installed after the server started (entry
 points) are seen by its forked runs only if the simulator looks them up at run time;
 POSIX only (``socket.send_fds``, ``fork``).
@@ -132,6 +132,18 @@ def connect(path: Path) -> socket.socket | None:
     return sock
 
 
+def _private(folder: Path) -> bool:
+    """Whether ``folder`` is this user's alone (mode 0700) and holds a socket: a server anyone else could have
+    started would get this process's environment and streams."""
+    try:
+        status = os.stat(folder)
+        if status.st_uid != os.getuid() or status.st_mode & 0o077:
+            return False
+        return any(name.endswith(".sock") for name in os.listdir(folder))
+    except OSError:
+        return False
+
+
 def is_running(path: Path) -> bool:
     sock = connect(path)
     if sock is None:
@@ -145,10 +157,7 @@ def forward(argv: list[str]) -> int | None:
     there is none (or forwarding is off) and the command should run in this process."""
     if not enabled() or (argv and argv[0] == "server"):
         return None
-    try:
-        if not any(name.endswith(".sock") for name in os.listdir(server_dir())):
-            return None
-    except OSError:
+    if not _private(server_dir()):
         return None
     sock = connect(socket_path())
     if sock is None:

@@ -132,3 +132,16 @@ def test_the_warm_up_loads_the_kernels_and_the_plotting_library():
     done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["True", "True", "True"]
+
+
+def test_a_folder_others_may_write_is_not_used(server):
+    env, work = server
+    folder = Path(env["TMPDIR"]) / f"xpusim-{os.getuid()}"
+    before = runs(env, work)
+    os.chmod(folder, 0o777)
+    try:
+        done = xpusim(["list", "kinds"], env, work)
+    finally:
+        os.chmod(folder, 0o700)
+    assert done.returncode == 0 and "systolic" in done.stdout
+    assert runs(env, work) == before  # the command ran in its own process
