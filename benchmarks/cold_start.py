@@ -102,7 +102,7 @@ def commands(folder: Path) -> list[tuple[str, list[str]]]:
 def timed(arguments: list[str], cache_dir: Path, timeout_s: float) -> tuple[float, float, int | str]:
     """Wall seconds, CPU seconds (user + system) and exit status (``"timeout"`` past ``timeout_s``) of one
     CLI process."""
-    env = dict(os.environ, NUMBA_CACHE_DIR=str(cache_dir))
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(cache_dir), XPUSIM_SERVER="0")  # each command alone
     before = _children_cpu_s()
     start = time.perf_counter()
     try:

@@ -74,7 +74,7 @@ def operand_bits(preset: str) -> int:
 
 
 def child_env() -> dict:
-    env = dict(os.environ, NUMBA_NUM_THREADS="1", OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1",
+    env = dict(os.environ, XPUSIM_SERVER="0", NUMBA_NUM_THREADS="1", OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1",
                MKL_NUM_THREADS="1", PYTHONPATH=ROOT)
     return env
 

@@ -2,7 +2,9 @@
 
 On a machine without an NVIDIA GPU the Numba CUDA reference kernels run in
 Numba's CUDA simulator: ``NUMBA_ENABLE_CUDASIM=1`` is set here, before anything
-imports Numba, unless the environment already says otherwise.
+imports Numba, unless the environment already says otherwise. ``XPUSIM_SERVER=0``: every
+``xpusim`` process a test starts runs alone, even where a developer has an ``xpusim server``
+running (``tests/test_server.py`` starts its own).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import textwrap
 
 if not (os.path.exists("/dev/nvidiactl") or shutil.which("nvidia-smi")):
     os.environ.setdefault("NUMBA_ENABLE_CUDASIM", "1")
+os.environ["XPUSIM_SERVER"] = "0"
 
 import pytest
 
