@@ -18,7 +18,7 @@ import time
 from rich.console import Console
 
 from simulator.errors import InputError, Problem
-from simulator.server_client import ask, enabled, is_running, key, server_dir
+from simulator.server_client import ask, is_running, key, server_dir, supported
 
 EXIT_OK, EXIT_NOT_RUNNING = 0, 1
 START_POLL_S = 0.1
@@ -26,9 +26,9 @@ START_POLL_S = 0.1
 
 def cmd_server(args: argparse.Namespace, console: Console) -> int:
     out = Console(highlight=False, soft_wrap=True)
-    if not enabled():
-        raise InputError("server", [Problem("server", "needs a POSIX system with socket.send_fds, and "
-                                                      "XPUSIM_SERVER not set to 0")])
+    if not supported():
+        raise InputError("server", [Problem("server", "needs a POSIX system that passes descriptors over "
+                                                      "sockets (socket.send_fds) and forks")])
     server_key = key()
     if args.action == "status":
         return _status(out, server_key)

@@ -42,8 +42,14 @@ CONNECT_TIMEOUT_S = 2.0
 STD_FDS = (0, 1, 2)
 
 
+def supported() -> bool:
+    """Whether this system can run a server: POSIX, with descriptors passed over sockets."""
+    return os.name == "posix" and hasattr(socket, "send_fds") and hasattr(os, "fork")
+
+
 def enabled() -> bool:
-    return os.environ.get("XPUSIM_SERVER", "1") != "0" and os.name == "posix" and hasattr(socket, "send_fds")
+    """Whether commands are handed to a server: supported, and ``XPUSIM_SERVER`` is not 0."""
+    return os.environ.get("XPUSIM_SERVER", "1") != "0" and supported()
 
 
 def server_dir() -> Path:

@@ -20,7 +20,7 @@ import pytest
 
 from simulator import server_client
 
-pytestmark = pytest.mark.skipif(not server_client.enabled(), reason="needs POSIX sockets that pass descriptors")
+pytestmark = pytest.mark.skipif(not server_client.supported(), reason="needs POSIX sockets that pass descriptors")
 
 ROOT = Path(__file__).resolve().parents[1]
 ONE_GEMM = ("name: one\nworkload: {ops: [{name: g, M: 20, K: 10, N: 12}]}\n"
