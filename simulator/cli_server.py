@@ -22,6 +22,8 @@ from simulator.server_client import ask, is_running, key, server_dir, supported
 
 EXIT_OK, EXIT_NOT_RUNNING = 0, 1
 START_POLL_S = 0.1
+# sun_path holds 108 bytes on Linux (unix(7)) and 104 on macOS (sys/un.h), the final NUL included
+SOCKET_PATH_MAX = 103 if sys.platform == "darwin" else 107
 
 
 def cmd_server(args: argparse.Namespace, console: Console) -> int:
@@ -53,6 +55,10 @@ def _status(out: Console, server_key: str) -> int:
 def _start(args: argparse.Namespace, out: Console, console: Console, server_key: str) -> int:
     folder = server_dir()
     path = folder / f"{server_key}.sock"
+    if len(os.fsencode(path)) > SOCKET_PATH_MAX:
+        raise InputError("server", [Problem("server start", f"the socket's path {path} is {len(os.fsencode(path))} "
+                                                            f"bytes, over the system's {SOCKET_PATH_MAX}: set TMPDIR "
+                                                            f"to a shorter folder")])
     if is_running(path):
         out.print(f"a server already runs for this installation ({path})", markup=False)
         return EXIT_OK

@@ -145,3 +145,12 @@ def test_a_folder_others_may_write_is_not_used(server):
         os.chmod(folder, 0o700)
     assert done.returncode == 0 and "systolic" in done.stdout
     assert runs(env, work) == before  # the command ran in its own process
+
+
+def test_a_socket_path_over_the_system_limit_is_named(tmp_path):
+    deep = tmp_path / ("d" * 100)
+    deep.mkdir()
+    env = {**{k: v for k, v in os.environ.items() if k != "XPUSIM_SERVER"}, "TMPDIR": str(deep)}
+    done = xpusim(["server", "start", "--no-warm"], env, tmp_path)
+    assert done.returncode == 2 and "set TMPDIR to a shorter folder" in done.stderr
+    assert not list(deep.rglob("*.log"))  # refused before anything started
